@@ -1,0 +1,43 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+PY        ?= python3.11
+VENV      := .venv
+BIN       := $(VENV)/bin
+DATA      ?= data
+PHAPDIEN  ?= ../shared/corpus/phapdien
+EVALSET   ?= ../shared/eval/court_subset/questions.jsonl
+export TROLY_DATA_DIR ?= $(abspath $(DATA))
+
+.PHONY: install model run test eval bench index clean
+
+$(BIN)/troly: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	touch $@
+
+install: $(BIN)/troly
+
+$(TROLY_DATA_DIR)/models/multilingual-e5-small/.ready: | $(BIN)/troly
+	$(BIN)/troly model prepare
+
+model: install $(TROLY_DATA_DIR)/models/multilingual-e5-small/.ready
+
+index: model
+	$(BIN)/troly index laws $(PHAPDIEN)
+
+run: model
+	$(BIN)/troly demo prepare --phapdien $(PHAPDIEN)
+	$(BIN)/troly serve
+
+test: model
+	$(BIN)/pytest -q
+
+eval: index
+	$(BIN)/troly eval $(EVALSET)
+
+bench: model
+	$(BIN)/python -m eval.bench --phapdien $(PHAPDIEN) --questions $(EVALSET)
+
+clean:
+	rm -rf $(VENV) $(DATA)

@@ -1,0 +1,1 @@
+"""Top layer: the HTTP API, the web UI and the ``troly`` command line."""

@@ -1,0 +1,44 @@
+"""All runtime settings in one place, read from ``TROLY_*`` environment variables.
+
+Lower layers (``corpus``, ``indexing``) take explicit arguments; only the outer
+layers read settings, so that every component stays testable in isolation.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TROLY_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path("./data"), description="Where the model, index and database live.")
+    qdrant_url: str | None = Field(None, description="Qdrant server URL; unset = embedded Qdrant Edge.")
+    qdrant_api_key: str | None = None
+    collection: str = "legal"
+    embedding_backend: str = Field("onnx-int8", description="'onnx-int8' (default) or 'torch' (fp32).")
+    database_url: str | None = Field(None, description="SQLAlchemy URL; unset = SQLite in data_dir.")
+    phapdien_dir: Path = Field(Path("../shared/corpus/phapdien"), description="Pháp điển pages for the demo.")
+
+    @property
+    def model_dir(self) -> Path:
+        return self.data_dir / "models" / "multilingual-e5-small"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'troly.db').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

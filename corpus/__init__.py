@@ -1,0 +1,4 @@
+"""Bottom layer: read legal texts and Q&A sources into Haystack documents.
+
+Nothing here imports from ``indexing``, ``assistant``, ``api`` or ``eval``.
+"""

@@ -1,0 +1,1 @@
+"""Measures ``assistant``: retrieval metrics over question files with gold articles."""

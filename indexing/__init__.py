@@ -1,0 +1,4 @@
+"""Second layer: embedding models (dense and sparse) and the Qdrant index.
+
+Imports only from ``corpus``.
+"""
