@@ -1,0 +1,89 @@
+"""Vietnamese text normalisation shared by parsing, indexing and querying.
+
+Why: judges type on phones — NFD from some keyboards, old-style tone placement
+("hoà" vs "hòa"), zero-width characters pasted from Word, no diacritics at all.
+Every text that enters the system goes through :func:`normalize_text` first so that
+the same words always produce the same tokens.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), None)
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+
+# Old-style ("hoà", "thuỷ") → new-style ("hòa", "thủy") tone placement on the open
+# diphthongs oa, oe, uy, matched in NFD where the tone mark follows its vowel.
+_TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
+_OLD_STYLE = re.compile(
+    rf"(?<![qQ])([oOuU])([aAeEyY])([{_TONE_MARKS}])(?![^\W\d_]|[\u0300-\u036f])"
+)
+
+
+def _control_free(text: str) -> str:
+    out = []
+    for ch in text:
+        if ch in "\n\t":
+            out.append(ch)
+            continue
+        cat = unicodedata.category(ch)
+        if cat in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            continue
+        out.append(ch)
+    return "".join(out)
+
+
+def _move_tone(match: re.Match[str]) -> str:
+    first, second, tone = match.groups()
+    if (first.lower(), second.lower()) not in {("o", "a"), ("o", "e"), ("u", "y")}:
+        return match.group(0)
+    return first + tone + second
+
+
+def normalize_text(text: str, *, keep_newlines: bool = True) -> str:
+    """NFC, new-style tone placement, no zero-width/control characters, tidy spaces."""
+    text = text.translate(_ZERO_WIDTH)
+    text = unicodedata.normalize("NFD", text)
+    text = _control_free(text)
+    text = _OLD_STYLE.sub(_move_tone, text)
+    text = unicodedata.normalize("NFC", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if keep_newlines:
+        lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
+        return "\n".join(lines).strip()
+    return _SPACES.sub(" ", text.replace("\n", " ")).strip()
+
+
+def fold_diacritics(text: str) -> str:
+    """Remove Vietnamese diacritics: "Tòa án" → "Toa an", "đương sự" → "duong su"."""
+    text = unicodedata.normalize("NFD", text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Mn")
+    return unicodedata.normalize("NFC", text.replace("đ", "d").replace("Đ", "D"))
+
+
+def has_diacritics(text: str) -> bool:
+    """True when any letter carries a Vietnamese mark (so the text was not typed folded)."""
+    return fold_diacritics(text) != text
+
+
+@lru_cache(maxsize=4096)
+def _segment(text: str) -> tuple[str, ...]:
+    from underthesea import word_tokenize  # imported lazily: ~0.3 s start-up
+
+    return tuple(word_tokenize(text))
+
+
+def word_segments(text: str) -> list[str]:
+    """underthesea word segmentation, lower-cased: "Thời hạn kháng cáo" → ["thời hạn", "kháng cáo"]."""
+    return [w.lower() for w in _segment(text) if any(c.isalnum() for c in w)]
+
+
+_SYLLABLE = re.compile(r"[0-9]+(?:[/.\-][0-9A-Za-zĐđ]+)*|[^\W_]+", re.UNICODE)
+
+
+def syllables(text: str) -> list[str]:
+    """Lower-cased syllables and law-number-like tokens ("92/2015/qh13")."""
+    return [m.group(0).lower() for m in _SYLLABLE.finditer(text)]
