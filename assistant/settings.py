@@ -24,6 +24,18 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, description="SQLAlchemy URL; unset = SQLite in data_dir.")
     phapdien_dir: Path = Field(Path("../shared/corpus/phapdien"), description="Pháp điển pages for the demo.")
 
+    # Knowledge base / API (added by the KB helper; issue #3).
+    jwt_secret: str = Field(
+        "change-me-on-install", description="HMAC key for access tokens; set per installation."
+    )
+    access_token_minutes: int = Field(30, description="Lifetime of an access token.")
+    login_max_failures: int = Field(5, description="Failed logins per username+IP before 429.")
+    login_window_seconds: int = Field(60, description="Window for counting failed logins.")
+    ask_min_score: float = Field(
+        0.35, description="Best hit below this score = not answered → unanswered queue."
+    )
+    upload_max_bytes: int = Field(10_000_000, description="Largest accepted upload (bytes).")
+
     @property
     def model_dir(self) -> Path:
         return self.data_dir / "models" / "multilingual-e5-small"

@@ -1,0 +1,1 @@
+"""Knowledge base: the database of courts, users and Q&A entries, and the services on it."""

@@ -1,0 +1,120 @@
+"""An in-memory :class:`SearchEngine` for the service and API tests.
+
+Why: the API tests must run in seconds without the embedding model or Qdrant. This
+fake scores by syllable overlap (diacritics folded), holds a handful of real
+procedural articles, and records every upsert/delete so tests can assert on them.
+The real engine (``assistant.search_engine``) plugs into ``create_app`` the same way.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from corpus.vietnamese import fold_diacritics, normalize_text, syllables
+
+from assistant.search_types import ArticleHit, QAHit, QAIndexEntry
+
+_STOP = {"cua", "va", "la", "the", "nao", "co", "khong", "duoc", "trong", "cho", "khi", "ve",
+         "theo", "thi", "nhu", "bao", "nhieu", "gi", "hay", "mot", "cac", "nhung"}
+
+
+def _tokens(text: str) -> set[str]:
+    folded = fold_diacritics(normalize_text(text, keep_newlines=False)).lower()
+    return {t for t in syllables(folded) if t not in _STOP}
+
+
+def _score(query: str, text: str) -> float:
+    q, d = _tokens(query), _tokens(text)
+    if not q or not d:
+        return 0.0
+    return len(q & d) / len(q)
+
+
+def _art(num: str, law_id: str, title: str, law: str, law_short: str, law_number: str,
+         text: str) -> ArticleHit:
+    return ArticleHit(
+        article_id=f"{law_id}.{num}", score=0.0, title=title,
+        citation=f"Điều {num} {law}", law_short=law_short, law_number=law_number,
+        article_number=num, text=text,
+    )
+
+
+_DS = ("Bộ luật Tố tụng dân sự 2015", "BLTTDS 2015", "92/2015/QH13")
+_HS = ("Bộ luật Tố tụng hình sự 2015", "BLTTHS 2015", "101/2015/QH13")
+
+ARTICLES: tuple[ArticleHit, ...] = (
+    _art("273", "37.5.LQ", "Thời hạn kháng cáo", *_DS,
+         "1. Thời hạn kháng cáo đối với bản án của Tòa án cấp sơ thẩm là 15 ngày, kể từ ngày "
+         "tuyên án; đối với đương sự không có mặt tại phiên tòa thì thời hạn kháng cáo tính từ "
+         "ngày họ nhận được bản án hoặc bản án được niêm yết."),
+    _art("192", "37.5.LQ", "Trả lại đơn khởi kiện, hậu quả của việc trả lại đơn khởi kiện", *_DS,
+         "1. Thẩm phán trả lại đơn khởi kiện trong các trường hợp sau đây: a) Người khởi kiện "
+         "không có quyền khởi kiện; b) Thời hiệu khởi kiện đã hết ..."),
+    _art("203", "37.5.LQ", "Thời hạn chuẩn bị xét xử", *_DS,
+         "1. Thời hạn chuẩn bị xét xử các loại vụ án là 04 tháng, kể từ ngày thụ lý vụ án; "
+         "vụ án có tính chất phức tạp có thể gia hạn không quá 02 tháng."),
+    _art("233", "37.5.LQ", "Hoãn phiên tòa", *_DS,
+         "1. Các trường hợp phải hoãn phiên tòa ... 2. Thời hạn hoãn phiên tòa sơ thẩm không "
+         "quá 01 tháng, kể từ ngày ra quyết định hoãn phiên tòa."),
+    _art("214", "37.5.LQ", "Tạm đình chỉ giải quyết vụ án dân sự", *_DS,
+         "1. Tòa án ra quyết định tạm đình chỉ giải quyết vụ án dân sự khi đương sự là cá nhân "
+         "đã chết mà chưa có người kế thừa quyền và nghĩa vụ tố tụng ..."),
+    _art("217", "37.5.LQ", "Đình chỉ giải quyết vụ án dân sự", *_DS,
+         "1. Tòa án ra quyết định đình chỉ giải quyết vụ án dân sự khi nguyên đơn rút toàn bộ "
+         "yêu cầu khởi kiện ..."),
+    _art("35", "37.5.LQ", "Thẩm quyền của Tòa án nhân dân cấp huyện", *_DS,
+         "1. Tòa án nhân dân cấp huyện có thẩm quyền giải quyết theo thủ tục sơ thẩm ..."),
+    _art("333", "37.6.LQ", "Thời hạn kháng cáo", *_HS,
+         "1. Thời hạn kháng cáo đối với bản án sơ thẩm là 15 ngày kể từ ngày tuyên án."),
+    _art("173", "37.6.LQ", "Thời hạn tạm giam để điều tra", *_HS,
+         "1. Thời hạn tạm giam bị can để điều tra không quá 02 tháng đối với tội phạm ít "
+         "nghiêm trọng ..."),
+)
+
+
+class FakeSearchEngine:
+    """Lexical-overlap search over :data:`ARTICLES` and the Q&A entries upserted into it."""
+
+    def __init__(self, articles: tuple[ArticleHit, ...] = ARTICLES) -> None:
+        self.articles = {a.article_id: a for a in articles}
+        self.qa: dict[str, QAIndexEntry] = {}
+        self.upserts: list[str] = []
+        self.deletes: list[str] = []
+        self.fail_upserts = False
+        self._lock = threading.Lock()
+
+    def search_articles(self, query: str, top_k: int = 5) -> list[ArticleHit]:
+        hits = []
+        for a in self.articles.values():
+            s = _score(query, f"Điều {a.article_number} {a.title} {a.citation} {a.text}")
+            if s > 0:
+                hits.append(ArticleHit(**{**a.__dict__, "score": round(s, 4)}))
+        return sorted(hits, key=lambda h: -h.score)[:top_k]
+
+    def search_qa(self, query: str, top_k: int = 5) -> list[QAHit]:
+        with self._lock:
+            entries = list(self.qa.values())
+        hits = [QAHit(e.entry_id, round(_score(query, e.question), 4), e.question, e.answer,
+                      e.article_ids) for e in entries]
+        return sorted([h for h in hits if h.score > 0], key=lambda h: -h.score)[:top_k]
+
+    def upsert_qa(self, entries: list[QAIndexEntry]) -> None:
+        if self.fail_upserts:
+            raise RuntimeError("index unavailable")
+        with self._lock:
+            for e in entries:
+                self.qa[e.entry_id] = e
+                self.upserts.append(e.entry_id)
+
+    def delete_qa(self, entry_ids: list[str]) -> None:
+        with self._lock:
+            for i in entry_ids:
+                self.qa.pop(i, None)
+                self.deletes.append(i)
+
+    def qa_entry_ids(self) -> set[str]:
+        with self._lock:
+            return set(self.qa)
+
+    def get_article(self, article_id: str) -> ArticleHit | None:
+        return self.articles.get(article_id)
