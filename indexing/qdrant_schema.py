@@ -1,0 +1,89 @@
+"""One Qdrant schema for both index modes (embedded Qdrant Edge and a Qdrant server).
+
+Why a separate module: the Edge store and the server store must agree on point ids,
+payload layout and payload indexes, otherwise a filter or an id written by one mode
+would not work in the other. Everything that defines "what a point looks like" lives
+here; the stores only move points in and out.
+
+Layout of a point:
+    id      = uuid5(POINT_ID_NAMESPACE, document.id)  (Qdrant wants UUID or int ids)
+    vectors = {dense: list[float] (384, cosine, HNSW), sparse: SparseVector (IDF modifier)}
+    payload = Document.to_dict(flatten=False) without embeddings/score, i.e.
+              {"id": <haystack id>, "content": ..., "blob": ..., "meta": {...}}
+so Haystack filter fields ``meta.kind`` map 1:1 onto payload keys.
+
+Vector names: qdrant-haystack hard-codes "text-dense"/"text-sparse" for the server
+mode, so the server collection uses those; the Edge shard uses "dense"/"sparse".
+The two never share storage, so only the query code needs to know the names.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from haystack import Document
+from haystack.dataclasses import SparseEmbedding
+
+DENSE_DIM = 384
+DENSE_VECTOR = "dense"
+SPARSE_VECTOR = "sparse"
+
+# The same namespace qdrant-haystack uses (converters.UUID_NAMESPACE), so a document
+# gets the same point id in both modes.
+POINT_ID_NAMESPACE = uuid.UUID("3896d314-1e95-4a3a-b45a-945f9f0b541d")
+
+# Meta fields that are filtered on by upper layers; indexed as keyword.
+KEYWORD_META_FIELDS: tuple[str, ...] = (
+    "kind",
+    "article_id",
+    "law_key",
+    "doc_type",
+    "status",
+    "court_code",
+    "field",
+    "entry_id",
+)
+
+# HNSW parameters (Qdrant defaults, spelled out so both modes match).
+HNSW_M = 16
+HNSW_EF_CONSTRUCT = 100
+HNSW_FULL_SCAN_THRESHOLD = 10_000  # in KB, Qdrant semantics
+
+# Qdrant's own default RRF constant (server, client local mode and Edge agree on 2).
+DEFAULT_RRF_K = 2
+
+_NON_PAYLOAD_KEYS = ("embedding", "sparse_embedding", "score")
+
+
+def payload_index_keys() -> list[str]:
+    """Payload keys (dotted paths) that get a keyword index."""
+    return [f"meta.{name}" for name in KEYWORD_META_FIELDS]
+
+
+def point_id(document_id: str) -> str:
+    """Deterministic Qdrant point id for a Haystack document id (uuid5, hex form)."""
+    return uuid.uuid5(POINT_ID_NAMESPACE, document_id).hex
+
+
+def document_to_payload(document: Document) -> dict[str, Any]:
+    """Payload stored next to the vectors: everything except embeddings and score."""
+    payload = document.to_dict(flatten=False)
+    for key in _NON_PAYLOAD_KEYS:
+        payload.pop(key, None)
+    return payload
+
+
+def payload_to_document(
+    payload: dict[str, Any],
+    *,
+    score: float | None = None,
+    embedding: list[float] | None = None,
+    sparse_embedding: SparseEmbedding | None = None,
+) -> Document:
+    """Rebuild a Haystack Document from a stored payload (+ optional vectors/score)."""
+    data = dict(payload)
+    data["score"] = score
+    data["embedding"] = embedding
+    data["sparse_embedding"] = sparse_embedding.to_dict() if sparse_embedding is not None else None
+    return Document.from_dict(data)

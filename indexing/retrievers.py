@@ -1,0 +1,156 @@
+"""Haystack retriever components over either Qdrant backend (Edge shard or server).
+
+Why our own components instead of qdrant-haystack's retrievers: those accept only a
+QdrantDocumentStore.  These call the store's ``query_dense / query_sparse /
+query_hybrid`` (see indexing/index_backend.py), so one pipeline definition runs on both
+backends.  ``to_dict`` embeds the store's ``to_dict`` so pipelines survive a YAML
+round trip; a plain QdrantDocumentStore (without the query_* methods) also works.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haystack import Document, component, default_from_dict, default_to_dict
+from haystack.core.serialization import import_class_by_name
+from haystack.dataclasses import SparseEmbedding
+from haystack.document_stores.types import FilterPolicy
+from haystack.document_stores.types.filter_policy import apply_filter_policy
+
+from indexing import server_store
+
+
+def _query(store: Any, method: str, *args: Any, **kwargs: Any) -> list[Document]:
+    """Call ``store.<method>``; fall back to the helpers for a plain QdrantDocumentStore."""
+    fn = getattr(store, method, None)
+    if fn is None:
+        fn = getattr(server_store, method, None)
+        if fn is None:
+            raise TypeError(f"{type(store).__name__} does not support {method}")
+        return fn(store, *args, **kwargs)
+    return fn(*args, **kwargs)
+
+
+def _store_from_dict(data: dict[str, Any]) -> dict[str, Any]:
+    params = data.get("init_parameters", {})
+    store_data = params.get("document_store")
+    if isinstance(store_data, dict):
+        cls = import_class_by_name(store_data["type"])
+        params["document_store"] = cls.from_dict(store_data)  # type: ignore[attr-defined]
+    if isinstance(params.get("filter_policy"), str):
+        params["filter_policy"] = FilterPolicy.from_str(params["filter_policy"])
+    return data
+
+
+class _BaseRetriever:
+    """Shared init / serialisation for the three retrievers."""
+
+    def __init__(
+        self,
+        document_store: Any,
+        top_k: int = 10,
+        filters: dict[str, Any] | None = None,
+        filter_policy: FilterPolicy | str = FilterPolicy.REPLACE,
+    ) -> None:
+        for name in ("to_dict", "filter_documents"):
+            if not hasattr(document_store, name):
+                raise TypeError(f"document_store must be a DocumentStore, got {type(document_store).__name__}")
+        self.document_store = document_store
+        self.top_k = top_k
+        self.filters = filters
+        self.filter_policy = (
+            filter_policy if isinstance(filter_policy, FilterPolicy) else FilterPolicy.from_str(filter_policy)
+        )
+
+    def _filters(self, runtime: dict[str, Any] | None) -> dict[str, Any] | None:
+        return apply_filter_policy(self.filter_policy, self.filters, runtime) or None
+
+    def _params(self) -> dict[str, Any]:
+        return {
+            "document_store": self.document_store.to_dict(),
+            "top_k": self.top_k,
+            "filters": self.filters,
+            "filter_policy": self.filter_policy.value,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return default_to_dict(self, **self._params())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Any:
+        return default_from_dict(cls, _store_from_dict(data))
+
+
+@component
+class EdgeEmbeddingRetriever(_BaseRetriever):
+    """Dense (cosine) retrieval."""
+
+    @component.output_types(documents=list[Document])
+    def run(
+        self,
+        query_embedding: list[float],
+        filters: dict[str, Any] | None = None,
+        top_k: int | None = None,
+    ) -> dict[str, list[Document]]:
+        docs = _query(self.document_store, "query_dense", query_embedding, top_k or self.top_k, self._filters(filters))
+        return {"documents": docs}
+
+
+@component
+class EdgeSparseEmbeddingRetriever(_BaseRetriever):
+    """Sparse (term weights x IDF) retrieval."""
+
+    @component.output_types(documents=list[Document])
+    def run(
+        self,
+        query_sparse_embedding: SparseEmbedding,
+        filters: dict[str, Any] | None = None,
+        top_k: int | None = None,
+    ) -> dict[str, list[Document]]:
+        docs = _query(
+            self.document_store, "query_sparse", query_sparse_embedding, top_k or self.top_k, self._filters(filters)
+        )
+        return {"documents": docs}
+
+
+@component
+class EdgeHybridRetriever(_BaseRetriever):
+    """Dense + sparse prefetch fused inside Qdrant (RRF by default, or DBSF)."""
+
+    def __init__(
+        self,
+        document_store: Any,
+        top_k: int = 10,
+        prefetch_k: int = 50,
+        filters: dict[str, Any] | None = None,
+        fusion: str = "rrf",
+        filter_policy: FilterPolicy | str = FilterPolicy.REPLACE,
+    ) -> None:
+        super().__init__(document_store, top_k=top_k, filters=filters, filter_policy=filter_policy)
+        if fusion not in ("rrf", "dbsf"):
+            raise ValueError(f"fusion must be 'rrf' or 'dbsf', got {fusion!r}")
+        self.prefetch_k = prefetch_k
+        self.fusion = fusion
+
+    def _params(self) -> dict[str, Any]:
+        return {**super()._params(), "prefetch_k": self.prefetch_k, "fusion": self.fusion}
+
+    @component.output_types(documents=list[Document])
+    def run(
+        self,
+        query_embedding: list[float],
+        query_sparse_embedding: SparseEmbedding,
+        filters: dict[str, Any] | None = None,
+        top_k: int | None = None,
+    ) -> dict[str, list[Document]]:
+        docs = _query(
+            self.document_store,
+            "query_hybrid",
+            query_embedding,
+            query_sparse_embedding,
+            top_k or self.top_k,
+            self._filters(filters),
+            prefetch_k=self.prefetch_k,
+            fusion=self.fusion,
+        )
+        return {"documents": docs}
