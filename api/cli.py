@@ -1,0 +1,26 @@
+"""The ``troly`` command line: one Typer app that mounts each concern's commands.
+
+Each concern keeps its commands in its own module (``api.cli_*``); this file only
+wires them together so that ``troly --help`` shows everything in one place.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="troly",
+    help="Trợ lý ảo Tòa án — hỏi đáp pháp luật cho Thẩm phán (offline).",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _mount() -> None:
+    from api import cli_admin, cli_search
+
+    cli_search.register(app)
+    cli_admin.register(app)
+
+
+_mount()
