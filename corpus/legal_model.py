@@ -66,6 +66,7 @@ class LegalArticle:
     cite_name: str = ""
     amended_by: list[str] = field(default_factory=list)
     recovered: bool = False
+    status: str = "in_force"  # "repealed" (source says bãi bỏ) or "empty" (no text in the source)
 
     @property
     def n_points(self) -> int:
