@@ -17,7 +17,15 @@ from haystack.dataclasses import SparseEmbedding
 from haystack.document_stores.types import FilterPolicy
 from haystack.document_stores.types.filter_policy import apply_filter_policy
 
+from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
+
 from indexing import server_store
+from indexing.edge_store import EdgeDocumentStore
+
+# Haystack refuses to deserialise classes from modules outside its allowlist. Pass this
+# to Pipeline.load(s)(..., allowed_modules=DESERIALIZATION_MODULES) for pipelines that
+# contain these retrievers (it covers the retrievers and both document stores).
+DESERIALIZATION_MODULES: tuple[str, ...] = ("indexing.retrievers", "indexing.edge_store", "indexing.server_store")
 
 
 def _query(store: Any, method: str, *args: Any, **kwargs: Any) -> list[Document]:
@@ -31,11 +39,20 @@ def _query(store: Any, method: str, *args: Any, **kwargs: Any) -> list[Document]
     return fn(*args, **kwargs)
 
 
+# Stores we know are deserialised directly; any other type goes through Haystack's
+# import (and its module allowlist).
+_KNOWN_STORES: dict[str, type] = {
+    f"{c.__module__}.{c.__name__}": c
+    for c in (EdgeDocumentStore, server_store.ServerDocumentStore, QdrantDocumentStore)
+}
+
+
 def _store_from_dict(data: dict[str, Any]) -> dict[str, Any]:
-    params = data.get("init_parameters", {})
+    data = {**data, "init_parameters": dict(data.get("init_parameters", {}))}  # don't mutate caller's dict
+    params = data["init_parameters"]
     store_data = params.get("document_store")
     if isinstance(store_data, dict):
-        cls = import_class_by_name(store_data["type"])
+        cls = _KNOWN_STORES.get(store_data["type"]) or import_class_by_name(store_data["type"])
         params["document_store"] = cls.from_dict(store_data)  # type: ignore[attr-defined]
     if isinstance(params.get("filter_policy"), str):
         params["filter_policy"] = FilterPolicy.from_str(params["filter_policy"])
@@ -126,14 +143,14 @@ class EdgeHybridRetriever(_BaseRetriever):
         fusion: str = "rrf",
         filter_policy: FilterPolicy | str = FilterPolicy.REPLACE,
     ) -> None:
-        super().__init__(document_store, top_k=top_k, filters=filters, filter_policy=filter_policy)
+        _BaseRetriever.__init__(self, document_store, top_k=top_k, filters=filters, filter_policy=filter_policy)
         if fusion not in ("rrf", "dbsf"):
             raise ValueError(f"fusion must be 'rrf' or 'dbsf', got {fusion!r}")
         self.prefetch_k = prefetch_k
         self.fusion = fusion
 
     def _params(self) -> dict[str, Any]:
-        return {**super()._params(), "prefetch_k": self.prefetch_k, "fusion": self.fusion}
+        return {**_BaseRetriever._params(self), "prefetch_k": self.prefetch_k, "fusion": self.fusion}
 
     @component.output_types(documents=list[Document])
     def run(
