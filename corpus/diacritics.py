@@ -14,9 +14,10 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from importlib import resources
 from pathlib import Path
 
-from corpus.vietnamese import fold_diacritics, has_diacritics
+from corpus.vietnamese import fold_diacritics, has_diacritics, normalize_text
 
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _START = "<s>"
@@ -39,6 +40,10 @@ class DiacriticRestorer:
 
     @classmethod
     def train(cls, texts: Iterable[str], min_bigram: int = 1) -> DiacriticRestorer:
+        """Learn syllable counts from ``texts`` plus the bundled question wording."""
+        phrases = resources.files("corpus").joinpath("data/question_phrases.txt").read_text("utf-8")
+        extra = [normalize_text(line) for line in phrases.splitlines() if not line.startswith("#")]
+        texts = [*extra, *texts]
         unigrams: Counter[str] = Counter()
         bigrams: Counter[str] = Counter()
         for text in texts:

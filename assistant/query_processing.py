@@ -1,0 +1,71 @@
+"""Turn what a judge typed into what the retrievers need.
+
+Why a component of its own: every query path (CLI, API, eval) must treat input the
+same way — validate it, normalise Unicode, expand abbreviations (BLTTDS, VKS, HĐXX),
+restore diacritics when none were typed, and notice which law the question names so
+that ranking can favour it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from haystack import component, default_from_dict, default_to_dict
+
+from corpus.abbreviations import expand_abbreviations
+from corpus.diacritics import DiacriticRestorer
+from corpus.laws import laws_in_text
+from corpus.vietnamese import fold_diacritics, has_diacritics, normalize_text
+
+MAX_QUERY_CHARS = 2000
+
+
+class QueryError(ValueError):
+    """A question that cannot be searched; ``str(err)`` is a Vietnamese message for the user."""
+
+
+def clean_query(query: object, max_chars: int = MAX_QUERY_CHARS) -> str:
+    """Validate and normalise; raises :class:`QueryError` with a message a judge understands."""
+    if not isinstance(query, str):
+        raise QueryError("Câu hỏi phải là văn bản.")
+    text = normalize_text(query, keep_newlines=False)
+    if not any(ch.isalnum() for ch in text):
+        raise QueryError("Câu hỏi trống: hãy nhập nội dung cần tra cứu.")
+    if len(text) > max_chars:
+        raise QueryError(f"Câu hỏi quá dài ({len(text)} ký tự); tối đa {max_chars} ký tự.")
+    return text
+
+
+@component
+class QueryPreprocessor:
+    """query → ``dense_text`` (accented, expanded), ``lexical_text`` and the ``law_keys`` it names."""
+
+    def __init__(self, restorer_path: str | None = None, max_chars: int = MAX_QUERY_CHARS):
+        self.restorer_path = restorer_path
+        self.max_chars = max_chars
+        self._restorer: DiacriticRestorer | None = None
+        if restorer_path and Path(restorer_path).is_file():
+            self._restorer = DiacriticRestorer.load(Path(restorer_path))
+
+    @component.output_types(dense_text=str, lexical_text=str, law_keys=list[str], restored=bool)
+    def run(self, query: str) -> dict[str, object]:
+        typed = clean_query(query, self.max_chars)
+        accented = has_diacritics(typed)
+        restored_text = typed
+        if not accented and self._restorer is not None:
+            restored_text = self._restorer.restore(typed)
+        dense_text = expand_abbreviations(restored_text)
+        # The lexical side keeps folded input folded: folded terms match exactly what was
+        # typed, whatever the restorer guessed.
+        expanded = expand_abbreviations(typed)
+        lexical_text = expanded if accented else fold_diacritics(expanded)
+        restored = restored_text != typed
+        keys = list(dict.fromkeys(law.key for law in laws_in_text(dense_text) if law.key))
+        return {"dense_text": dense_text, "lexical_text": lexical_text, "law_keys": keys, "restored": restored}
+
+    def to_dict(self) -> dict:
+        return default_to_dict(self, restorer_path=self.restorer_path, max_chars=self.max_chars)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> QueryPreprocessor:
+        return default_from_dict(cls, data)
