@@ -1,0 +1,96 @@
+"""The FastAPI application factory.
+
+Why a factory: tests, the CLI and the server build the app the same way, each passing
+its own settings and search engine — ``create_app(settings, search_engine=FakeSearch())``
+in tests, the real Qdrant-backed engine in production (see ``default_search_engine``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, FastAPI
+
+from api.errors import install_error_handlers
+from assistant.kb.db import make_engine, make_session_factory, upgrade_database
+from assistant.kb.services.auth import LoginRateLimiter
+from assistant.search_types import SearchEngine
+from assistant.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+Trợ lý ảo cho Thẩm phán Tòa án nhân dân: hỏi đáp nghiệp vụ tố tụng, cơ sở tri thức
+câu hỏi – trả lời được duyệt, tra cứu điều luật (pháp điển), thống kê sử dụng.
+
+Đăng nhập tại `POST /api/v1/auth/token` rồi gửi `Authorization: Bearer <mã truy cập>`.
+Mọi lỗi trả về dạng `{"detail": "<thông báo tiếng Việt>"}`.
+"""
+
+
+def default_search_engine(settings: Settings) -> SearchEngine | None:
+    """The real engine when the lead's ``assistant.search_engine`` is importable, else None."""
+    try:
+        from assistant import search_engine  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    factory = getattr(search_engine, "create_search_engine", None) or getattr(
+        search_engine, "open_search_engine", None)
+    if factory is None:
+        return None
+    try:
+        return factory(settings)
+    except Exception:  # noqa: BLE001 - the API must still start (Q&A admin works without search)
+        log.exception("search engine could not be opened; /ask will answer 503")
+        return None
+
+
+def create_app(settings: Settings | None = None, search_engine: SearchEngine | None = None,
+               *, migrate: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Trợ lý ảo Tòa án",
+        description=DESCRIPTION,
+        version="0.1.0",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    url = settings.sqlalchemy_url
+    if migrate:
+        upgrade_database(url)
+    engine = make_engine(url)
+    app.state.settings = settings
+    app.state.db_engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.search_engine = search_engine if search_engine is not None else \
+        default_search_engine(settings)
+    app.state.login_limiter = LoginRateLimiter(settings.login_max_failures,
+                                               settings.login_window_seconds)
+    install_error_handlers(app)
+
+    from api.routes import admin, ask, auth, feedback, qa, review, stats, unanswered
+
+    api = APIRouter(prefix=API_PREFIX)
+    for module in (auth, ask, qa, review, feedback, unanswered, stats, admin):
+        api.include_router(module.router)
+    try:
+        from api.routes import legal_documents
+    except ImportError:  # the parser (corpus.plaintext_law) is not there yet
+        legal_documents = None
+    if legal_documents is not None:
+        api.include_router(legal_documents.router)
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["Hệ thống"], summary="Kiểm tra hoạt động")
+    def healthz() -> dict:
+        from sqlalchemy import text
+
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "database": "ok",
+                "search": "ok" if app.state.search_engine is not None else "không khả dụng"}
+
+    return app

@@ -1,0 +1,85 @@
+"""FastAPI dependencies: settings, database session, search engine, current user, roles.
+
+Why: routes stay one-liners over the services; everything they need arrives here,
+from ``app.state`` set up by :func:`api.app.create_app` (so tests inject fakes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from assistant.kb.errors import Forbidden, ServiceUnavailable, Unauthorized
+from assistant.kb.models import User
+from assistant.kb.services.auth import user_from_token
+from assistant.search_types import SearchEngine
+from assistant.settings import Settings
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, else rolled back."""
+    session = request.app.state.session_factory()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def get_search(request: Request) -> SearchEngine:
+    engine = request.app.state.search_engine
+    if engine is None:
+        raise ServiceUnavailable("Chức năng tìm kiếm chưa được cấu hình trên máy chủ này.")
+    return engine
+
+
+def get_search_optional(request: Request) -> SearchEngine | None:
+    return request.app.state.search_engine
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SearchDep = Annotated[SearchEngine, Depends(get_search)]
+SearchOptDep = Annotated["SearchEngine | None", Depends(get_search_optional)]
+
+
+def get_current_user(session: SessionDep, settings: SettingsDep,
+                     token: Annotated[str | None, Depends(oauth2)]) -> User:
+    if not token:
+        raise Unauthorized("Chưa đăng nhập. Vui lòng đăng nhập để tiếp tục.")
+    return user_from_token(session, token, settings.jwt_secret)
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def require_roles(*roles: str):
+    def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            raise Forbidden("Bạn không có quyền thực hiện thao tác này.")
+        return user
+
+    return Depends(check)
+
+
+ReviewerUser = Annotated[User, require_roles("reviewer", "admin")]
+AdminUser = Annotated[User, require_roles("admin")]
+ManagerUser = Annotated[User, require_roles("admin", "court_admin")]
+StatsUser = Annotated[User, require_roles("admin", "court_admin", "reviewer")]
+
+MAX_ID = 2_147_483_647
+EntryId = Annotated[int, Path(ge=1, le=MAX_ID, description="Mã câu hỏi – trả lời.")]
+ItemId = Annotated[int, Path(ge=1, le=MAX_ID, description="Mã bản ghi.")]

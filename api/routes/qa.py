@@ -1,0 +1,135 @@
+"""Q&A contribution: create, edit, submit, withdraw, list, detail with history,
+similar questions, import and export."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+
+from api.deps import MAX_ID, CurrentUser, EntryId, SearchOptDep, SessionDep, SettingsDep
+from api.schemas import (
+    ImportOut,
+    QADetailOut,
+    QAIn,
+    QAListOut,
+    QAOut,
+    QAUpdateIn,
+    RevisionOut,
+    SimilarIn,
+    SimilarOut,
+    Status,
+    VersionIn,
+)
+from assistant.kb.errors import InvalidInput
+from assistant.kb.services import qa as svc
+from assistant.kb.services import qa_io
+from assistant.kb.services.courts import descendant_ids
+
+router = APIRouter(prefix="/qa", tags=["Câu hỏi – trả lời"])
+
+_MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson",
+          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+@router.post("", response_model=QAOut, status_code=201, summary="Soạn câu hỏi – trả lời",
+             description="Tạo bản nháp (hoặc gửi duyệt ngay với `submit: true`). Trích dẫn "
+                         "như “khoản 1 Điều 273 BLTTDS” được đối chiếu với cơ sở dữ liệu pháp "
+                         "điển; trích dẫn không tìm thấy → 422.")
+def create(body: QAIn, user: CurrentUser, session: SessionDep, search: SearchOptDep) -> QAOut:
+    entry = svc.create_entry(session, search, user, question=body.question, answer=body.answer,
+                             field=body.field, tags=body.tags, citation_text=body.citation_text,
+                             article_ids=body.article_ids, submit=body.submit)
+    return QAOut.of(entry)
+
+
+@router.get("", response_model=QAListOut, summary="Danh sách, lọc câu hỏi – trả lời",
+            description="Người dùng thường thấy câu đã duyệt và câu của mình; người duyệt "
+                        "thấy tất cả.")
+def list_entries(
+    user: CurrentUser, session: SessionDep,
+    status: Status | None = Query(None, description="Trạng thái."),
+    field: str | None = Query(None, max_length=64, description="Lĩnh vực."),
+    author_id: int | None = Query(None, ge=1, le=MAX_ID),
+    court_id: int | None = Query(None, ge=1, le=MAX_ID, description="Tòa án (gồm cấp dưới)."),
+    q: str | None = Query(None, max_length=200, description="Tìm trong câu hỏi / trả lời."),
+    mine: bool = Query(False, description="Chỉ câu của tôi."),
+    limit: int = Query(50, ge=1, le=200), offset: int = Query(0, ge=0, le=MAX_ID),
+) -> QAListOut:
+    courts = descendant_ids(session, court_id) if court_id else None
+    items, total = svc.list_entries(session, user, status=status, field=field,
+                                    author_id=author_id, court_ids=courts, text=q, mine=mine,
+                                    limit=limit, offset=offset)
+    return QAListOut(total=total, items=[QAOut.of(e) for e in items])
+
+
+@router.post("/similar", response_model=list[SimilarOut], summary="Câu hỏi tương tự",
+             description="Dùng trước khi soạn để tránh trùng lặp.")
+def similar(body: SimilarIn, user: CurrentUser, session: SessionDep,
+            search: SearchOptDep) -> list[SimilarOut]:
+    return [SimilarOut(**d) for d in svc.similar_entries(
+        session, search, user, body.question, limit=body.limit, exclude_id=body.exclude_id)]
+
+
+@router.get("/export", summary="Xuất câu hỏi – trả lời (csv, xlsx, jsonl)",
+            description="Mặc định xuất các câu đã duyệt.")
+def export(user: CurrentUser, session: SessionDep,
+           format: Literal["csv", "xlsx", "jsonl"] = Query("xlsx", description="Định dạng."),
+           status: Status | None = Query("approved"),
+           field: str | None = Query(None, max_length=64)) -> Response:
+    items, _ = svc.list_entries(session, user, status=status, field=field, limit=100_000)
+    data = qa_io.export_entries(items, format)
+    return Response(data, media_type=_MEDIA[format], headers={
+        "Content-Disposition": f'attachment; filename="hoi-dap.{format}"'})
+
+
+@router.post("/import", response_model=ImportOut, summary="Nhập câu hỏi – trả lời từ tệp",
+             description="Tệp .csv, .xlsx hoặc .jsonl với các cột Câu hỏi, Trả lời, Lĩnh vực, "
+                         "Thẻ, Trích dẫn. Dòng hợp lệ được nhập (bản nháp hoặc chờ duyệt); dòng "
+                         "lỗi được liệt kê kèm lý do. `dry_run=true` chỉ kiểm tra.")
+def import_file(user: CurrentUser, session: SessionDep, search: SearchOptDep,
+                settings: SettingsDep, file: Annotated[UploadFile, File(description="Tệp nhập.")],
+                submit: Annotated[bool, Form()] = False,
+                dry_run: Annotated[bool, Form()] = False) -> ImportOut:
+    fmt = qa_io.detect_format(file.filename)
+    data = file.file.read(settings.upload_max_bytes + 1)
+    if len(data) > settings.upload_max_bytes:
+        raise InvalidInput("Tệp quá lớn.")
+    if not data:
+        raise InvalidInput("Tệp rỗng.")
+    report = qa_io.import_entries(session, search, user, data, fmt, submit=submit,
+                                  dry_run=dry_run)
+    return ImportOut(total=report.total, created=report.created, entry_ids=report.entry_ids,
+                     errors=report.errors)
+
+
+@router.get("/{entry_id}", response_model=QADetailOut, summary="Chi tiết và lịch sử sửa đổi")
+def detail(entry_id: EntryId, user: CurrentUser, session: SessionDep) -> QADetailOut:
+    entry = svc.view_entry(session, user, entry_id)
+    revisions = [RevisionOut(version=r.version, action=r.action, user_id=r.user_id,
+                             user_name=r.user.full_name if r.user else None,
+                             created_at=r.created_at, snapshot=r.snapshot)
+                 for r in entry.revisions]
+    return QADetailOut(**QAOut.of(entry).model_dump(), revisions=revisions)
+
+
+@router.patch("/{entry_id}", response_model=QAOut, summary="Sửa câu hỏi – trả lời",
+              description="Người soạn sửa câu của mình khi còn nháp/chờ duyệt/bị từ chối; "
+                          "gửi `version` để tránh ghi đè (409 nếu đã thay đổi).")
+def edit(entry_id: EntryId, body: QAUpdateIn, user: CurrentUser, session: SessionDep,
+         search: SearchOptDep) -> QAOut:
+    entry = svc.update_entry(session, search, user, entry_id,
+                             **body.model_dump(exclude_unset=True))
+    return QAOut.of(entry)
+
+
+@router.post("/{entry_id}/submit", response_model=QAOut, summary="Gửi duyệt")
+def submit(entry_id: EntryId, user: CurrentUser, session: SessionDep,
+           body: VersionIn | None = None) -> QAOut:
+    return QAOut.of(svc.submit_entry(session, user, entry_id, body.version if body else None))
+
+
+@router.post("/{entry_id}/withdraw", response_model=QAOut, summary="Rút lại (về bản nháp)")
+def withdraw(entry_id: EntryId, user: CurrentUser, session: SessionDep,
+             body: VersionIn | None = None) -> QAOut:
+    return QAOut.of(svc.withdraw_entry(session, user, entry_id, body.version if body else None))

@@ -1,0 +1,51 @@
+"""Statistics for court leaders and their CSV/XLSX export."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import MAX_ID, SessionDep, StatsUser
+from assistant.kb.services import stats as svc
+
+router = APIRouter(prefix="/stats", tags=["Thống kê"])
+
+Period = Literal["month", "quarter", "half", "year", "custom"]
+
+
+def _compute(user, session, court_id, field, period, ref, date_from, date_to):
+    return svc.compute_statistics(session, user, court_id=court_id, field=field, period=period,
+                                  ref=ref, date_from=date_from, date_to=date_to)
+
+
+@router.get("", summary="Thống kê sử dụng và đóng góp",
+            description="Lọc theo Tòa án (gồm cấp dưới), lĩnh vực và kỳ: month (tháng), "
+                        "quarter (quý), half (6 tháng), year (năm), custom (date_from–date_to). "
+                        "`ref` chọn kỳ chứa ngày đó (mặc định hôm nay).")
+def statistics(user: StatsUser, session: SessionDep,
+               court_id: int | None = Query(None, ge=1, le=MAX_ID),
+               field: str | None = Query(None, max_length=64),
+               period: Period = Query("month"), ref: date | None = None,
+               date_from: date | None = None, date_to: date | None = None) -> dict:
+    return _compute(user, session, court_id, field, period, ref, date_from, date_to)
+
+
+@router.get("/export", summary="Xuất thống kê (csv hoặc xlsx)",
+            description="xlsx: một sheet cho mỗi bảng; csv: một bảng (`table`).")
+def export(user: StatsUser, session: SessionDep,
+           format: Literal["csv", "xlsx"] = Query("xlsx"),
+           table: Literal["judges", "courts", "months", "most_asked", "unanswered"] = "judges",
+           court_id: int | None = Query(None, ge=1, le=MAX_ID),
+           field: str | None = Query(None, max_length=64),
+           period: Period = Query("month"), ref: date | None = None,
+           date_from: date | None = None, date_to: date | None = None) -> Response:
+    stats = _compute(user, session, court_id, field, period, ref, date_from, date_to)
+    if format == "csv":
+        return Response(svc.stats_csv(stats, table), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="thong-ke-{table}.csv"'})
+    return Response(
+        svc.stats_xlsx(stats),
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="thong-ke.xlsx"'})

@@ -1,0 +1,335 @@
+"""Pydantic v2 request and response bodies of the API, documented in Vietnamese.
+
+Why: the OpenAPI page is the integration guide for the courts' IT staff; field limits
+here reject runaway input before it reaches the services (which normalise and check
+the content itself).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from assistant.kb.models import QA_STATUSES, QAEntry
+
+Role = Literal["judge", "reviewer", "court_admin", "admin"]
+Level = Literal["tandtc", "cap_cao", "tinh", "khu_vuc"]
+Status = Literal["draft", "pending", "approved", "rejected", "retired"]
+MAX_ID = 2_147_483_647
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- auth & users -------------------------------------------------------------------
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    full_name: str
+    role: str
+    title: str | None = None
+    court_id: int | None = None
+    court_name: str | None = None
+    is_active: bool
+
+    @classmethod
+    def of(cls, u) -> UserOut:
+        return cls(id=u.id, username=u.username, full_name=u.full_name, role=u.role,
+                   title=u.title, court_id=u.court_id,
+                   court_name=u.court.name if u.court else None, is_active=u.is_active)
+
+
+class TokenOut(BaseModel):
+    access_token: str = Field(description="Mã truy cập (JWT), gửi kèm header Authorization: Bearer.")
+    token_type: str = "bearer"
+    expires_in: int = Field(description="Số giây còn hiệu lực.")
+    user: UserOut
+
+
+class PasswordChangeIn(_In):
+    old_password: str = Field(max_length=256, description="Mật khẩu hiện tại.")
+    new_password: str = Field(min_length=8, max_length=256, description="Mật khẩu mới (≥ 8 ký tự).")
+
+
+class UserCreateIn(_In):
+    username: str = Field(min_length=3, max_length=64, description="Tên đăng nhập (chữ không dấu).")
+    full_name: str = Field(min_length=1, max_length=255, description="Họ và tên.")
+    password: str = Field(min_length=8, max_length=256, description="Mật khẩu ban đầu.")
+    role: Role = Field("judge", description="Vai trò: judge, reviewer, court_admin, admin.")
+    title: str | None = Field(None, max_length=128, description="Chức danh: Thẩm phán, Thư ký…")
+    court_id: int | None = Field(None, ge=1, le=MAX_ID, description="Mã Tòa án công tác.")
+
+
+class UserUpdateIn(_In):
+    full_name: str | None = Field(None, min_length=1, max_length=255)
+    role: Role | None = None
+    title: str | None = Field(None, max_length=128)
+    court_id: int | None = Field(None, ge=1, le=MAX_ID)
+    is_active: bool | None = Field(None, description="false = khóa tài khoản.")
+    password: str | None = Field(None, min_length=8, max_length=256, description="Đặt lại mật khẩu.")
+
+
+class CourtIn(_In):
+    name: str = Field(min_length=1, max_length=255, description="Tên Tòa án.")
+    code: str = Field(min_length=1, max_length=64, description="Mã Tòa án (duy nhất).")
+    level: Level = Field(description="Cấp: tandtc, cap_cao, tinh, khu_vuc.")
+    parent_id: int | None = Field(None, ge=1, le=MAX_ID, description="Tòa án cấp trên.")
+    province: str | None = Field(None, max_length=128, description="Tỉnh/thành phố.")
+
+
+class CourtUpdateIn(_In):
+    name: str | None = Field(None, min_length=1, max_length=255)
+    level: Level | None = None
+    parent_id: int | None = Field(None, ge=1, le=MAX_ID)
+    province: str | None = Field(None, max_length=128)
+
+
+class CourtOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    name: str
+    code: str
+    level: str
+    parent_id: int | None
+    province: str | None
+
+
+class RowError(BaseModel):
+    row: int = Field(description="Số dòng trong tệp (tính cả dòng tiêu đề).")
+    error: str
+
+
+class CourtImportOut(BaseModel):
+    created: int
+    errors: list[RowError]
+
+
+# --- ask ----------------------------------------------------------------------------
+
+
+class AskIn(_In):
+    question: str = Field(min_length=1, max_length=1000, description="Câu hỏi của Thẩm phán.")
+    top_k: int = Field(5, ge=1, le=20, description="Số kết quả mỗi loại.")
+
+
+class AskEntryOut(BaseModel):
+    entry_id: int
+    score: float
+    question: str
+    answer: str
+    field: str
+    citation_text: str
+    article_ids: list[str]
+
+
+class AskArticleOut(BaseModel):
+    article_id: str
+    score: float
+    title: str
+    citation: str
+    law_short: str
+    article_number: str
+    text: str
+    clause: str | None = None
+    highlight: str = ""
+
+
+class AskOut(BaseModel):
+    question: str = Field(description="Câu hỏi sau khi chuẩn hóa.")
+    answered: bool = Field(description="false = chưa có kết quả đủ tốt; câu hỏi được đưa vào "
+                                       "danh sách chờ giải đáp.")
+    best_score: float | None
+    usage_event_id: int | None
+    unanswered_id: int | None
+    latency_ms: int
+    entries: list[AskEntryOut]
+    articles: list[AskArticleOut]
+
+
+# --- Q&A ----------------------------------------------------------------------------
+
+
+class QAIn(_In):
+    question: str = Field(min_length=1, max_length=2000, description="Câu hỏi.")
+    answer: str = Field(min_length=1, max_length=20000, description="Câu trả lời.")
+    field: str = Field(max_length=64, description="Lĩnh vực: hình sự, dân sự, hôn nhân và gia "
+                                                  "đình, kinh doanh thương mại, lao động, hành "
+                                                  "chính, thi hành án, khác.")
+    tags: list[str] = Field(default_factory=list, max_length=20, description="Thẻ.")
+    citation_text: str = Field("", max_length=2000,
+                               description="Căn cứ pháp lý, ví dụ “khoản 1 Điều 273 BLTTDS”.")
+    article_ids: list[str] = Field(default_factory=list, max_length=50,
+                                   description="Mã điều luật pháp điển, ví dụ 37.5.LQ.273.")
+    submit: bool = Field(False, description="true = gửi duyệt ngay.")
+
+
+class QAUpdateIn(_In):
+    question: str | None = Field(None, min_length=1, max_length=2000)
+    answer: str | None = Field(None, min_length=1, max_length=20000)
+    field: str | None = Field(None, max_length=64)
+    tags: list[str] | None = Field(None, max_length=20)
+    citation_text: str | None = Field(None, max_length=2000)
+    article_ids: list[str] | None = Field(None, max_length=50)
+    version: int | None = Field(None, ge=1, le=MAX_ID,
+                                description="Phiên bản đang sửa (chống ghi đè đồng thời).")
+
+
+class VersionIn(_In):
+    version: int | None = Field(None, ge=1, le=MAX_ID, description="Phiên bản đã xem.")
+
+
+class RejectIn(VersionIn):
+    reason: str = Field(min_length=1, max_length=2000, description="Lý do từ chối.")
+
+
+class RetireIn(VersionIn):
+    reason: str | None = Field(None, max_length=2000, description="Lý do ngừng sử dụng.")
+
+
+class QAOut(BaseModel):
+    id: int
+    question: str
+    answer: str
+    field: str
+    tags: list[str]
+    citation_text: str
+    article_ids: list[str]
+    status: str
+    status_label: str
+    reject_reason: str | None
+    author_id: int
+    author_name: str | None
+    court_id: int | None
+    court_name: str | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    submitted_at: datetime | None
+    approved_at: datetime | None
+
+    @classmethod
+    def of(cls, e: QAEntry) -> QAOut:
+        return cls(
+            id=e.id, question=e.question, answer=e.answer, field=e.field, tags=list(e.tags or []),
+            citation_text=e.citation_text or "", article_ids=list(e.article_ids or []),
+            status=e.status, status_label=QA_STATUSES.get(e.status, e.status),
+            reject_reason=e.reject_reason, author_id=e.author_id,
+            author_name=e.author.full_name if e.author else None, court_id=e.court_id,
+            court_name=e.court.name if e.court else None, version=e.version,
+            created_at=e.created_at, updated_at=e.updated_at, submitted_at=e.submitted_at,
+            approved_at=e.approved_at,
+        )
+
+
+class RevisionOut(BaseModel):
+    version: int
+    action: str
+    user_id: int | None
+    user_name: str | None
+    created_at: datetime
+    snapshot: dict
+
+
+class QADetailOut(QAOut):
+    revisions: list[RevisionOut] = Field(default_factory=list)
+
+
+class QAListOut(BaseModel):
+    total: int
+    items: list[QAOut]
+
+
+class SimilarIn(_In):
+    question: str = Field(min_length=1, max_length=2000)
+    limit: int = Field(5, ge=1, le=20)
+    exclude_id: int | None = Field(None, ge=1, le=MAX_ID)
+
+
+class SimilarOut(BaseModel):
+    entry_id: int
+    score: float
+    source: str = Field(description="index = chỉ mục tìm kiếm; lexical = so khớp từ ngữ.")
+    question: str
+    status: str
+
+
+class ImportOut(BaseModel):
+    total: int
+    created: int
+    entry_ids: list[int]
+    errors: list[RowError]
+
+
+# --- feedback & unanswered ------------------------------------------------------------
+
+
+class FeedbackIn(_In):
+    helpful: bool = Field(description="Kết quả có hữu ích không.")
+    comment: str | None = Field(None, max_length=2000)
+    entry_id: int | None = Field(None, ge=1, le=MAX_ID)
+    article_id: str | None = Field(None, max_length=64)
+    usage_event_id: int | None = Field(None, ge=1, le=MAX_ID)
+
+
+class FeedbackOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    user_id: int | None
+    entry_id: int | None
+    article_id: str | None
+    usage_event_id: int | None
+    helpful: bool
+    comment: str | None
+    created_at: datetime
+
+
+class UnansweredOut(BaseModel):
+    id: int
+    question: str
+    status: str
+    asked_by: str | None
+    court_id: int | None
+    entry_id: int | None
+    times_asked: int
+    created_at: datetime
+
+
+class UnansweredListOut(BaseModel):
+    total: int
+    items: list[UnansweredOut]
+
+
+class AnswerIn(_In):
+    answer: str = Field(min_length=1, max_length=20000)
+    field: str = Field(max_length=64)
+    question: str | None = Field(None, min_length=1, max_length=2000,
+                                 description="Câu hỏi đã biên tập lại (mặc định giữ nguyên).")
+    tags: list[str] = Field(default_factory=list, max_length=20)
+    citation_text: str = Field("", max_length=2000)
+    article_ids: list[str] = Field(default_factory=list, max_length=50)
+
+
+class AnswerOut(BaseModel):
+    unanswered: UnansweredOut
+    entry: QAOut
+
+
+# --- legal documents ------------------------------------------------------------------
+
+
+class LegalDocumentOut(BaseModel):
+    id: int
+    filename: str
+    title: str | None
+    article_count: int
+    effective_date: date | None
+    status: str
+    error: str | None
+    created_at: datetime
+    preview: list[dict] = Field(default_factory=list,
+                                description="Các điều luật đọc được (tối đa 20 điều đầu).")

@@ -1,0 +1,73 @@
+"""Answering a judge's question: approved Q&A first, then the legal articles.
+
+Why: the judge wants the colleagues' vetted answer when one exists and the articles
+either way. When nothing scores above ``ask_min_score`` the question is "not answered"
+and is filed in the unanswered queue so that reviewers can write the missing entry.
+Every ask is recorded as a usage event (the statistics are built from them).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from assistant.kb.errors import ServiceUnavailable
+from assistant.kb.models import QAEntry, UnansweredQuestion, UsageEvent, User
+from assistant.kb.text import clean
+from assistant.search_types import ArticleHit, SearchEngine
+
+MAX_QUERY = 1000
+
+
+@dataclass
+class AskResult:
+    question: str
+    answered: bool
+    best_score: float | None
+    qa: list[tuple[QAEntry, float]] = field(default_factory=list)
+    articles: list[ArticleHit] = field(default_factory=list)
+    usage_event_id: int | None = None
+    unanswered_id: int | None = None
+    latency_ms: int = 0
+
+
+def ask(session: Session, search: SearchEngine, actor: User, question: str, *,
+        min_score: float, top_k: int = 5) -> AskResult:
+    q = clean(question, "câu hỏi", max_len=MAX_QUERY, single_line=True)
+    started = time.perf_counter()
+    try:
+        qa_hits = search.search_qa(q, top_k=top_k)
+        article_hits = search.search_articles(q, top_k=top_k)
+    except Exception as exc:  # noqa: BLE001 - the index is a separate component
+        raise ServiceUnavailable("Chức năng tìm kiếm tạm thời không sẵn sàng. "
+                                 "Vui lòng thử lại sau.") from exc
+    qa: list[tuple[QAEntry, float]] = []
+    for hit in qa_hits:
+        entry = session.get(QAEntry, int(hit.entry_id)) if hit.entry_id.isdigit() else None
+        if entry is not None and entry.status == "approved":  # index may lag the database
+            qa.append((entry, float(hit.score)))
+    scores = [s for _, s in qa] + [float(a.score) for a in article_hits]
+    best = max(scores) if scores else None
+    answered = best is not None and best >= min_score
+    latency = int((time.perf_counter() - started) * 1000)
+    event = UsageEvent(
+        user_id=actor.id, court_id=actor.court_id, query=q,
+        returned_ids=[f"qa:{e.id}" for e, _ in qa] + [a.article_id for a in article_hits],
+        best_score=best, latency_ms=latency, answered=answered,
+    )
+    session.add(event)
+    session.flush()
+    result = AskResult(q, answered, best, qa, article_hits, event.id, None, latency)
+    if not answered:
+        existing = session.scalar(select(UnansweredQuestion).where(
+            UnansweredQuestion.status == "open", UnansweredQuestion.question == q))
+        if existing is None:
+            existing = UnansweredQuestion(question=q, asked_by_id=actor.id,
+                                          court_id=actor.court_id, usage_event_id=event.id)
+            session.add(existing)
+            session.flush()
+        result.unanswered_id = existing.id
+    return result

@@ -1,0 +1,386 @@
+"""Q&A entries: contribution, the review lifecycle, history, and the search index sync.
+
+Lifecycle: draft → pending → approved / rejected (with reason) → retired.
+Judges write and edit only their own draft/pending (or rejected, which goes back to
+draft) entries; reviewers approve, reject, edit and retire. Every state change is a
+conditional ``UPDATE … WHERE version = :v AND status IN (…)`` whose row count is
+checked, so two reviewers approving the same entry at once get exactly one success and
+one conflict, on SQLite and PostgreSQL alike. Each change leaves a full snapshot in
+``qa_revisions``. Approved entries are written to the search index (``upsert_qa``);
+rejected or retired ones are removed from it (``delete_qa``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from corpus.vietnamese import fold_diacritics, normalize_text, syllables
+
+from assistant.kb.citations import engine_resolver, resolve_citations
+from assistant.kb.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
+from assistant.kb.models import FIELDS, QAEntry, QARevision, User, utcnow
+from assistant.kb.text import clean, clean_tags
+from assistant.search_types import QAIndexEntry, SearchEngine
+
+log = logging.getLogger(__name__)
+
+REVIEWER_ROLES = frozenset({"reviewer", "admin"})
+MAX_QUESTION = 2000
+MAX_ANSWER = 20000
+MAX_CITATION = 2000
+
+_FIELD_BY_FOLD = {fold_diacritics(f).lower(): f for f in FIELDS}
+
+
+def is_reviewer(user: User) -> bool:
+    return user.role in REVIEWER_ROLES
+
+
+def normalise_field(value: str | None) -> str:
+    if value is None or not str(value).strip():
+        raise InvalidInput("Thiếu lĩnh vực.")
+    key = fold_diacritics(normalize_text(str(value), keep_newlines=False)).lower()
+    if key not in _FIELD_BY_FOLD:
+        raise InvalidInput(f"Lĩnh vực không hợp lệ: “{value}”. Chọn một trong: "
+                           + ", ".join(FIELDS) + ".")
+    return _FIELD_BY_FOLD[key]
+
+
+def snapshot(entry: QAEntry) -> dict:
+    return {
+        "question": entry.question, "answer": entry.answer, "field": entry.field,
+        "tags": list(entry.tags or []), "article_ids": list(entry.article_ids or []),
+        "citation_text": entry.citation_text, "status": entry.status,
+        "reject_reason": entry.reject_reason, "version": entry.version,
+    }
+
+
+def index_entry(entry: QAEntry) -> QAIndexEntry:
+    return QAIndexEntry(
+        entry_id=str(entry.id), question=entry.question, answer=entry.answer, field=entry.field,
+        court_code=entry.court.code if entry.court else None,
+        article_ids=tuple(entry.article_ids or ()), tags=tuple(entry.tags or ()),
+    )
+
+
+def _record(session: Session, entry: QAEntry, action: str, user: User | None) -> None:
+    session.add(QARevision(entry_id=entry.id, version=entry.version, action=action,
+                           user_id=user.id if user else None, snapshot=snapshot(entry)))
+
+
+@dataclass
+class EntryInput:
+    question: str
+    answer: str
+    field: str
+    tags: list[str]
+    citation_text: str
+    article_ids: list[str]
+
+
+def validate_input(search: SearchEngine | None, *, question, answer, field, tags=None,
+                   citation_text=None, article_ids=None, check_citations: bool = True
+                   ) -> EntryInput:
+    """Cleaned, validated content; citations resolved to article ids through the index."""
+    q = clean(question, "câu hỏi", max_len=MAX_QUESTION)
+    a = clean(answer, "câu trả lời", max_len=MAX_ANSWER)
+    if len(q) < 10:
+        raise InvalidInput("Câu hỏi quá ngắn (tối thiểu 10 ký tự).")
+    f = normalise_field(field)
+    cite = clean(citation_text, "trích dẫn", max_len=MAX_CITATION, required=False)
+    ids = [clean(i, "mã điều luật", max_len=64, single_line=True) for i in (article_ids or [])]
+    ids = [i for i in ids if i]
+    if check_citations and search is not None:
+        resolved = resolve_citations(
+            cite, engine_resolver(search),
+            known_id=lambda i: search.get_article(i) is not None, extra_ids=ids,
+        )
+        if resolved.errors:
+            raise InvalidInput(" ".join(resolved.errors))
+        ids = resolved.article_ids
+    return EntryInput(q, a, f, clean_tags(tags), cite, ids)
+
+
+def get_entry(session: Session, entry_id: int) -> QAEntry:
+    entry = session.get(QAEntry, entry_id)
+    if entry is None:
+        raise NotFound("Không tìm thấy câu hỏi – trả lời.")
+    return entry
+
+
+def can_view(user: User, entry: QAEntry) -> bool:
+    return entry.status == "approved" or entry.author_id == user.id or is_reviewer(user)
+
+
+def view_entry(session: Session, actor: User, entry_id: int) -> QAEntry:
+    entry = get_entry(session, entry_id)
+    if not can_view(actor, entry):
+        raise NotFound("Không tìm thấy câu hỏi – trả lời.")
+    return entry
+
+
+def create_entry(session: Session, search: SearchEngine | None, actor: User, *, question: str,
+                 answer: str, field: str, tags=None, citation_text=None, article_ids=None,
+                 submit: bool = False, source_unanswered_id: int | None = None,
+                 check_citations: bool = True) -> QAEntry:
+    data = validate_input(search, question=question, answer=answer, field=field, tags=tags,
+                          citation_text=citation_text, article_ids=article_ids,
+                          check_citations=check_citations)
+    now = utcnow()
+    entry = QAEntry(
+        question=data.question, answer=data.answer, field=data.field, tags=data.tags,
+        article_ids=data.article_ids, citation_text=data.citation_text,
+        status="pending" if submit else "draft", author_id=actor.id, court_id=actor.court_id,
+        created_at=now, updated_at=now, submitted_at=now if submit else None, version=1,
+        source_unanswered_id=source_unanswered_id,
+    )
+    session.add(entry)
+    session.flush()
+    _record(session, entry, "create", actor)
+    session.flush()
+    return entry
+
+
+def _conditional(session: Session, entry: QAEntry, version: int | None, from_statuses,
+                 values: dict, conflict_message: str) -> None:
+    """Apply ``values`` only if the row still has ``version`` and one of ``from_statuses``."""
+    expected = entry.version if version is None else version
+    now = utcnow()
+    stmt = (
+        update(QAEntry)
+        .where(QAEntry.id == entry.id, QAEntry.version == expected,
+               QAEntry.status.in_(tuple(from_statuses)))
+        .values(version=QAEntry.version + 1, updated_at=now, **values)
+        .execution_options(synchronize_session=False)
+    )
+    result = session.execute(stmt)
+    if result.rowcount != 1:
+        session.rollback()
+        raise Conflict(conflict_message)
+    session.refresh(entry)
+
+
+_STALE = ("Câu hỏi – trả lời đã được người khác thay đổi (phiên bản hoặc trạng thái không "
+          "còn khớp). Vui lòng tải lại rồi thử lại.")
+
+
+def _status_error(entry: QAEntry, action: str) -> Conflict:
+    from assistant.kb.models import QA_STATUSES
+
+    return Conflict(f"Không thể {action} khi câu hỏi đang ở trạng thái "
+                    f"“{QA_STATUSES.get(entry.status, entry.status)}”.")
+
+
+def _sync_index(search: SearchEngine | None, entry: QAEntry, session: Session) -> None:
+    if search is None:
+        return
+    try:
+        if entry.status == "approved":
+            search.upsert_qa([index_entry(entry)])
+        else:
+            search.delete_qa([str(entry.id)])
+    except Exception as exc:  # noqa: BLE001 - any index failure must undo the change
+        log.exception("search index update failed for entry %s", entry.id)
+        session.rollback()
+        raise ServiceUnavailable(
+            "Không cập nhật được chỉ mục tìm kiếm; thay đổi chưa được lưu. Vui lòng thử lại sau."
+        ) from exc
+
+
+def update_entry(session: Session, search: SearchEngine | None, actor: User, entry_id: int, *,
+                 version: int | None = None, question=None, answer=None, field=None, tags=None,
+                 citation_text=None, article_ids=None) -> QAEntry:
+    entry = get_entry(session, entry_id)
+    reviewer = is_reviewer(actor)
+    if not reviewer:
+        if entry.author_id != actor.id:
+            if entry.status != "approved" and not can_view(actor, entry):
+                raise NotFound("Không tìm thấy câu hỏi – trả lời.")
+            raise Forbidden("Bạn chỉ được sửa câu hỏi – trả lời do mình soạn.")
+        allowed = ("draft", "pending", "rejected")
+    else:
+        allowed = ("draft", "pending", "rejected", "approved")
+    if entry.status not in allowed:
+        raise _status_error(entry, "sửa")
+    data = validate_input(
+        search,
+        question=entry.question if question is None else question,
+        answer=entry.answer if answer is None else answer,
+        field=entry.field if field is None else field,
+        tags=entry.tags if tags is None else tags,
+        citation_text=entry.citation_text if citation_text is None else citation_text,
+        article_ids=[] if citation_text is not None and article_ids is None
+        else (entry.article_ids if article_ids is None else article_ids),
+    )
+    values = dict(question=data.question, answer=data.answer, field=data.field, tags=data.tags,
+                  citation_text=data.citation_text, article_ids=data.article_ids)
+    if entry.status == "rejected":
+        values["status"] = "draft"
+        values["reject_reason"] = None
+    _conditional(session, entry, version, allowed, values, _STALE)
+    _record(session, entry, "edit" if entry.author_id == actor.id else "review_edit", actor)
+    session.flush()
+    if entry.status == "approved":
+        _sync_index(search, entry, session)
+    return entry
+
+
+def submit_entry(session: Session, actor: User, entry_id: int, version: int | None = None) -> QAEntry:
+    entry = get_entry(session, entry_id)
+    if entry.author_id != actor.id:
+        raise Forbidden("Chỉ người soạn mới gửi duyệt được câu hỏi này.")
+    if entry.status not in ("draft", "rejected"):
+        raise _status_error(entry, "gửi duyệt")
+    _conditional(session, entry, version, ("draft", "rejected"),
+                 {"status": "pending", "submitted_at": utcnow(), "reject_reason": None}, _STALE)
+    _record(session, entry, "submit", actor)
+    session.flush()
+    return entry
+
+
+def withdraw_entry(session: Session, actor: User, entry_id: int, version: int | None = None) -> QAEntry:
+    entry = get_entry(session, entry_id)
+    if entry.author_id != actor.id:
+        raise Forbidden("Chỉ người soạn mới rút lại được câu hỏi này.")
+    if entry.status != "pending":
+        raise _status_error(entry, "rút lại")
+    _conditional(session, entry, version, ("pending",), {"status": "draft"}, _STALE)
+    _record(session, entry, "withdraw", actor)
+    session.flush()
+    return entry
+
+
+def _require_reviewer(actor: User) -> None:
+    if not is_reviewer(actor):
+        raise Forbidden("Chỉ người duyệt mới thực hiện được thao tác này.")
+
+
+def approve_entry(session: Session, search: SearchEngine | None, actor: User, entry_id: int,
+                  version: int | None = None) -> QAEntry:
+    _require_reviewer(actor)
+    entry = get_entry(session, entry_id)
+    if entry.status != "pending":
+        raise _status_error(entry, "duyệt")
+    _conditional(session, entry, version, ("pending",),
+                 {"status": "approved", "approved_at": utcnow(), "reviewer_id": actor.id,
+                  "reject_reason": None},
+                 "Câu hỏi này vừa được người khác xử lý hoặc sửa đổi. Vui lòng tải lại.")
+    _record(session, entry, "approve", actor)
+    session.flush()
+    _sync_index(search, entry, session)
+    return entry
+
+
+def reject_entry(session: Session, search: SearchEngine | None, actor: User, entry_id: int,
+                 reason: str, version: int | None = None) -> QAEntry:
+    _require_reviewer(actor)
+    reason = clean(reason, "lý do từ chối", max_len=2000)
+    entry = get_entry(session, entry_id)
+    if entry.status != "pending":
+        raise _status_error(entry, "từ chối")
+    _conditional(session, entry, version, ("pending",),
+                 {"status": "rejected", "reject_reason": reason, "reviewer_id": actor.id},
+                 "Câu hỏi này vừa được người khác xử lý hoặc sửa đổi. Vui lòng tải lại.")
+    _record(session, entry, "reject", actor)
+    session.flush()
+    _sync_index(search, entry, session)
+    return entry
+
+
+def retire_entry(session: Session, search: SearchEngine | None, actor: User, entry_id: int,
+                 reason: str | None = None, version: int | None = None) -> QAEntry:
+    _require_reviewer(actor)
+    reason = clean(reason, "lý do", max_len=2000, required=False) or None
+    entry = get_entry(session, entry_id)
+    if entry.status != "approved":
+        raise _status_error(entry, "ngừng sử dụng")
+    _conditional(session, entry, version, ("approved",),
+                 {"status": "retired", "reject_reason": reason, "reviewer_id": actor.id}, _STALE)
+    _record(session, entry, "retire", actor)
+    session.flush()
+    _sync_index(search, entry, session)
+    return entry
+
+
+def list_entries(session: Session, actor: User, *, status: str | None = None,
+                 field: str | None = None, author_id: int | None = None,
+                 court_ids: set[int] | None = None, text: str | None = None, mine: bool = False,
+                 limit: int = 50, offset: int = 0) -> tuple[list[QAEntry], int]:
+    stmt: Select = select(QAEntry)
+    if not is_reviewer(actor):
+        stmt = stmt.where(or_(QAEntry.status == "approved", QAEntry.author_id == actor.id))
+    if mine:
+        stmt = stmt.where(QAEntry.author_id == actor.id)
+    if status:
+        stmt = stmt.where(QAEntry.status == status)
+    if field:
+        stmt = stmt.where(QAEntry.field == normalise_field(field))
+    if author_id is not None:
+        stmt = stmt.where(QAEntry.author_id == author_id)
+    if court_ids is not None:
+        stmt = stmt.where(QAEntry.court_id.in_(court_ids))
+    if text:
+        needle = f"%{normalize_text(text, keep_newlines=False)}%"
+        stmt = stmt.where(or_(QAEntry.question.ilike(needle), QAEntry.answer.ilike(needle)))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(stmt.order_by(QAEntry.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def _folded_tokens(text: str) -> set[str]:
+    return set(syllables(fold_diacritics(normalize_text(text, keep_newlines=False)).lower()))
+
+
+def similar_entries(session: Session, search: SearchEngine | None, actor: User, question: str,
+                    limit: int = 5, exclude_id: int | None = None) -> list[dict]:
+    """Entries close to ``question``: index hits (approved) merged with a lexical scan of
+    entries not in the index yet (drafts, pending), so duplicates are caught before review."""
+    q = clean(question, "câu hỏi", max_len=MAX_QUESTION)
+    found: dict[int, dict] = {}
+    if search is not None:
+        for hit in search.search_qa(q, top_k=limit):
+            try:
+                eid = int(hit.entry_id)
+            except ValueError:
+                continue
+            found[eid] = {"entry_id": eid, "score": round(float(hit.score), 4), "source": "index"}
+    qt = _folded_tokens(q)
+    stmt = select(QAEntry).where(QAEntry.status.in_(("draft", "pending", "approved")))
+    if not is_reviewer(actor):
+        stmt = stmt.where(or_(QAEntry.status != "draft", QAEntry.author_id == actor.id))
+    for entry in session.scalars(stmt.order_by(QAEntry.id.desc()).limit(2000)):
+        et = _folded_tokens(entry.question)
+        if not qt or not et:
+            continue
+        score = len(qt & et) / len(qt | et)
+        if score >= 0.3 and score > found.get(entry.id, {}).get("score", 0):
+            found[entry.id] = {"entry_id": entry.id, "score": round(score, 4), "source": "lexical"}
+    out = []
+    for item in sorted(found.values(), key=lambda d: -d["score"]):
+        if item["entry_id"] == exclude_id:
+            continue
+        entry = session.get(QAEntry, item["entry_id"])
+        if entry is None or entry.status in ("retired", "rejected") or not can_view(actor, entry):
+            continue
+        out.append({**item, "question": entry.question, "status": entry.status})
+        if len(out) >= limit:
+            break
+    return out
+
+
+def reconcile_index(session: Session, search: SearchEngine) -> dict[str, int]:
+    """Make the index hold exactly the approved entries (after a crash or a re-index)."""
+    approved = {str(e.id): e for e in session.scalars(select(QAEntry).where(
+        QAEntry.status == "approved"))}
+    present = search.qa_entry_ids()
+    missing = [index_entry(approved[i]) for i in approved if i not in present]
+    extra = [i for i in present if i not in approved]
+    if missing:
+        search.upsert_qa(missing)
+    if extra:
+        search.delete_qa(extra)
+    return {"upserted": len(missing), "deleted": len(extra)}
