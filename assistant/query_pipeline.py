@@ -1,0 +1,69 @@
+"""The Haystack query pipeline: question → cited articles (and matching Q&A entries).
+
+    preprocess ─dense_text──▶ dense (e5 "query: ") ─┐
+               ─lexical_text▶ sparse (terms) ───────┼▶ articles_retriever ▶ articles
+               └law_keys───────────────────────────────────────────────────▲
+                                                    └▶ qa_retriever ▶ (approved Q&A)
+
+``mode`` picks the retrieval: ``hybrid`` (dense + sparse fused inside Qdrant, the
+default), ``dense`` or ``sparse`` — the latter two exist to measure what fusion buys.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haystack import Pipeline
+
+from assistant.article_ranking import ArticleAggregator
+from assistant.query_processing import QueryPreprocessor
+from indexing.retrievers import EdgeEmbeddingRetriever, EdgeHybridRetriever, EdgeSparseEmbeddingRetriever
+from indexing.sparse import VietnameseSparseTextEmbedder
+
+LEGAL_FILTER = {"field": "meta.kind", "operator": "in", "value": ["article", "clause"]}
+QA_FILTER = {"field": "meta.kind", "operator": "==", "value": "qa"}
+MODES = ("hybrid", "dense", "sparse")
+
+
+def _retriever(store: Any, mode: str, top_k: int, filters: dict, fusion: str) -> Any:
+    if mode == "hybrid":
+        return EdgeHybridRetriever(document_store=store, top_k=top_k, prefetch_k=top_k, filters=filters, fusion=fusion)
+    if mode == "dense":
+        return EdgeEmbeddingRetriever(document_store=store, top_k=top_k, filters=filters)
+    if mode == "sparse":
+        return EdgeSparseEmbeddingRetriever(document_store=store, top_k=top_k, filters=filters)
+    raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+
+
+def build_query_pipeline(
+    store: Any,
+    text_embedder: Any,
+    *,
+    restorer_path: str | None = None,
+    mode: str = "hybrid",
+    candidates: int = 60,
+    top_k: int = 10,
+    fusion: str = "rrf",
+    law_boost: float = 0.0,
+    with_qa: bool = True,
+) -> Pipeline:
+    pipe = Pipeline()
+    pipe.add_component("preprocess", QueryPreprocessor(restorer_path=restorer_path))
+    pipe.add_component("articles_retriever", _retriever(store, mode, candidates, LEGAL_FILTER, fusion))
+    pipe.add_component("articles", ArticleAggregator(top_k=top_k, law_boost=law_boost))
+    if with_qa:
+        pipe.add_component("qa_retriever", _retriever(store, mode, top_k, QA_FILTER, fusion))
+    retrievers = ["articles_retriever", "qa_retriever"] if with_qa else ["articles_retriever"]
+    if mode in ("hybrid", "dense"):
+        pipe.add_component("dense", text_embedder)
+        pipe.connect("preprocess.dense_text", "dense.text")
+        for name in retrievers:
+            pipe.connect("dense.embedding", f"{name}.query_embedding")
+    if mode in ("hybrid", "sparse"):
+        pipe.add_component("sparse", VietnameseSparseTextEmbedder())
+        pipe.connect("preprocess.lexical_text", "sparse.text")
+        for name in retrievers:
+            pipe.connect("sparse.sparse_embedding", f"{name}.query_sparse_embedding")
+    pipe.connect("articles_retriever.documents", "articles.documents")
+    pipe.connect("preprocess.law_keys", "articles.law_keys")
+    return pipe

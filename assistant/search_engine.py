@@ -1,0 +1,174 @@
+"""The search engine behind every ask: legal articles and approved Q&A in one Qdrant index.
+
+Implements :class:`assistant.search_types.SearchEngine` for the service layer and
+offers the richer :meth:`LegalSearchEngine.ask` (articles + Q&A + timings) used by the
+CLI, the API and the evaluation. Which Qdrant runs (embedded Edge shard or a server)
+and which embedding backend is used are decided by the caller, usually from settings.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from haystack import Document
+from haystack.document_stores.types import DuplicatePolicy
+
+from assistant.query_pipeline import QA_FILTER, build_query_pipeline
+from assistant.search_types import ArticleHit, QAHit, QAIndexEntry
+from corpus.vietnamese import normalize_text
+from indexing.sparse import VietnameseSparseDocumentEmbedder
+
+RESTORER_FILE = "diacritics.json"
+
+
+@dataclass
+class AskResult:
+    """Everything one question returns, with how long it took."""
+
+    query: str
+    articles: list[ArticleHit]
+    qa: list[QAHit]
+    dense_text: str = ""
+    law_keys: list[str] = field(default_factory=list)
+    latency_ms: float = 0.0
+
+
+def article_hit(doc: Document, score: float | None = None) -> ArticleHit:
+    meta = doc.meta
+    clause = meta.get("best_clause") or meta.get("clause")
+    number = str(meta.get("article_number") or "")
+    citation = str(meta.get("citation") or "")
+    if clause and citation.startswith("Điều"):
+        citation = f"khoản {clause} {citation}"
+    return ArticleHit(
+        article_id=str(meta.get("article_id") or doc.id),
+        score=float(doc.score if score is None else score) if (doc.score is not None or score is not None) else 0.0,
+        title=str(meta.get("title") or ""),
+        citation=citation,
+        law_short=str(meta.get("law_short") or ""),
+        law_number=str(meta.get("law_number") or ""),
+        article_number=number,
+        text=doc.content or "",
+        clause=str(clause) if clause else None,
+        highlight=str(meta.get("best_clause_text") or ""),
+    )
+
+
+def qa_document(entry: QAIndexEntry) -> Document:
+    question = normalize_text(entry.question)
+    answer = normalize_text(entry.answer)
+    return Document(
+        id=f"qa:{entry.entry_id}",
+        content=f"{question}\n{answer}",
+        meta={
+            "kind": "qa",
+            "entry_id": entry.entry_id,
+            "question": question,
+            "answer": answer,
+            "field": entry.field,
+            "court_code": entry.court_code,
+            "article_ids": list(entry.article_ids),
+            "tags": list(entry.tags),
+            "status": "approved",
+            "title": question,
+        },
+    )
+
+
+class LegalSearchEngine:
+    """Hybrid retrieval over the index; thread-safe for concurrent asks."""
+
+    def __init__(
+        self,
+        store: Any,
+        text_embedder: Any,
+        document_embedder: Any | None = None,
+        *,
+        restorer_path: Path | None = None,
+        mode: str = "hybrid",
+        candidates: int = 60,
+        fusion: str = "rrf",
+        law_boost: float = 0.0,
+    ) -> None:
+        self.store = store
+        self.document_embedder = document_embedder
+        self.restorer_path = restorer_path
+        self._lock = threading.Lock()
+        self._options = dict(mode=mode, candidates=candidates, fusion=fusion, law_boost=law_boost)
+        self._text_embedder = text_embedder
+        self.reload()
+
+    def reload(self) -> None:
+        """Rebuild the query pipeline (after re-indexing, to pick up a new diacritics model)."""
+        restorer = str(self.restorer_path) if self.restorer_path and self.restorer_path.is_file() else None
+        pipeline = build_query_pipeline(self.store, self._text_embedder, restorer_path=restorer, **self._options)
+        pipeline.warm_up()
+        self.pipeline = pipeline
+
+    # -- asking -------------------------------------------------------------------
+    def ask(self, query: str, top_k: int = 5, qa_top_k: int = 3) -> AskResult:
+        """Best articles and best approved Q&A entries; raises QueryError on bad input."""
+        started = time.perf_counter()
+        out = self.pipeline.run(
+            {"preprocess": {"query": query}, "articles": {"top_k": top_k}},
+            include_outputs_from={"preprocess", "qa_retriever"},
+        )
+        articles = [article_hit(d) for d in out["articles"]["documents"]]
+        qa_docs = out.get("qa_retriever", {}).get("documents", [])[:qa_top_k]
+        qa = [
+            QAHit(
+                entry_id=str(d.meta.get("entry_id")),
+                score=float(d.score or 0.0),
+                question=str(d.meta.get("question") or ""),
+                answer=str(d.meta.get("answer") or ""),
+                article_ids=tuple(d.meta.get("article_ids") or ()),
+            )
+            for d in qa_docs
+        ]
+        pre = out["preprocess"]
+        return AskResult(
+            query=query,
+            articles=articles,
+            qa=qa,
+            dense_text=pre["dense_text"],
+            law_keys=pre["law_keys"],
+            latency_ms=(time.perf_counter() - started) * 1000,
+        )
+
+    def search_articles(self, query: str, top_k: int = 5) -> list[ArticleHit]:
+        return self.ask(query, top_k=top_k, qa_top_k=0).articles
+
+    def search_qa(self, query: str, top_k: int = 5) -> list[QAHit]:
+        return self.ask(query, top_k=1, qa_top_k=top_k).qa
+
+    # -- Q&A entries in the index -------------------------------------------------
+    def upsert_qa(self, entries: list[QAIndexEntry]) -> None:
+        if not entries:
+            return
+        if self.document_embedder is None:
+            raise RuntimeError("this engine was opened read-only (no document embedder)")
+        docs = [qa_document(e) for e in entries]
+        with self._lock:
+            docs = VietnameseSparseDocumentEmbedder().run(docs)["documents"]
+            docs = self.document_embedder.run(documents=docs)["documents"]
+            self.store.write_documents(docs, policy=DuplicatePolicy.OVERWRITE)
+
+    def delete_qa(self, entry_ids: list[str]) -> None:
+        if entry_ids:
+            with self._lock:
+                self.store.delete_documents([f"qa:{e}" for e in entry_ids])
+
+    def qa_entry_ids(self) -> set[str]:
+        return {str(d.meta.get("entry_id")) for d in self.store.filter_documents(QA_FILTER)}
+
+    def get_article(self, article_id: str) -> ArticleHit | None:
+        docs = self.store.get_documents_by_id([article_id])
+        docs = [d for d in docs if d.meta.get("kind") == "article"]
+        return article_hit(docs[0], score=1.0) if docs else None
+
+    def count_articles(self) -> int:
+        return len(self.store.filter_documents({"field": "meta.kind", "operator": "==", "value": "article"}))
