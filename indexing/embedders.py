@@ -1,0 +1,90 @@
+"""Haystack embedders for the locally prepared multilingual-e5-small.
+
+Why factories: every caller must use the same prefixes ("query: " / "passage: ", as
+e5 was trained), the same local folder and the same backend, and must never reach
+for a hub.  Backends:
+
+* ``"onnx-int8"`` (default) — ONNX Runtime, int8 dynamic quantisation, ≈3× faster
+  on CPU at cosine ≥ 0.99 to fp32 (docs/benchmarks-embedding.md).  The folder's
+  first module is :class:`indexing.e5_model.OnnxEncoder`, loaded by import path,
+  hence ``trust_remote_code=True`` (it is our own code, nothing is downloaded).
+* ``"torch"`` — the dequantised fp32 BERT.
+
+Text must be NFC-normalised (``corpus.vietnamese.normalize_text``) before it is
+embedded: documents are normalised when the corpus is parsed; for queries put
+:class:`QueryNormalizer` in front of the text embedder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from haystack import component
+from haystack.utils import ComponentDevice
+from haystack_integrations.components.embedders.sentence_transformers import (
+    SentenceTransformersDocumentEmbedder,
+    SentenceTransformersTextEmbedder,
+)
+
+from corpus.vietnamese import normalize_text
+from indexing.e5_model import ONNX_SUBDIR, PROMPTS
+
+BACKENDS = ("torch", "onnx-int8")
+DEFAULT_BACKEND = "onnx-int8"
+
+
+def _backend_kwargs(model_dir: Path, backend: str) -> dict[str, Any]:
+    """Model path and loader flags for one backend name (offline in both cases)."""
+    model_dir = Path(model_dir)
+    if backend == "torch":
+        path, trust = model_dir, False
+    elif backend == "onnx-int8":
+        path, trust = model_dir / ONNX_SUBDIR, True
+    else:
+        raise ValueError(f"unknown embedding backend {backend!r}; expected one of {BACKENDS}")
+    if not (path / "modules.json").exists():
+        raise FileNotFoundError(f"{path}: model not prepared (run `troly model prepare`)")
+    return {
+        "model": str(path),
+        "backend": "torch",  # the ONNX variant is a torch-side module running ORT
+        "trust_remote_code": trust,
+        "local_files_only": True,
+        "token": None,
+        "device": ComponentDevice.from_str("cpu"),
+        "normalize_embeddings": True,
+    }
+
+
+def text_embedder(model_dir: Path, backend: str = DEFAULT_BACKEND) -> SentenceTransformersTextEmbedder:
+    """Query embedder: prefix "query: ", L2-normalised 384-d vectors."""
+    return SentenceTransformersTextEmbedder(
+        prefix=PROMPTS["query"], progress_bar=False, **_backend_kwargs(model_dir, backend)
+    )
+
+
+def document_embedder(
+    model_dir: Path,
+    backend: str = DEFAULT_BACKEND,
+    meta_fields_to_embed: Sequence[str] = ("title",),
+    batch_size: int = 32,
+    progress_bar: bool = True,
+) -> SentenceTransformersDocumentEmbedder:
+    """Passage embedder: prefix "passage: ", meta fields (title) joined before content."""
+    return SentenceTransformersDocumentEmbedder(
+        prefix=PROMPTS["passage"],
+        meta_fields_to_embed=list(meta_fields_to_embed),
+        batch_size=batch_size,
+        progress_bar=progress_bar,
+        **_backend_kwargs(model_dir, backend),
+    )
+
+
+@component
+class QueryNormalizer:
+    """NFC + tidy spaces for a query, so it tokenises like the indexed documents."""
+
+    @component.output_types(text=str)
+    def run(self, text: str) -> dict[str, str]:
+        return {"text": normalize_text(text, keep_newlines=False)}
