@@ -12,6 +12,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import regex
+
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e"), None)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
@@ -23,17 +25,12 @@ _OLD_STYLE = re.compile(
 )
 
 
+# Control, format, surrogate, private-use and unassigned characters, except \n and \t.
+_CONTROL = regex.compile(r"[[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}]--[\n\t]]", flags=regex.V1)
+
+
 def _control_free(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in "\n\t":
-            out.append(ch)
-            continue
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cf", "Cs", "Co", "Cn"):
-            continue
-        out.append(ch)
-    return "".join(out)
+    return _CONTROL.sub("", text)
 
 
 def _move_tone(match: re.Match[str]) -> str:
