@@ -364,7 +364,9 @@ def similar_entries(session: Session, search: SearchEngine | None, actor: User, 
         if item["entry_id"] == exclude_id:
             continue
         entry = session.get(QAEntry, item["entry_id"])
-        if entry is None or entry.status in ("retired", "rejected") or not can_view(actor, entry):
+        if entry is None or entry.status in ("retired", "rejected"):
+            continue
+        if entry.status == "draft" and not can_view(actor, entry):  # pending: shown, to avoid duplicates
             continue
         out.append({**item, "question": entry.question, "status": entry.status})
         if len(out) >= limit:
