@@ -2,3 +2,7 @@
 
 Imports from ``corpus`` and ``indexing``; never from ``api`` or ``eval``.
 """
+
+from corpus.offline import enforce_offline
+
+enforce_offline()

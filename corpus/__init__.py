@@ -2,3 +2,7 @@
 
 Nothing here imports from ``indexing``, ``assistant``, ``api`` or ``eval``.
 """
+
+from corpus.offline import enforce_offline
+
+enforce_offline()

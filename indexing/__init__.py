@@ -2,3 +2,7 @@
 
 Imports only from ``corpus``.
 """
+
+from corpus.offline import enforce_offline
+
+enforce_offline()
