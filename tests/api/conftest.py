@@ -26,6 +26,21 @@ from assistant.kb.services.users import create_user  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from tests.fakes import FakeSearchEngine  # noqa: E402
 
+import assistant.kb.services.users as _users_service  # noqa: E402
+
+_real_hash = _users_service.hash_password
+_hash_cache: dict[str, str] = {}
+
+
+def _cached_hash(password: str) -> str:
+    """argon2 is slow on purpose; hash each test password once per session."""
+    if password not in _hash_cache:
+        _hash_cache[password] = _real_hash(password)
+    return _hash_cache[password]
+
+
+_users_service.hash_password = _cached_hash
+
 PG_URL = os.environ.get("TROLY_TEST_DATABASE_URL")
 DB_PARAMS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 SECRET = "test-secret-" + "x" * 32
