@@ -31,19 +31,14 @@ Mọi lỗi trả về dạng `{"detail": "<thông báo tiếng Việt>"}`.
 
 
 def default_search_engine(settings: Settings) -> SearchEngine | None:
-    """The real engine when the lead's ``assistant.search_engine`` is importable, else None."""
+    """The real Qdrant-backed engine (``assistant.engine_factory.open_engine``), or None
+    when it cannot be opened (no model or index yet): the API still starts, /ask → 503."""
     try:
-        from assistant import search_engine  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    factory = getattr(search_engine, "create_search_engine", None) or getattr(
-        search_engine, "open_search_engine", None)
-    if factory is None:
-        return None
-    try:
-        return factory(settings)
-    except Exception:  # noqa: BLE001 - the API must still start (Q&A admin works without search)
-        log.exception("search engine could not be opened; /ask will answer 503")
+        from assistant.engine_factory import open_engine
+
+        return open_engine(settings)
+    except Exception as exc:  # noqa: BLE001 - Q&A administration works without search
+        log.warning("search engine not available (/ask will answer 503): %s", exc)
         return None
 
 
@@ -83,6 +78,7 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
     if legal_documents is not None:
         api.include_router(legal_documents.router)
     app.include_router(api)
+    app.include_router(__import__("api.web.router", fromlist=["router"]).router)  # web UI (#4)
 
     @app.get("/healthz", tags=["Hệ thống"], summary="Kiểm tra hoạt động")
     def healthz() -> dict:

@@ -49,7 +49,7 @@ ARTICLES: tuple[ArticleHit, ...] = (
          "ngày họ nhận được bản án hoặc bản án được niêm yết."),
     _art("192", "37.5.LQ", "Trả lại đơn khởi kiện, hậu quả của việc trả lại đơn khởi kiện", *_DS,
          "1. Thẩm phán trả lại đơn khởi kiện trong các trường hợp sau đây: a) Người khởi kiện "
-         "không có quyền khởi kiện; b) Thời hiệu khởi kiện đã hết ..."),
+         "không có quyền khởi kiện ...; b) Chưa có đủ điều kiện khởi kiện ..."),
     _art("203", "37.5.LQ", "Thời hạn chuẩn bị xét xử", *_DS,
          "1. Thời hạn chuẩn bị xét xử các loại vụ án là 04 tháng, kể từ ngày thụ lý vụ án; "
          "vụ án có tính chất phức tạp có thể gia hạn không quá 02 tháng."),

@@ -1,0 +1,142 @@
+"""Administration commands of ``troly``: users, courts, database, server, demo.
+
+Why: installing the assistant in a court happens on a server console, often offline;
+every set-up step must be one command with a Vietnamese message on failure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+
+users_app = typer.Typer(help="Quản lý tài khoản người dùng.", no_args_is_help=True)
+courts_app = typer.Typer(help="Quản lý danh sách Tòa án.", no_args_is_help=True)
+db_app = typer.Typer(help="Cơ sở dữ liệu.", no_args_is_help=True)
+demo_app = typer.Typer(help="Dữ liệu trình diễn.", no_args_is_help=True)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    console.print(f"[red]Lỗi:[/red] {message}")
+    raise typer.Exit(code)
+
+
+def _session_factory():
+    from assistant.kb.db import make_engine, make_session_factory, upgrade_database
+    from assistant.settings import get_settings
+
+    url = get_settings().sqlalchemy_url
+    upgrade_database(url)
+    return make_session_factory(make_engine(url))
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(help="Tên đăng nhập.")],
+    full_name: Annotated[str, typer.Option("--full-name", help="Họ và tên.")],
+    court: Annotated[str, typer.Option(help="Mã Tòa án, ví dụ HN-KV1.")],
+    password: Annotated[str, typer.Option(help="Mật khẩu (≥ 8 ký tự).", prompt=True,
+                                          hide_input=True, confirmation_prompt=True)],
+    role: Annotated[str, typer.Option(help="judge | reviewer | court_admin | admin")] = "judge",
+    title: Annotated[str | None, typer.Option(help="Chức danh: Thẩm phán, Thư ký…")] = None,
+) -> None:
+    """Tạo một tài khoản."""
+    from assistant.kb.db import session_scope
+    from assistant.kb.errors import KBError
+    from assistant.kb.services.users import create_user
+
+    try:
+        with session_scope(_session_factory()) as s:
+            user = create_user(s, username=username, full_name=full_name, password=password,
+                               role=role, title=title, court_code=court)
+            console.print(f"Đã tạo tài khoản [bold]{user.username}[/bold] ({user.role}).")
+    except KBError as exc:
+        _fail(exc.message)
+
+
+@courts_app.command("import")
+def courts_import(file: Annotated[Path, typer.Argument(help="Tệp CSV: code,name,level,parent_code,province")]) -> None:
+    """Nhập danh sách Tòa án từ CSV (Tòa cấp trên đứng trước)."""
+    from assistant.kb.db import session_scope
+    from assistant.kb.errors import KBError
+    from assistant.kb.services.courts import import_courts_csv
+
+    if not file.is_file():
+        _fail(f"Không tìm thấy tệp {file}.")
+    try:
+        with session_scope(_session_factory()) as s:
+            report = import_courts_csv(s, file.read_bytes())
+    except KBError as exc:
+        _fail(exc.message)
+    console.print(f"Đã thêm {report.created} Tòa án.")
+    for err in report.errors:
+        console.print(f"  [yellow]Dòng {err['row']}:[/yellow] {err['error']}")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Tạo / nâng cấp lược đồ cơ sở dữ liệu lên phiên bản mới nhất."""
+    from assistant.kb.db import upgrade_database
+    from assistant.settings import get_settings
+
+    url = get_settings().sqlalchemy_url
+    upgrade_database(url)
+    console.print(f"Cơ sở dữ liệu đã ở phiên bản mới nhất ({url.split('@')[-1]}).")
+
+
+def serve(host: Annotated[str, typer.Option(help="Địa chỉ lắng nghe.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Cổng.")] = 8000) -> None:
+    """Chạy máy chủ API (uvicorn)."""
+    import uvicorn
+
+    console.print(f"Trợ lý ảo Tòa án: http://{host}:{port}/docs")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
+
+
+@demo_app.command("prepare")
+def demo_prepare(
+    phapdien: Annotated[Path | None, typer.Option(help="Thư mục pháp điển (để lập chỉ mục).")] = None,
+    host: str = "127.0.0.1", port: int = 8000,
+) -> None:
+    """Tạo dữ liệu trình diễn: Tòa án, tài khoản, ~20 câu hỏi – trả lời, lượt hỏi."""
+    from api.app import default_search_engine
+    from assistant.kb.db import session_scope
+    from assistant.kb.demo import DEMO_PASSWORD, prepare_demo
+    from assistant.settings import get_settings
+
+    settings = get_settings()
+    if phapdien is not None and not phapdien.exists():
+        _fail(f"Không tìm thấy thư mục pháp điển {phapdien}.")
+    search = default_search_engine(settings)
+    with session_scope(_session_factory()) as s:
+        report = prepare_demo(s, search)
+    if report.created:
+        console.print(f"Đã tạo {report.courts} Tòa án, {len(report.users)} tài khoản, câu hỏi – "
+                      f"trả lời: {report.entries}; đưa vào chỉ mục: {report.indexed}.")
+        if report.unresolved_citations:
+            console.print(f"[yellow]{report.unresolved_citations} câu có trích dẫn chưa đối chiếu "
+                          "được với chỉ mục (chưa lập chỉ mục pháp điển?).[/yellow]")
+    else:
+        console.print("Dữ liệu trình diễn đã có sẵn; không tạo lại.")
+    table = Table(title=f"Tài khoản trình diễn (mật khẩu: {DEMO_PASSWORD})")
+    for col in ("Tên đăng nhập", "Vai trò", "Tòa án"):
+        table.add_column(col)
+    for username, role, court in report.users:
+        table.add_row(username, role, court)
+    console.print(table)
+    console.print(f"Mở: http://{host}:{port}/docs  (chạy máy chủ: troly serve)")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(users_app, name="users")
+    app.add_typer(courts_app, name="courts")
+    app.add_typer(db_app, name="db")
+    app.add_typer(demo_app, name="demo")
+    app.command("serve")(serve)
