@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     qdrant_api_key: str | None = None
     collection: str = "legal"
     embedding_backend: str = Field("onnx-int8", description="'onnx-int8' (default) or 'torch' (fp32).")
+    model_path: Path | None = Field(None, description="Prepared model folder; unset = <data_dir>/models/….")
     database_url: str | None = Field(None, description="SQLAlchemy URL; unset = SQLite in data_dir.")
     phapdien_dir: Path = Field(Path("../shared/corpus/phapdien"), description="Pháp điển pages for the demo.")
 
@@ -38,6 +39,8 @@ class Settings(BaseSettings):
 
     @property
     def model_dir(self) -> Path:
+        if self.model_path:
+            return self.model_path
         return self.data_dir / "models" / "multilingual-e5-small"
 
     @property
