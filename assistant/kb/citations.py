@@ -64,24 +64,30 @@ def law_aliases() -> tuple[tuple[str, str], ...]:
         for alias in (law.key, law.name, law.number, law.short, *law.aliases):
             pairs[_fold(alias)] = law.key
             pairs[_fold(alias) + " 2015"] = law.key
-    try:  # the shared catalogue, when another helper has provided it
-        from corpus import laws as catalogue  # type: ignore[attr-defined]
-
-        for item in getattr(catalogue, "LAWS", ()):  # pragma: no cover - optional
-            key = getattr(item, "key", None)
-            if not key:
-                continue
-            for attr in ("key", "name", "number", "short", "short_name"):
-                value = getattr(item, attr, None)
-                if isinstance(value, str) and value:
-                    pairs.setdefault(_fold(value), key)
-    except Exception:  # noqa: BLE001 - catalogue missing or different: built-ins suffice
-        pass
+    for law in _catalogue_laws():  # the shared catalogue adds the other laws
+        for alias in (law.key, law.name, law.number, law.short, *law.aliases):
+            if alias:
+                pairs.setdefault(_fold(alias), law.key)
     return tuple(sorted(pairs.items(), key=lambda kv: -len(kv[0])))
 
 
+@lru_cache(maxsize=1)
+def _catalogue_laws() -> tuple[Law, ...]:
+    """Laws of ``corpus.laws`` (number ↔ name ↔ short ↔ key), when that catalogue loads."""
+    try:
+        from corpus.laws import load_catalogue
+
+        return tuple(
+            Law(item.key, item.name, item.number, item.short or item.key,
+                tuple(a for a in (item.cite_name, *item.aliases) if a))
+            for item in load_catalogue().laws if item.key
+        )
+    except Exception:  # noqa: BLE001 - missing or different catalogue: built-ins suffice
+        return ()
+
+
 def law_by_key(key: str) -> Law | None:
-    return next((law for law in LAWS if law.key == key), None)
+    return next((law for law in (*LAWS, *_catalogue_laws()) if law.key == key), None)
 
 
 @dataclass(frozen=True)
@@ -123,28 +129,28 @@ def parse_citations(text: str) -> list[Citation]:
     """Every "Điều N <law>" in ``text`` (lists and ranges expanded), law key or None."""
     folded = _fold(text)
     matches = list(_ARTICLES.finditer(folded))
-    citations: list[Citation] = []
     aliases = law_aliases()
+    keys: list[str | None] = []
     for idx, m in enumerate(matches):
         tail_end = matches[idx + 1].start() if idx + 1 < len(matches) else len(folded)
         tail = folded[m.end() : min(tail_end, m.end() + 120)]
-        law_key = None
-        best_pos = None
+        law_key, best_pos = None, None
         for alias, key in aliases:
             pos = re.search(rf"(?<![\w/]){re.escape(alias)}(?![\w/])", tail)
             if pos and (best_pos is None or pos.start() < best_pos):
                 best_pos, law_key = pos.start(), key
+        keys.append(law_key)
+    # "Điều 35 và khoản 1 Điều 36 BLTTDS": a citation directly followed (only separators
+    # between) by one with a law takes that law
+    for idx in range(len(matches) - 2, -1, -1):
+        gap = folded[matches[idx].end() : matches[idx + 1].start()]
+        if keys[idx] is None and keys[idx + 1] and re.fullmatch(r"[\s,;]*(?:va|hoac)?[\s,;]*", gap):
+            keys[idx] = keys[idx + 1]
+    citations: list[Citation] = []
+    for m, law_key in zip(matches, keys, strict=True):
         for number in _expand(m.group("nums")):
             citations.append(Citation(number, law_key, m.group("clause"), m.group(0)))
-    # second pass: a citation without law followed directly by one with a law takes it
-    fixed: list[Citation] = []
-    for i, c in enumerate(citations):
-        if c.law_key is None:
-            nxt = next((d.law_key for d in citations[i + 1 :] if d.law_key), None)
-            if nxt and i + 1 < len(citations) and citations[i + 1].law_key == nxt:
-                c = Citation(c.article_number, nxt, c.clause, c.raw)
-        fixed.append(c)
-    return fixed
+    return citations
 
 
 def engine_resolver(engine: SearchEngine) -> Resolver:
