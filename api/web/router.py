@@ -1,0 +1,111 @@
+"""Routes of the web interface: HTML pages, local static assets, and two read-only
+helper endpoints the pages need (legal article lookup and autocomplete).
+
+Why pages carry no data: authentication is a bearer token kept in ``sessionStorage``
+and sent by the page's JavaScript to ``/api/v1`` (see docs/ui.md). The HTML itself is
+public and identical for everyone, so it needs no session, no cookie and hence no
+CSRF protection; each API call is authorised on its own.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from api.deps import CurrentUser, SearchDep
+from assistant.kb.errors import NotFound
+from assistant.kb.models import FIELDS
+
+HERE = Path(__file__).resolve().parent
+STATIC_DIR = HERE / "static"
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+router = APIRouter(include_in_schema=False)
+
+# path → (template, page title, roles allowed to see the tab; None = everyone signed in)
+PAGES: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
+    "hoi-dap": ("ask.html", "Hỏi đáp", None),
+    "dong-gop": ("contribute.html", "Đóng góp", None),
+    "duyet": ("review.html", "Duyệt", ("reviewer", "admin")),
+    "thong-ke": ("stats.html", "Thống kê", ("admin", "court_admin", "reviewer")),
+    "van-ban": ("documents.html", "Văn bản pháp luật", ("admin",)),
+}
+
+
+def _asset_version() -> str:
+    """Changes whenever a static file changes, so browsers never run a stale script."""
+    latest = max((p.stat().st_mtime_ns for p in STATIC_DIR.iterdir()), default=0)
+    return str(latest % 10**9)
+
+
+def _render(request: Request, template: str, title: str, slug: str) -> HTMLResponse:
+    nav = [{"slug": s, "title": t, "roles": list(r) if r else []} for s, (_, t, r) in PAGES.items()]
+    return templates.TemplateResponse(request, template, {
+        "title": title, "slug": slug, "nav": nav, "fields": FIELDS, "v": _asset_version(),
+    })
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/hoi-dap", status_code=307)
+
+
+@router.get("/dang-nhap", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    return _render(request, "login.html", "Đăng nhập", "dang-nhap")
+
+
+def _page(slug: str):
+    template, title, _ = PAGES[slug]
+
+    def page(request: Request) -> HTMLResponse:
+        return _render(request, template, title, slug)
+
+    page.__name__ = f"page_{slug.replace('-', '_')}"
+    return page
+
+
+for _slug in PAGES:
+    router.add_api_route(f"/{_slug}", _page(_slug), methods=["GET"], response_class=HTMLResponse)
+
+
+@router.get("/static/{name}")
+def static(name: str) -> FileResponse:
+    """Only plain files directly inside ``static/`` (no sub-paths, no dot-files)."""
+    path = STATIC_DIR / name
+    if "/" in name or name.startswith(".") or not path.is_file():
+        raise NotFound("Không tìm thấy tệp.")
+    media = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    if name.endswith(".js"):
+        media = "text/javascript; charset=utf-8"
+    return FileResponse(path, media_type=media, headers={"Cache-Control": "no-cache"})
+
+
+# --- read-only helpers for the pages ------------------------------------------------------
+
+def _article(a) -> dict:
+    return {"article_id": a.article_id, "title": a.title, "citation": a.citation,
+            "law_short": a.law_short, "law_number": a.law_number,
+            "article_number": a.article_number, "text": a.text, "score": a.score}
+
+
+@router.get("/api/v1/ui/articles")
+def article_suggestions(_: CurrentUser, search: SearchDep,
+                        q: str = Query(min_length=2, max_length=200)) -> list[dict]:
+    """Autocomplete for citations in the contribution form (top 8 articles)."""
+    return [_article(a) for a in search.search_articles(q, top_k=8)]
+
+
+@router.get("/api/v1/ui/articles/{article_id}")
+def article(article_id: str, _: CurrentUser, search: SearchDep) -> dict:
+    """The full text of one article, for the "xem toàn văn" dialog."""
+    if len(article_id) > 64:
+        raise NotFound("Không tìm thấy điều luật.")
+    found = search.get_article(article_id)
+    if found is None:
+        raise NotFound("Không tìm thấy điều luật.")
+    return _article(found)

@@ -1,0 +1,113 @@
+/* Đóng góp: write a Q&A entry. While the question is typed, similar existing entries
+ * are shown (debounced POST /qa/similar) so duplicates are caught before review;
+ * articles can be attached through an autocomplete over the indexed articles. */
+"use strict";
+
+const STATUS = { draft: "Bản nháp", pending: "Chờ duyệt", approved: "Đã duyệt", rejected: "Bị từ chối", retired: "Ngừng sử dụng" };
+const $ = (id) => document.getElementById(id);
+const attached = new Map(); // article_id → label
+
+async function checkSimilar() {
+  const box = $("similar");
+  const q = $("qa-question").value.trim();
+  if (q.length < 8) { clear(box); return; }
+  try {
+    const hits = await api("/qa/similar", { method: "POST", json: { question: q, limit: 5 } });
+    if (!hits.length) { clear(box); return; }
+    clear(box, el("div", { class: "notice warn", role: "status" },
+      el("strong", {}, "Có thể trùng với câu hỏi đã có:"),
+      el("ul", {}, hits.map((h) => el("li", {}, h.question, " ", statusBadge(h.status, STATUS[h.status]),
+        el("span", { class: "hint" }, " (giống " + Math.round(h.score * 100) + "%)")))),
+      el("p", { class: "hint" }, "Hãy kiểm tra trước khi gửi để tránh trùng lặp.")));
+  } catch (e) { clear(box); }
+}
+
+function renderChips() {
+  clear($("qa-articles"), [...attached].map(([id, label]) =>
+    el("li", { class: "chip" }, label,
+      el("button", { type: "button", class: "link", "aria-label": "Bỏ " + label, onclick: () => { attached.delete(id); renderChips(); } }, "✕"))));
+}
+
+function setupArticleCombo() {
+  const input = $("qa-article-search");
+  const list = $("qa-article-list");
+  let options = [];
+  let active = -1;
+  const close = () => { list.hidden = true; input.setAttribute("aria-expanded", "false"); active = -1; };
+  const choose = (a) => {
+    attached.set(a.article_id, "Điều " + a.article_number + " " + a.law_short + " – " + a.title);
+    renderChips(); input.value = ""; close(); input.focus();
+  };
+  const paint = () => {
+    [...list.children].forEach((li, i) => li.setAttribute("aria-selected", i === active ? "true" : "false"));
+    if (active >= 0) input.setAttribute("aria-activedescendant", "opt-" + active);
+  };
+  const load = debounce(async () => {
+    const q = input.value.trim();
+    if (q.length < 2) { close(); return; }
+    try { options = await api("/ui/articles?q=" + encodeURIComponent(q)); } catch (e) { options = []; }
+    clear(list, options.map((a, i) => el("li", { role: "option", id: "opt-" + i, onmousedown: (ev) => { ev.preventDefault(); choose(a); } },
+      el("strong", {}, "Điều " + a.article_number + " " + a.law_short), " – " + a.title)));
+    if (!options.length) list.append(el("li", { class: "hint" }, "Không tìm thấy điều luật."));
+    list.hidden = false; input.setAttribute("aria-expanded", "true"); active = -1;
+  }, 300);
+  input.addEventListener("input", load);
+  input.addEventListener("keydown", (ev) => {
+    if (list.hidden || !options.length) return;
+    if (ev.key === "ArrowDown") { active = (active + 1) % options.length; paint(); ev.preventDefault(); }
+    else if (ev.key === "ArrowUp") { active = (active - 1 + options.length) % options.length; paint(); ev.preventDefault(); }
+    else if (ev.key === "Enter" && active >= 0) { choose(options[active]); ev.preventDefault(); }
+    else if (ev.key === "Escape") close();
+  });
+  input.addEventListener("blur", () => setTimeout(close, 150));
+}
+
+async function loadMine() {
+  const box = $("mine");
+  try {
+    const r = await api("/qa?mine=true&limit=50");
+    if (!r.items.length) { clear(box, el("p", { class: "hint" }, "Bạn chưa đóng góp câu hỏi nào.")); return; }
+    clear(box, el("ul", { class: "list" }, r.items.map((e) => el("li", { "data-entry-id": e.id },
+      el("div", { class: "row" }, statusBadge(e.status, e.status_label), el("span", { class: "hint" }, fmtDate(e.updated_at))),
+      el("p", {}, e.question),
+      e.reject_reason ? el("p", { class: "comment" }, "Ý kiến người duyệt: " + e.reject_reason) : null,
+      ["draft", "rejected"].includes(e.status)
+        ? el("button", { type: "button", class: "small", onclick: () => resubmit(e) }, "Gửi duyệt") : null))));
+  } catch (e) { clear(box, el("p", { class: "error" }, e.message)); }
+}
+
+async function resubmit(e) {
+  try {
+    await api("/qa/" + e.id + "/submit", { method: "POST", json: { version: e.version } });
+    flash("Đã gửi duyệt câu hỏi.");
+  } catch (err) { flash(err.message, "error"); }
+  loadMine();
+}
+
+async function save(submit) {
+  const err = $("qa-error");
+  err.textContent = "";
+  const body = {
+    question: $("qa-question").value.trim(), answer: $("qa-answer").value.trim(),
+    field: $("qa-field").value, citation_text: $("qa-citation").value.trim(),
+    tags: $("qa-tags").value.split(",").map((t) => t.trim()).filter(Boolean),
+    article_ids: [...attached.keys()], submit,
+  };
+  if (!body.question || !body.answer) { err.textContent = "Vui lòng nhập câu hỏi và câu trả lời."; return; }
+  try {
+    await api("/qa", { method: "POST", json: body });
+    $("qa-form").reset(); attached.clear(); renderChips(); clear($("similar"));
+    flash(submit ? "Đã gửi câu hỏi – trả lời để duyệt." : "Đã lưu bản nháp.");
+    loadMine();
+  } catch (e) { err.textContent = e.message; }
+}
+
+if (window.APP_READY) {
+  $("qa-question").addEventListener("input", debounce(checkSimilar, 400));
+  $("qa-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    save((ev.submitter && ev.submitter.dataset.submit) === "1");
+  });
+  setupArticleCombo();
+  loadMine();
+}
