@@ -32,7 +32,7 @@ PAGES: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
     "dong-gop": ("contribute.html", "Đóng góp", None),
     "duyet": ("review.html", "Duyệt", ("reviewer", "admin")),
     "thong-ke": ("stats.html", "Thống kê", ("admin", "court_admin", "reviewer")),
-    "van-ban": ("documents.html", "Văn bản pháp luật", ("admin",)),
+    "van-ban": ("documents.html", "Văn bản pháp luật", ("reviewer", "admin")),
 }
 
 

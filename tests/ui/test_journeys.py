@@ -11,6 +11,7 @@ exactly as in real use; pytest runs a module's tests in the order they are writt
 from __future__ import annotations
 
 import io
+import re
 
 from playwright.sync_api import expect
 
@@ -43,7 +44,8 @@ def test_judge_asks_without_diacritics_and_opens_the_cited_article(visitor, site
     dialog = page.locator("#article-dialog")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("Điều 273. Thời hạn kháng cáo")
-    expect(dialog).to_contain_text("Thời hạn kháng cáo đối với bản án của Tòa án cấp sơ thẩm là 15 ngày")
+    expect(dialog.locator("mark")).to_contain_text(
+        "Thời hạn kháng cáo đối với bản án của Tòa án cấp sơ thẩm là 15 ngày")
     v.shot("dieu-luat")
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
@@ -129,6 +131,8 @@ def test_judge_next_ask_returns_the_new_entry(visitor, site):
     expect(answer).to_contain_text(NEW_QUESTION)
     expect(answer).to_contain_text("hoãn phiên tòa sơ thẩm")
     expect(answer.locator(".cited")).to_contain_text("Điều 233 BLTTDS 2015")
+    clause = page.locator('article.article[data-article-id="37.5.LQ.233"] mark')
+    expect(clause).to_have_text(re.compile(r"^2\. Thời hạn hoãn phiên tòa sơ thẩm không quá 01 tháng"))
     page.get_by_role("link", name="Đóng góp").click()
     expect(page.locator("#mine li").filter(has_text=NEW_QUESTION).locator(".badge")) \
         .to_have_text("Đã duyệt")
@@ -210,3 +214,67 @@ def test_login_error_and_logout(visitor, site):
     page.wait_for_url("**/dang-nhap")
     page.goto("/dong-gop")
     page.wait_for_url("**/dang-nhap?next=%2Fdong-gop")
+
+
+LAW_TEXT = """LUẬT HÒA GIẢI, ĐỐI THOẠI TẠI TÒA ÁN
+Luật số: 58/2020/QH14
+
+Chương I
+NHỮNG QUY ĐỊNH CHUNG
+
+Điều 1. Phạm vi điều chỉnh
+Luật này quy định về nguyên tắc, chính sách của Nhà nước về hòa giải, đối thoại tại Tòa án.
+
+Điều 2. Giải thích từ ngữ
+1. Hòa giải tại Tòa án là hoạt động hòa giải do Hòa giải viên tiến hành trước khi Tòa án thụ lý.
+"""
+
+
+def test_admin_uploads_a_legal_text_previews_and_confirms(visitor, site, tmp_path):
+    path = tmp_path / "luat-hoa-giai.txt"
+    path.write_text(LAW_TEXT, encoding="utf-8")
+    v = visitor(viewport={"width": 1100, "height": 800})
+    v.login("admin")
+    page = v.page
+    page.get_by_role("link", name="Văn bản pháp luật").click()
+    page.get_by_label("Tệp văn bản pháp luật").set_input_files(str(path))
+    page.get_by_label("Ngày có hiệu lực").fill("01/01/2021")
+    page.get_by_role("button", name="Tải lên và xem trước").click()
+    preview = page.locator("#doc-preview")
+    expect(preview).to_contain_text("Luật Hòa giải, đối thoại tại Tòa án")
+    expect(preview).to_contain_text("2 điều")
+    expect(preview).to_contain_text("hiệu lực từ 01/01/2021")
+    expect(preview).to_contain_text("Điều 1. Phạm vi điều chỉnh")
+    expect(preview.locator(".badge")).to_have_text("Chờ xác nhận")
+    v.shot("van-ban", full_page=True)
+    page.get_by_role("button", name="Xác nhận và lập chỉ mục").click()
+    expect(page.locator("#flash")).to_contain_text("Đã xác nhận văn bản")
+    expect(preview.locator(".badge")).to_have_text("Đã xác nhận")
+    expect(page.locator("#doc-list")).to_contain_text("(2 điều)")
+
+
+def test_rejection_reason_reaches_the_author(visitor, site):
+    judge = visitor(viewport={"width": 1100, "height": 800})
+    judge.login("judge2")
+    page = judge.page
+    page.goto("/dong-gop")
+    page.get_by_label("Câu hỏi").fill("Có được ủy quyền cho người khác nộp đơn kháng cáo không?")
+    page.get_by_label("Trả lời").fill("Được.")
+    page.get_by_role("button", name="Gửi duyệt").first.click()
+    expect(page.locator("#flash")).to_contain_text("Đã gửi")
+
+    reviewer = visitor(viewport={"width": 1100, "height": 800})
+    reviewer.login("reviewer")
+    rp = reviewer.page
+    rp.goto("/duyet")
+    rp.locator("#queue button.item").filter(has_text="ủy quyền").click()
+    rp.get_by_role("button", name="Từ chối…").click()
+    rp.get_by_label("Lý do từ chối").fill("Cần nêu căn cứ Điều 272 BLTTDS.")
+    rp.get_by_role("button", name="Xác nhận từ chối").click()
+    expect(rp.locator("#flash")).to_contain_text("Đã từ chối câu hỏi.")
+
+    page.reload()
+    item = page.locator("#mine li").filter(has_text="ủy quyền")
+    expect(item.locator(".badge")).to_have_text("Bị từ chối")
+    expect(item.locator(".comment")).to_have_text("Ý kiến người duyệt: Cần nêu căn cứ Điều 272 BLTTDS.")
+    expect(item.get_by_role("button", name="Gửi duyệt")).to_be_visible()

@@ -78,6 +78,14 @@ function fmtDate(iso, withTime = false) {
   const s = pad(d.getDate()) + "/" + pad(d.getMonth() + 1) + "/" + d.getFullYear();
   return withTime ? s + " " + pad(d.getHours()) + ":" + pad(d.getMinutes()) : s;
 }
+/** "dd/mm/yyyy" → "yyyy-mm-dd" (or null when empty/invalid). */
+function isoFromVn(s) {
+  const m = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})\s*$/.exec(s || "");
+  if (!m) return null;
+  const d = new Date(+m[3], +m[2] - 1, +m[1]);
+  if (d.getMonth() !== +m[2] - 1) return null;
+  return m[3] + "-" + pad(m[2]) + "-" + pad(m[1]);
+}
 /** "2025-03" → "03/2025". */
 const fmtMonth = (ym) => ym.slice(5, 7) + "/" + ym.slice(0, 4);
 
@@ -101,8 +109,33 @@ function highlighted(text, needle) {
   return frag;
 }
 
+/** Lower case, no diacritics (đ → d): "Thời hạn" and "thoi han" compare equal. */
+function fold(text) {
+  return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/gi, "d").toLowerCase();
+}
+
+/** The article's clauses ("1. …", "2. …"), or the whole text when it has none. */
+function clauses(text) {
+  const parts = text.split(/(?:\n|(?<=[.;:…]) )(?=\d{1,2}\.\s)/).map((p) => p.trim()).filter(Boolean);
+  return parts.length ? parts : [text];
+}
+
+/** The clause to highlight: the engine's own `highlight`, else the clause sharing the
+ *  most words with the question (so the fake engine and old indexes still show one). */
+function clauseFor(text, highlight, question) {
+  if (highlight) return highlight;
+  if (!question) return "";
+  const words = new Set(fold(question).split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 1));
+  let best = "", bestScore = 1;
+  for (const c of clauses(text)) {
+    const score = new Set(fold(c).split(/[^\p{L}\p{N}]+/u).filter((w) => words.has(w))).size;
+    if (score > bestScore) { best = c; bestScore = score; }
+  }
+  return best;
+}
+
 /** Opens the dialog with the full text of a legal article. */
-async function showArticle(articleId, highlight = "") {
+async function showArticle(articleId, highlight = "", question = "") {
   const dlg = document.getElementById("article-dialog");
   const body = document.getElementById("article-dialog-body");
   document.getElementById("article-dialog-title").textContent = "Điều luật";
@@ -113,7 +146,7 @@ async function showArticle(articleId, highlight = "") {
     document.getElementById("article-dialog-title").textContent = "Điều " + a.article_number + ". " + a.title;
     clear(body,
       el("p", { class: "meta" }, a.law_short + (a.law_number ? " (số " + a.law_number + ")" : "")),
-      el("div", { class: "article-text" }, highlighted(a.text, highlight)));
+      el("div", { class: "article-text" }, highlighted(a.text, clauseFor(a.text, highlight, question))));
   } catch (e) {
     clear(body, el("p", { class: "error" }, e.message));
   }

@@ -4,6 +4,7 @@
 
 const results = document.getElementById("results");
 let lastEventId = null;
+let lastQuestion = "";
 
 function articleRef(a) {
   return (a.clause ? "Khoản " + a.clause + " " : "") + "Điều " + a.article_number + " " + a.law_short;
@@ -18,8 +19,8 @@ function feedbackBar(target) {
     } catch (e) { flash(e.message, "error"); }
   };
   bar.append(
-    el("button", { type: "button", class: "small", onclick: () => send(true) }, "👍 Hữu ích"),
-    el("button", { type: "button", class: "small", onclick: () => send(false) }, "👎 Không hữu ích"));
+    el("button", { type: "button", class: "small", onclick: () => send(true) }, "Hữu ích"),
+    el("button", { type: "button", class: "small", onclick: () => send(false) }, "Không hữu ích"));
   return bar;
 }
 
@@ -28,7 +29,7 @@ function citedArticles(ids, known) {
   const list = el("ul", { class: "cited" });
   for (const id of ids) {
     const li = el("li", {});
-    const btn = el("button", { type: "button", class: "link", onclick: () => showArticle(id, known[id]?.highlight || "") }, id);
+    const btn = el("button", { type: "button", class: "link", onclick: () => showArticle(id, known[id]?.highlight || "", lastQuestion) }, id);
     li.append(btn);
     list.append(li);
     const fill = (a) => { btn.textContent = articleRef(a) + " – " + a.title; };
@@ -49,13 +50,14 @@ function entryCard(e, known) {
 }
 
 function articleCard(a) {
-  const snippet = a.highlight || a.text.slice(0, 400) + (a.text.length > 400 ? "…" : "");
+  const clause = clauseFor(a.text, a.highlight, lastQuestion);
+  const snippet = clause || a.text.slice(0, 400) + (a.text.length > 400 ? "…" : "");
   return el("article", { class: "card article", "data-article-id": a.article_id },
     el("p", { class: "kicker" }, a.law_short),
     el("h3", {}, articleRef(a) + ". " + a.title),
-    el("p", { class: "clause" }, a.highlight ? el("mark", {}, snippet) : snippet),
+    el("p", { class: "clause" }, clause ? el("mark", {}, snippet) : snippet),
     el("div", { class: "row" },
-      el("button", { type: "button", onclick: () => showArticle(a.article_id, a.highlight) }, "Xem toàn văn điều luật"),
+      el("button", { type: "button", onclick: () => showArticle(a.article_id, clause, lastQuestion) }, "Xem toàn văn điều luật"),
       feedbackBar({ article_id: a.article_id })));
 }
 
@@ -65,6 +67,7 @@ async function ask(question) {
   try {
     const r = await api("/ask", { method: "POST", json: { question } });
     lastEventId = r.usage_event_id;
+    lastQuestion = question;
     const known = Object.fromEntries(r.articles.map((a) => [a.article_id, a]));
     const parts = [];
     if (!r.answered) {

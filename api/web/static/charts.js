@@ -10,10 +10,12 @@ function svgEl(tag, attrs = {}, text) {
   if (text !== undefined) n.textContent = text;
   return n;
 }
+/** A round axis maximum divisible by the 4 grid steps (so ticks are integers). */
 function niceMax(v) {
-  if (v <= 5) return 5;
+  if (v <= 4) return 4;
   const p = Math.pow(10, Math.floor(Math.log10(v)));
-  return Math.ceil(v / p) * p;
+  const m = Math.ceil(v / p) * p;
+  return Math.ceil(m / 4) * 4;
 }
 function legend(series) {
   return el("ul", { class: "legend" }, series.map((s, i) => el("li", {}, el("span", { class: "swatch s" + i }), s.name)));

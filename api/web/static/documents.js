@@ -11,6 +11,7 @@ function previewArticle(a) {
   const num = a.article_number || a.number || "";
   const text = a.text || a.content || "";
   return el("li", {}, el("strong", {}, (num ? "Điều " + num + ". " : "") + (a.title || "")),
+    a.law_short ? el("span", { class: "hint" }, " – " + a.law_short) : null,
     text ? el("p", { class: "clause" }, text.length > 300 ? text.slice(0, 300) + "…" : text) : null);
 }
 
@@ -55,6 +56,12 @@ if (window.APP_READY) {
     if (!file) { $("doc-error").textContent = "Chọn một tệp."; return; }
     const form = new FormData();
     form.append("file", file);
+    const date = $("doc-date").value.trim();
+    if (date) {
+      const iso = isoFromVn(date);
+      if (!iso) { $("doc-error").textContent = "Ngày có hiệu lực phải có dạng dd/mm/yyyy."; return; }
+      form.append("effective_date", iso);
+    }
     try { renderPreview(await api("/legal-documents", { method: "POST", form })); loadList(); }
     catch (e) { $("doc-error").textContent = e.status === 404 || e.status === 405 ? MISSING : e.message; }
   });

@@ -6,15 +6,6 @@
 const $ = (id) => document.getElementById(id);
 const today = new Date();
 
-/** "dd/mm/yyyy" → "yyyy-mm-dd" (or null when empty/invalid). */
-function isoFromVn(s) {
-  const m = /^\s*(\d{1,2})\/(\d{1,2})\/(\d{4})\s*$/.exec(s || "");
-  if (!m) return null;
-  const d = new Date(+m[3], +m[2] - 1, +m[1]);
-  if (d.getMonth() !== +m[2] - 1) return null;
-  return m[3] + "-" + pad(m[2]) + "-" + pad(m[1]);
-}
-
 /** Courts as an indented tree, restricted to what this user may see. */
 async function loadCourts() {
   const user = auth.user();
@@ -74,7 +65,8 @@ function render(s) {
     figure(t.usage + " Thẩm phán đã sử dụng", "Thẩm phán đã đặt câu hỏi trong kỳ", "fig-usage"),
     figure(String(t.approved), "câu được duyệt", "fig-approved"),
     figure(String(t.asked), "lượt hỏi (" + t.unanswered + " chưa trả lời được)", "fig-asked"));
-  const months = s.months.map((m) => fmtMonth(m.month));
+  const oneYear = new Set(s.months.map((m) => m.month.slice(0, 4))).size === 1;
+  const months = s.months.map((m) => (oneYear ? "T" + +m.month.slice(5, 7) : fmtMonth(m.month)));
   barChart($("chart-months"), months, [
     { name: "Đóng góp", values: s.months.map((m) => m.contributed) },
     { name: "Được duyệt", values: s.months.map((m) => m.approved) }],
