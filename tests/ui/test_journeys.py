@@ -79,7 +79,7 @@ def test_judge_contributes_after_seeing_the_duplicate_warning(visitor, site):
     v.login("judge1")
     page = v.page
     page.get_by_role("link", name="Đóng góp").click()
-    page.get_by_label("Câu hỏi").fill(NEW_QUESTION)
+    page.get_by_label("Câu hỏi", exact=True).fill(NEW_QUESTION)
     warning = page.locator("#similar .notice")
     expect(warning).to_contain_text("Có thể trùng với câu hỏi đã có")
     expect(warning).to_contain_text("Thời hạn kháng cáo bản án sơ thẩm dân sự là bao lâu?")
@@ -258,7 +258,7 @@ def test_rejection_reason_reaches_the_author(visitor, site):
     judge.login("judge2")
     page = judge.page
     page.goto("/dong-gop")
-    page.get_by_label("Câu hỏi").fill("Có được ủy quyền cho người khác nộp đơn kháng cáo không?")
+    page.get_by_label("Câu hỏi", exact=True).fill("Có được ủy quyền cho người khác nộp đơn kháng cáo không?")
     page.get_by_label("Trả lời").fill("Được.")
     page.get_by_role("button", name="Gửi duyệt").first.click()
     expect(page.locator("#flash")).to_contain_text("Đã gửi")
@@ -278,3 +278,22 @@ def test_rejection_reason_reaches_the_author(visitor, site):
     expect(item.locator(".badge")).to_have_text("Bị từ chối")
     expect(item.locator(".comment")).to_have_text("Ý kiến người duyệt: Cần nêu căn cứ Điều 272 BLTTDS.")
     expect(item.get_by_role("button", name="Gửi duyệt")).to_be_visible()
+
+
+def test_reviewer_answers_an_unanswered_question(visitor, site):
+    v = visitor(viewport={"width": 1100, "height": 900})
+    v.login("reviewer")
+    page = v.page
+    page.goto("/thong-ke")
+    page.locator("#unanswered").get_by_role("link", name="Soạn câu trả lời").first.click()
+    page.wait_for_url("**/dong-gop?unanswered=*")
+    expect(page.locator("#qa-unanswered")).to_contain_text("Bạn đang trả lời câu hỏi chưa có lời giải đáp")
+    expect(page.get_by_label("Câu hỏi", exact=True)).to_have_value("quy dinh ve nuoi ong mat")
+    page.get_by_label("Câu hỏi", exact=True).fill("Quy định về nuôi ong mật?")
+    page.get_by_label("Trả lời").fill("Ngoài phạm vi nghiệp vụ tố tụng; tham khảo Luật Chăn nuôi.")
+    page.get_by_label("Lĩnh vực").select_option("khác")
+    page.get_by_role("button", name="Gửi duyệt").first.click()
+    expect(page.locator("#flash")).to_contain_text("Đã gửi câu hỏi – trả lời để duyệt.")
+    expect(page.locator("#open-questions")).not_to_contain_text("quy dinh ve nuoi ong mat")
+    page.goto("/duyet")
+    expect(page.locator("#queue")).to_contain_text("Quy định về nuôi ong mật?")

@@ -6,6 +6,30 @@
 const STATUS = { draft: "Bản nháp", pending: "Chờ duyệt", approved: "Đã duyệt", rejected: "Bị từ chối", retired: "Ngừng sử dụng" };
 const $ = (id) => document.getElementById(id);
 const attached = new Map(); // article_id → label
+let unansweredId = null; // answering a question from the "chưa có lời giải đáp" queue
+
+function answerOpen(item) {
+  unansweredId = item.id;
+  $("qa-question").value = item.question;
+  const note = $("qa-unanswered");
+  clear(note, "Bạn đang trả lời câu hỏi chưa có lời giải đáp #" + item.id + " (" + item.times_asked + " lượt hỏi). ",
+    el("button", { type: "button", class: "link", onclick: () => { unansweredId = null; note.hidden = true; } }, "Bỏ liên kết"));
+  note.hidden = false;
+  $("qa-answer").focus();
+  checkSimilar();
+}
+
+async function loadOpen() {
+  const box = $("open-questions");
+  try {
+    const r = await api("/unanswered?status=open&limit=20");
+    clear(box, r.items.length ? el("ul", { class: "list" }, r.items.map((u) => el("li", { "data-unanswered-id": u.id },
+      el("p", {}, u.question), el("div", { class: "row" },
+        el("span", { class: "hint" }, u.times_asked + " lượt hỏi · " + fmtDate(u.created_at)),
+        el("button", { type: "button", class: "small", onclick: () => answerOpen(u) }, "Soạn câu trả lời")))))
+      : el("p", { class: "hint" }, "Không có câu hỏi nào đang chờ."));
+  } catch (e) { clear(box, el("p", { class: "error" }, e.message)); }
+}
 
 async function checkSimilar() {
   const box = $("similar");
@@ -95,10 +119,17 @@ async function save(submit) {
   };
   if (!body.question || !body.answer) { err.textContent = "Vui lòng nhập câu hỏi và câu trả lời."; return; }
   try {
-    await api("/qa", { method: "POST", json: body });
+    if (unansweredId) {
+      const { submit: _, ...answerBody } = body; // answers to the queue always go to review
+      await api("/unanswered/" + unansweredId + "/answer", { method: "POST", json: answerBody });
+      submit = true;
+    } else {
+      await api("/qa", { method: "POST", json: body });
+    }
     $("qa-form").reset(); attached.clear(); renderChips(); clear($("similar"));
+    unansweredId = null; $("qa-unanswered").hidden = true;
     flash(submit ? "Đã gửi câu hỏi – trả lời để duyệt." : "Đã lưu bản nháp.");
-    loadMine();
+    loadMine(); loadOpen();
   } catch (e) { err.textContent = e.message; }
 }
 
@@ -110,4 +141,9 @@ if (window.APP_READY) {
   });
   setupArticleCombo();
   loadMine();
+  loadOpen().then(() => {
+    const id = Number(new URLSearchParams(location.search).get("unanswered"));
+    const btn = id && document.querySelector(`[data-unanswered-id="${id}"] button`);
+    if (btn) btn.click();
+  });
 }

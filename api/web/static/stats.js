@@ -82,7 +82,8 @@ function render(s) {
   clear($("top"), table([["full_name", "Họ và tên"], ["court_name", "Tòa án"], ["contributed", "Đóng góp"], ["approved", "Được duyệt"]],
     s.top_contributors, "Chưa có đóng góp trong kỳ."));
   clear($("unanswered"), s.unanswered.length
-    ? el("ol", { class: "list" }, s.unanswered.map((u) => el("li", {}, u.question, el("span", { class: "hint" }, " (" + u.count + " lượt)"))))
+    ? el("ol", { class: "list" }, s.unanswered.map((u) => el("li", {}, u.question, el("span", { class: "hint" }, " (" + u.count + " lượt) "),
+      el("a", { href: "/dong-gop?unanswered=" + u.id }, "Soạn câu trả lời"))))
     : el("p", { class: "hint" }, "Không có câu hỏi chưa trả lời."));
   clear($("courts-table"), table([["name", "Tòa án"], ["usage", "Đã sử dụng"], ["contributed", "Đóng góp"],
     ["approved", "Được duyệt"], ["entries_per_judge", "Câu hỏi / Thẩm phán"], ["asked", "Lượt hỏi"]], s.courts));
