@@ -48,6 +48,7 @@ USERS = [
     ("judge1", "Nguyễn Văn An", "judge", "HN-KV1", "Thẩm phán"),
     ("judge2", "Trần Thị Bình", "judge", "HN-KV2", "Thẩm phán"),
     ("reviewer", "Phạm Thị Dung", "reviewer", "HN", "Thẩm tra viên"),
+    ("hnadmin", "Vũ Thị Giang", "court_admin", "HN-KV2", "Chánh văn phòng"),
     ("admin", "Quản trị hệ thống", "admin", "TANDTC", None),
 ]
 SEED_QUESTION = "Thời hạn kháng cáo bản án sơ thẩm dân sự là bao lâu?"

@@ -297,3 +297,41 @@ def test_reviewer_answers_an_unanswered_question(visitor, site):
     expect(page.locator("#open-questions")).not_to_contain_text("quy dinh ve nuoi ong mat")
     page.goto("/duyet")
     expect(page.locator("#queue")).to_contain_text("Quy định về nuôi ong mật?")
+
+
+def test_court_admin_only_picks_courts_in_scope(visitor, site):
+    v = visitor(viewport={"width": 1100, "height": 900})
+    v.login("hnadmin")
+    page = v.page
+    expect(page.get_by_role("link", name="Duyệt")).to_be_hidden()
+    _stats(v)
+    options = page.locator("#st-court option").all_inner_texts()
+    assert [o.strip() for o in options] == ["Tòa án nhân dân khu vực 2 - Hà Nội"]
+    expect(page.locator("#fig-contributed .value")).to_contain_text("/ 1 Thẩm phán")
+
+
+def test_keyboard_only(visitor, site):
+    v = visitor(viewport={"width": 1100, "height": 800})
+    page = v.page
+    page.goto("/dang-nhap")
+    page.keyboard.type("judge1")  # the username field has focus
+    page.keyboard.press("Tab")
+    page.keyboard.type("matkhau-123")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/hoi-dap")
+    page.keyboard.type("thoi han khang cao")  # the question field has focus
+    page.keyboard.press("Enter")
+    button = page.get_by_role("button", name="Xem toàn văn điều luật").first
+    expect(button).to_be_visible()
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Xem toàn văn điều luật":
+            break
+    else:
+        raise AssertionError("the article button cannot be reached with Tab")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline == "solid", "focused buttons must show a focus ring"
+    page.keyboard.press("Enter")
+    expect(page.locator("#article-dialog")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("#article-dialog")).to_be_hidden()
