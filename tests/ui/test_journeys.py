@@ -185,9 +185,11 @@ def test_court_period_picker_and_custom_dates(visitor, site):
 def test_phone_viewport(visitor, site):
     v = visitor(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
                 device_scale_factor=1)
-    v.login("reviewer")
     page = v.page
-    for slug in ("hoi-dap", "dong-gop", "duyet", "thong-ke"):
+    page.goto("/dang-nhap")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    v.login("reviewer")
+    for slug in ("hoi-dap", "dong-gop", "duyet", "thong-ke", "van-ban"):
         page.goto(f"/{slug}")
         page.wait_for_load_state("networkidle")
         width = page.evaluate("document.documentElement.scrollWidth")
