@@ -59,42 +59,36 @@ def index_laws(
     paths: Annotated[list[Path], typer.Argument(help="Pháp điển pages or folders, law .txt/.md/.docx, ALQAC law.json")],
 ) -> None:
     """Parse legal texts and index them; unchanged articles cost nothing, removed ones leave."""
-    from assistant.engine_factory import ModelMissingError, check_model, open_store
-    from assistant.search_engine import RESTORER_FILE
-    from corpus.plaintext_law import LegalParseError
-    from indexing.embedders import document_embedder
-    from indexing.legal_index import index_articles, parse_sources, train_restorer
+    index_legal_paths(paths)
 
-    settings = get_settings()
+
+def index_legal_paths(paths: list[Path]) -> None:
+    """Parse, print per-law statistics, index with a progress bar (also used by the demo)."""
+    from assistant.engine_factory import ModelMissingError, open_engine
+    from corpus.plaintext_law import LegalParseError
+    from indexing.legal_index import parse_sources
+
     try:
-        check_model(settings)
         articles = parse_sources(paths)
-    except ModelMissingError as exc:
-        fail(str(exc))
-    except LegalParseError as exc:
+        engine = open_engine()
+    except (ModelMissingError, LegalParseError) as exc:
         fail(str(exc))
     if not articles:
         fail("Không tìm thấy điều luật nào trong các tệp đã cho; chỉ mục giữ nguyên.")
-    store = open_store(settings)
-    embedder = document_embedder(settings.model_dir, settings.embedding_backend, progress_bar=False)
-    embedder.warm_up()
     console.print(_stats_table(_parse_stats(articles)))
     started = time.perf_counter()
     with _progress() as progress:
         task = progress.add_task("Nhúng và ghi chỉ mục", total=None)
-
-        def on_progress(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        result = index_articles(store, embedder, articles, on_progress=on_progress)
-    train_restorer(store, settings.index_dir / RESTORER_FILE)
+        result = engine.index_legal_articles(
+            articles, on_progress=lambda done, total: progress.update(task, completed=done, total=total)
+        )
     r = result.report
     console.print(
         f"Chỉ mục: {result.documents} tài liệu — thêm {r.added}, cập nhật {r.updated}, "
         f"giữ nguyên {r.unchanged}, xóa {r.removed} ({time.perf_counter() - started:.1f} s); "
-        f"tổng trong chỉ mục: {store.count_documents()}"
+        f"tổng trong chỉ mục: {engine.store.count_documents()}"
     )
-    store.close()
+    engine.store.close()
 
 
 def _parse_stats(articles):

@@ -15,23 +15,24 @@ from haystack import Document, component, default_from_dict, default_to_dict
 
 @component
 class ArticleAggregator:
-    """Chunks → one document per article (best score wins), law named in the query first."""
+    """Chunks → one document per article (best score wins), lifted by ``law_boost × law weight``."""
 
     def __init__(self, top_k: int = 10, law_boost: float = 0.0):
         self.top_k = top_k
         self.law_boost = law_boost
 
     @component.output_types(documents=list[Document])
-    def run(self, documents: list[Document], law_keys: list[str] | None = None, top_k: int | None = None) -> dict[str, Any]:
+    def run(
+        self, documents: list[Document], law_weights: dict[str, float] | None = None, top_k: int | None = None
+    ) -> dict[str, Any]:
         top_k = top_k or self.top_k
-        named = set(law_keys or [])
+        weights = law_weights or {}
         best: dict[str, Document] = {}
         best_clause: dict[str, Document] = {}
         for rank, doc in enumerate(documents):
             article_id = doc.meta.get("article_id") or doc.id
             score = float(doc.score or 0.0)
-            if named and self.law_boost and doc.meta.get("law_key") in named:
-                score += self.law_boost
+            score += self.law_boost * weights.get(str(doc.meta.get("law_key")), 0.0)
             if doc.meta.get("kind") == "clause" and article_id not in best_clause:
                 best_clause[article_id] = doc
             if article_id not in best or score > float(best[article_id].score or 0.0):

@@ -2,7 +2,7 @@
 
     preprocess ─dense_text──▶ dense (e5 "query: ") ─┐
                ─lexical_text▶ sparse (terms) ───────┼▶ articles_retriever ▶ articles
-               └law_keys───────────────────────────────────────────────────▲
+               └law_weights─────────────────────────────────────────────────▲
                                                     └▶ qa_retriever ▶ (approved Q&A)
 
 ``mode`` picks the retrieval: ``hybrid`` (dense + sparse fused inside Qdrant, the
@@ -17,6 +17,7 @@ from haystack import Pipeline
 
 from assistant.article_ranking import ArticleAggregator
 from assistant.query_processing import QueryPreprocessor
+from indexing.embedders import fresh_copy
 from indexing.retrievers import EdgeEmbeddingRetriever, EdgeHybridRetriever, EdgeSparseEmbeddingRetriever
 from indexing.sparse import VietnameseSparseTextEmbedder
 
@@ -55,7 +56,7 @@ def build_query_pipeline(
         pipe.add_component("qa_retriever", _retriever(store, mode, top_k, QA_FILTER, fusion))
     retrievers = ["articles_retriever", "qa_retriever"] if with_qa else ["articles_retriever"]
     if mode in ("hybrid", "dense"):
-        pipe.add_component("dense", text_embedder)
+        pipe.add_component("dense", fresh_copy(text_embedder))
         pipe.connect("preprocess.dense_text", "dense.text")
         for name in retrievers:
             pipe.connect("dense.embedding", f"{name}.query_embedding")
@@ -65,5 +66,5 @@ def build_query_pipeline(
         for name in retrievers:
             pipe.connect("sparse.sparse_embedding", f"{name}.query_sparse_embedding")
     pipe.connect("articles_retriever.documents", "articles.documents")
-    pipe.connect("preprocess.law_keys", "articles.law_keys")
+    pipe.connect("preprocess.law_weights", "articles.law_weights")
     return pipe

@@ -14,6 +14,7 @@ from haystack import component, default_from_dict, default_to_dict
 
 from corpus.abbreviations import expand_abbreviations
 from corpus.diacritics import DiacriticRestorer
+from corpus.law_hints import law_hints
 from corpus.laws import laws_in_text
 from corpus.vietnamese import fold_diacritics, has_diacritics, normalize_text
 
@@ -38,7 +39,8 @@ def clean_query(query: object, max_chars: int = MAX_QUERY_CHARS) -> str:
 
 @component
 class QueryPreprocessor:
-    """query → ``dense_text`` (accented, expanded), ``lexical_text`` and the ``law_keys`` it names."""
+    """query → ``dense_text`` (accented, expanded), ``lexical_text``, the ``law_keys`` it names and
+    ``law_weights`` (named codes 1.0, codes hinted at by its words less)."""
 
     def __init__(self, restorer_path: str | None = None, max_chars: int = MAX_QUERY_CHARS):
         self.restorer_path = restorer_path
@@ -47,7 +49,7 @@ class QueryPreprocessor:
         if restorer_path and Path(restorer_path).is_file():
             self._restorer = DiacriticRestorer.load(Path(restorer_path))
 
-    @component.output_types(dense_text=str, lexical_text=str, law_keys=list[str], restored=bool)
+    @component.output_types(dense_text=str, lexical_text=str, law_keys=list[str], law_weights=dict[str, float], restored=bool)
     def run(self, query: str) -> dict[str, object]:
         typed = clean_query(query, self.max_chars)
         accented = has_diacritics(typed)
@@ -61,7 +63,15 @@ class QueryPreprocessor:
         lexical_text = expanded if accented else fold_diacritics(expanded)
         restored = restored_text != typed
         keys = list(dict.fromkeys(law.key for law in laws_in_text(dense_text) if law.key))
-        return {"dense_text": dense_text, "lexical_text": lexical_text, "law_keys": keys, "restored": restored}
+        weights = law_hints(dense_text)
+        weights.update(dict.fromkeys(keys, 1.0))  # a code named outright beats any hint
+        return {
+            "dense_text": dense_text,
+            "lexical_text": lexical_text,
+            "law_keys": keys,
+            "law_weights": weights,
+            "restored": restored,
+        }
 
     def to_dict(self) -> dict:
         return default_to_dict(self, restorer_path=self.restorer_path, max_chars=self.max_chars)

@@ -20,6 +20,7 @@ from haystack.document_stores.types import DuplicatePolicy
 from assistant.query_pipeline import QA_FILTER, build_query_pipeline
 from assistant.search_types import ArticleHit, QAHit, QAIndexEntry
 from corpus.vietnamese import normalize_text
+from indexing.legal_index import LegalIndexResult, index_articles, train_restorer
 from indexing.sparse import VietnameseSparseDocumentEmbedder
 
 RESTORER_FILE = "diacritics.json"
@@ -92,7 +93,7 @@ class LegalSearchEngine:
         mode: str = "hybrid",
         candidates: int = 60,
         fusion: str = "rrf",
-        law_boost: float = 0.0,
+        law_boost: float = 0.1,
     ) -> None:
         self.store = store
         self.document_embedder = document_embedder
@@ -169,6 +170,17 @@ class LegalSearchEngine:
         docs = self.store.get_documents_by_id([article_id])
         docs = [d for d in docs if d.meta.get("kind") == "article"]
         return article_hit(docs[0], score=1.0) if docs else None
+
+    def index_legal_articles(self, articles: list, on_progress=None) -> LegalIndexResult:
+        """Index parsed articles (a law file, an upload a reviewer confirmed); searchable on return."""
+        if self.document_embedder is None:
+            raise RuntimeError("this engine was opened read-only (no document embedder)")
+        with self._lock:
+            result = index_articles(self.store, self.document_embedder, articles, on_progress=on_progress)
+            if self.restorer_path is not None:
+                train_restorer(self.store, self.restorer_path)
+        self.reload()
+        return result
 
     def count_articles(self) -> int:
         return len(self.store.filter_documents({"field": "meta.kind", "operator": "==", "value": "article"}))

@@ -88,3 +88,12 @@ class QueryNormalizer:
     @component.output_types(text=str)
     def run(self, text: str) -> dict[str, str]:
         return {"text": normalize_text(text, keep_newlines=False)}
+
+
+def fresh_copy(component_instance: Any) -> Any:
+    """A new instance with the same configuration, for use in another pipeline.
+
+    Haystack forbids sharing one component between pipelines; the copy reuses the loaded
+    model through sentence-transformers-haystack's backend cache, so it costs nothing.
+    """
+    return type(component_instance).from_dict(component_instance.to_dict())

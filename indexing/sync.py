@@ -20,6 +20,7 @@ from haystack import Document, Pipeline, component
 from haystack.components.writers import DocumentWriter
 from haystack.document_stores.types import DuplicatePolicy
 
+from indexing.embedders import fresh_copy
 from indexing.sparse import VietnameseSparseDocumentEmbedder
 
 
@@ -44,7 +45,7 @@ def build_indexing_pipeline(store: Any, dense_embedder: Any, meta_fields: Sequen
     pipe = Pipeline()
     pipe.add_component("sparse", VietnameseSparseDocumentEmbedder(meta_fields=list(meta_fields)))
     pipe.add_component("split", SplitParentDocuments())
-    pipe.add_component("dense", dense_embedder)
+    pipe.add_component("dense", fresh_copy(dense_embedder))
     pipe.add_component("parents", ParentEmbeddingFromChildren())
     pipe.add_component("writer", DocumentWriter(document_store=store, policy=DuplicatePolicy.OVERWRITE))
     pipe.connect("sparse.documents", "split.documents")

@@ -1,0 +1,143 @@
+"""End to end on a small fixture corpus: real e5 model, real Qdrant Edge shard, hybrid search.
+
+Slow-ish (loads the model once per module) but this is the behaviour judges rely on.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from assistant.engine_factory import open_engine
+from assistant.query_processing import QueryError
+from assistant.search_engine import RESTORER_FILE
+from assistant.search_types import QAIndexEntry
+from assistant.settings import Settings
+from corpus.plaintext_law import LegalParseError
+from indexing.embedders import document_embedder
+from indexing.legal_index import index_articles, parse_sources
+
+# The demo knowledge base's own legal pages (a few real BLTTDS/BLTTHS articles).
+FIXTURES = Path(__file__).parents[1] / "corpus" / "data" / "demo"
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory, e5_model_dir) -> Settings:
+    data = tmp_path_factory.mktemp("data")
+    return Settings(data_dir=data, model_path=e5_model_dir)
+
+
+@pytest.fixture(scope="module")
+def indexed(settings):
+    """Index the two fixture pages once; returns (engine, corpus folder)."""
+    folder = settings.data_dir / "laws"
+    shutil.copytree(FIXTURES, folder)
+    engine = open_engine(settings)
+    result = engine.index_legal_articles(parse_sources([folder]))
+    assert result.report.added == result.documents > 0
+    assert (settings.index_dir / RESTORER_FILE).is_file()
+    return engine, folder
+
+
+@pytest.mark.parametrize(
+    ("question", "article"),
+    [
+        ("Thời hạn kháng cáo bản án sơ thẩm dân sự là bao lâu?", "37.5.LQ.273"),
+        ("thoi han khang cao ban an so tham ds", "37.5.LQ.273"),
+        ("Khi nào Thẩm phán trả lại đơn khởi kiện?", "37.5.LQ.192"),
+        ("tra lai don khoi kien khi nao", "37.5.LQ.192"),
+        ("HĐXX hoãn phiên tòa tối đa bao lâu", "37.5.LQ.233"),
+        ("VKS cấp trên kháng nghị bản án sơ thẩm trong bao lâu", "37.5.LQ.280"),
+        ("thời hạn kháng cáo theo BLTTHS", "37.2.LQ.333"),
+        ("tam giam bi can toi rat nghiem trong toi da may thang", "37.2.LQ.173"),
+    ],
+)
+def test_questions_find_their_article_first(indexed, question, article):
+    engine, _ = indexed
+    result = engine.ask(question, top_k=5)
+    assert result.articles[0].article_id == article, [a.article_id for a in result.articles]
+
+
+def test_hit_carries_citation_and_best_clause(indexed):
+    engine, _ = indexed
+    hit = engine.ask("Thời hạn kháng cáo bản án sơ thẩm là bao lâu", top_k=3).articles[0]
+    assert hit.law_short == "BLTTDS 2015" and hit.law_number == "92/2015/QH13"
+    assert hit.citation.startswith("khoản 1 Điều 273 Bộ luật Tố tụng dân sự 2015")
+    assert "15 ngày" in hit.highlight
+    assert engine.get_article("37.5.LQ.273").title == "Thời hạn kháng cáo"
+    assert engine.get_article("99.9.LQ.999") is None
+
+
+def test_sparse_and_dense_modes_answer_too(settings, indexed):
+    for mode in ("sparse", "dense"):
+        engine = open_engine(settings, mode=mode)
+        assert engine.ask("Thời hạn kháng cáo bản án sơ thẩm", top_k=3).articles[0].article_id in {
+            "37.5.LQ.273",
+            "37.2.LQ.333",
+        }
+
+
+def test_bad_questions_are_refused_clearly(indexed):
+    engine, _ = indexed
+    for bad in ("", "   \u200b ", "x" * 100_000):
+        with pytest.raises(QueryError):
+            engine.ask(bad)
+
+
+def test_qa_entries_become_searchable_and_vanish(indexed):
+    engine, _ = indexed
+    entry = QAIndexEntry(
+        entry_id="42",
+        question="Đương sự vắng mặt khi tuyên án thì thời hạn kháng cáo tính từ khi nào?",
+        answer="Tính từ ngày đương sự nhận được bản án hoặc bản án được niêm yết (khoản 1 Điều 273 BLTTDS).",
+        field="dân sự",
+        article_ids=("37.5.LQ.273",),
+    )
+    engine.upsert_qa([entry])
+    hits = engine.search_qa("vang mat khi tuyen an thi khang cao tinh tu ngay nao", top_k=3)
+    assert hits and hits[0].entry_id == "42" and hits[0].article_ids == ("37.5.LQ.273",)
+    assert engine.qa_entry_ids() == {"42"}
+    # Q&A never shows up among legal articles
+    assert all(a.article_id.startswith("37.") for a in engine.ask("vắng mặt khi tuyên án", top_k=10).articles)
+    engine.delete_qa(["42"])
+    assert engine.search_qa("vắng mặt khi tuyên án", top_k=3) == []
+
+
+def test_reindex_is_incremental_and_removes_deleted_articles(indexed):
+    engine, folder = indexed
+    embedder = engine.document_embedder
+    again = index_articles(engine.store, embedder, parse_sources([folder]))
+    assert (again.report.added, again.report.updated, again.report.removed) == (0, 0, 0)
+    page = folder / "to-tung-mini.md"
+    original = page.read_text("utf-8")
+    try:
+        changed = original.replace("không quá 01 tháng", "không quá 02 tháng")
+        start = changed.index("Điều 37.5.LQ.280.")
+        changed = changed[:start] + changed[changed.index("## Danh sách điều khoản") :]
+        page.write_text(changed, "utf-8")
+        report = index_articles(engine.store, embedder, parse_sources([folder])).report
+        assert report.updated >= 1 and report.removed >= 1 and report.added == 0
+        assert engine.get_article("37.5.LQ.280") is None
+        assert "02 tháng" in engine.get_article("37.5.LQ.233").text
+    finally:
+        page.write_text(original, "utf-8")
+        index_articles(engine.store, embedder, parse_sources([folder]))
+    assert engine.get_article("37.5.LQ.280") is not None
+
+
+@pytest.mark.parametrize("content", [b"\x00\x01\x02\xff\xfe binary", b"", "Chỉ là một đoạn văn, không có điều nào.".encode()])
+def test_bad_law_files_leave_the_index_intact(indexed, tmp_path, content):
+    engine, _ = indexed
+    before = engine.store.count_documents()
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(content)
+    with pytest.raises(LegalParseError):
+        parse_sources([bad])
+    assert engine.store.count_documents() == before
+
+
+def test_document_embedder_factory_refuses_unknown_backend(e5_model_dir):
+    with pytest.raises(ValueError):
+        document_embedder(e5_model_dir, "cuda-magic")
