@@ -13,7 +13,11 @@ from __future__ import annotations
 import io
 import re
 
-from playwright.sync_api import expect
+import pytest
+
+expect = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright package is missing (pip install playwright; "
+    "never `playwright install`: the tests use /usr/bin/chromium)").expect
 
 NEW_QUESTION = "Thời hạn hoãn phiên tòa sơ thẩm dân sự là bao lâu?"
 
