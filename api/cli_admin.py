@@ -6,12 +6,17 @@ every set-up step must be one command with a Vietnamese message on failure.
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+# A few real BLTTDS/BLTTHS articles shipped with the package, indexed when the pháp điển
+# corpus is not at hand, so the demo answers questions on any machine.
+DEMO_LAWS = Path(str(resources.files("corpus") / "data" / "demo"))
 
 console = Console()
 
@@ -107,13 +112,16 @@ def demo_prepare(
 ) -> None:
     """Tạo dữ liệu trình diễn: Tòa án, tài khoản, ~20 câu hỏi – trả lời, lượt hỏi."""
     from api.app import default_search_engine
+    from api.cli_search import index_legal_paths
     from assistant.kb.db import session_scope
     from assistant.kb.demo import DEMO_PASSWORD, prepare_demo
     from assistant.settings import get_settings
 
     settings = get_settings()
+    sources = [phapdien] if phapdien is not None and phapdien.exists() else [DEMO_LAWS]
     if phapdien is not None and not phapdien.exists():
-        _fail(f"Không tìm thấy thư mục pháp điển {phapdien}.")
+        console.print(f"[yellow]Không thấy {phapdien}; dùng các điều luật mẫu đi kèm ({DEMO_LAWS}).[/yellow]")
+    index_legal_paths(sources)
     search = default_search_engine(settings)
     with session_scope(_session_factory()) as s:
         report = prepare_demo(s, search)
