@@ -12,6 +12,7 @@ import logging
 from fastapi import APIRouter, FastAPI
 
 from api.errors import install_error_handlers
+from api.openapi_errors import install_error_schema
 from assistant.kb.db import make_engine, make_session_factory, upgrade_database
 from assistant.kb.services.auth import LoginRateLimiter
 from assistant.search_types import SearchEngine
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
     app.state.login_limiter = LoginRateLimiter(settings.login_max_failures,
                                                settings.login_window_seconds)
     install_error_handlers(app)
+    install_error_schema(app)
 
     from api.routes import admin, ask, auth, feedback, qa, review, stats, unanswered
 

@@ -116,10 +116,15 @@ def parse_plaintext_text(
         )
     prefix = key or law_number or Path(source).stem
     articles = []
+    seen: dict[str, int] = {}
     for num, title, hierarchy, body in blocks:
         intro, clauses = split_clauses(body)
+        # A repeated "Điều N." (an amending law quoting the articles it replaces, an
+        # appendix) must not share an id: the index would silently keep only the last.
+        seen[num] = seen.get(num, 0) + 1
+        suffix = f"#{seen[num]}" if seen[num] > 1 else ""
         art = LegalArticle(
-            article_id=f"{prefix}:{num}",
+            article_id=f"{prefix}:{num}{suffix}",
             article_number=num,
             title=title,
             law_number=law_number,

@@ -72,7 +72,9 @@ def similar(body: SimilarIn, user: CurrentUser, session: SessionDep,
 
 
 @router.get("/export", summary="Xuất câu hỏi – trả lời (csv, xlsx, jsonl)",
-            description="Mặc định xuất các câu đã duyệt.")
+            description="Mặc định xuất các câu đã duyệt.",
+            responses={200: {"description": "Tệp xuất.",
+                             "content": {m.split(";")[0]: {} for m in _MEDIA.values()}}})
 def export(user: CurrentUser, session: SessionDep,
            format: Literal["csv", "xlsx", "jsonl"] = Query("xlsx", description="Định dạng."),
            status: Status | None = Query("approved"),

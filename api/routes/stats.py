@@ -33,7 +33,10 @@ def statistics(user: StatsUser, session: SessionDep,
 
 
 @router.get("/export", summary="Xuất thống kê (csv hoặc xlsx)",
-            description="xlsx: một sheet cho mỗi bảng; csv: một bảng (`table`).")
+            description="xlsx: một sheet cho mỗi bảng; csv: một bảng (`table`).",
+            responses={200: {"description": "Tệp xuất.", "content": {
+                "text/csv": {},
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
 def export(user: StatsUser, session: SessionDep,
            format: Literal["csv", "xlsx"] = Query("xlsx"),
            table: Literal["judges", "courts", "months", "most_asked", "unanswered"] = "judges",
