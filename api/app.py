@@ -12,7 +12,10 @@ import logging
 from fastapi import APIRouter, FastAPI
 
 from api.errors import install_error_handlers
+from api.observability import install_observability
 from api.openapi_errors import install_error_schema
+from api.security import install_security_headers
+from api.startup import reconcile_at_start
 from assistant.kb.db import make_engine, make_session_factory, upgrade_database
 from assistant.kb.services.auth import LoginRateLimiter
 from assistant.search_types import SearchEngine
@@ -67,6 +70,8 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
                                                settings.login_window_seconds)
     install_error_handlers(app)
     install_error_schema(app)
+    install_observability(app, settings.log_format)
+    install_security_headers(app)
 
     from api.routes import admin, ask, auth, feedback, qa, review, stats, unanswered
 
@@ -91,4 +96,6 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
         return {"status": "ok", "database": "ok",
                 "search": "ok" if app.state.search_engine is not None else "không khả dụng"}
 
+    if settings.reconcile_on_start:
+        reconcile_at_start(app)
     return app

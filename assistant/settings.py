@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     )
     upload_max_bytes: int = Field(10_000_000, description="Largest accepted upload (bytes).")
 
+    # Operations (issue #5).
+    log_format: str = Field("json", description="'json' (one object per line), 'plain', or "
+                                                "'none' (leave logging to the host).")
+    reconcile_on_start: bool = Field(True, description="Reconcile the index with the database "
+                                                       "when the API starts.")
+
     @property
     def model_dir(self) -> Path:
         if self.model_path:

@@ -55,6 +55,11 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
+def _password_stamp(user: User) -> int:
+    """``password_changed_at`` in milliseconds (what both databases store exactly)."""
+    return int(user.password_changed_at.timestamp() * 1000)
+
+
 def create_access_token(user: User, secret: str, minutes: int) -> str:
     now = datetime.now(UTC)
     payload = {
@@ -62,6 +67,9 @@ def create_access_token(user: User, secret: str, minutes: int) -> str:
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(minutes=minutes)).timestamp()),
         "role": user.role,
+        # which password this token was issued under: ``iat`` has one-second resolution,
+        # so a token issued in the same second as a password change would outlive it
+        "pwd": _password_stamp(user),
     }
     return jwt.encode(payload, secret, algorithm=_ALGORITHM)
 
@@ -81,7 +89,8 @@ def user_from_token(session: Session, token: str, secret: str) -> User:
     user = session.get(User, user_id)
     if user is None or not user.is_active:
         raise Unauthorized(_BAD_TOKEN)
-    if int(user.password_changed_at.timestamp()) > issued:
+    if int(user.password_changed_at.timestamp()) > issued or (
+            "pwd" in payload and payload["pwd"] != _password_stamp(user)):
         raise Unauthorized("Mật khẩu đã được thay đổi. Vui lòng đăng nhập lại.")
     return user
 

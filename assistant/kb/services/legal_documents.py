@@ -22,14 +22,31 @@ from assistant.search_types import SearchEngine
 SUFFIXES = (".txt", ".md", ".docx")
 
 
-def _parse(filename: str, data: bytes):
+def upload_source(doc: LegalDocument) -> str:
+    """The stable ``source`` (index scope) of an uploaded document's articles.
+
+    Why: re-parsing the stored file (``troly index reconcile``) must give the same
+    source and article ids as the confirmation did, and two uploads must not share ids.
+    """
+    return f"upload-{doc.id}{Path(doc.filename).suffix.lower()}"
+
+
+def parse_document(doc: LegalDocument) -> list:
+    """The document's articles, parsed again from the stored file, with stable ids."""
+    articles = _parse(doc.filename, doc.content or b"", stem=f"upload-{doc.id}")
+    for article in articles:
+        article.source = upload_source(doc)
+    return articles
+
+
+def _parse(filename: str, data: bytes, stem: str = "upload"):
     from corpus.plaintext_law import LegalParseError, parse_plaintext_law
 
     suffix = Path(filename).suffix.lower()
     if suffix not in SUFFIXES:
         raise InvalidInput("Chỉ nhận tệp .txt, .md hoặc .docx.")
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
+        path = Path(tmp) / f"{stem}{suffix}"
         path.write_bytes(data)
         try:
             return parse_plaintext_law(path)
@@ -71,7 +88,7 @@ def confirm_document(session: Session, search: SearchEngine | None, actor: User,
     doc = get_document(session, doc_id)
     if doc.status != "preview":
         raise Conflict("Văn bản này đã được xác nhận.")
-    articles = _parse(doc.filename, doc.content or b"")
+    articles = parse_document(doc)
     indexer = getattr(search, "index_legal_articles", None)
     if callable(indexer):
         indexer([a for a in articles if not a.repealed])
