@@ -9,6 +9,7 @@ the same words always produce the same tokens.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from functools import lru_cache
 
@@ -66,11 +67,31 @@ def has_diacritics(text: str) -> bool:
     return fold_diacritics(text) != text
 
 
-@lru_cache(maxsize=4096)
-def _segment(text: str) -> tuple[str, ...]:
+_LOAD_LOCK = threading.Lock()
+_loaded = False
+
+
+def _tokenizer():
+    """underthesea's word_tokenize, its model loaded exactly once.
+
+    Why the lock: underthesea loads its CRF model lazily on the first call, and two
+    threads making that first call at once crash one of them ('NoneType' object has no
+    attribute 'process') — seen as 503s when the server's first asks arrive together.
+    """
+    global _loaded
     from underthesea import word_tokenize  # imported lazily: ~0.3 s start-up
 
-    return tuple(word_tokenize(text))
+    if not _loaded:
+        with _LOAD_LOCK:
+            if not _loaded:
+                word_tokenize("khởi động")
+                _loaded = True
+    return word_tokenize
+
+
+@lru_cache(maxsize=4096)
+def _segment(text: str) -> tuple[str, ...]:
+    return tuple(_tokenizer()(text))
 
 
 def word_segments(text: str) -> list[str]:

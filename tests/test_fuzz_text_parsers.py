@@ -186,3 +186,20 @@ def test_regression_citation_parsing_is_linear():
     started = time.perf_counter()
     assert len(parse_citations("khoản 1 Điều 273 BLTTDS; " * 80)) == 80
     assert time.perf_counter() - started < 1.0
+
+
+def test_regression_concurrent_first_word_segmentation():
+    """Found by the load test: concurrent first calls raced underthesea's lazy model load."""
+    import subprocess
+    import sys
+
+    code = ("import threading; from corpus.vietnamese import word_segments\n"
+            "errs = []\n"
+            "def go(i):\n"
+            "    try: word_segments(f'Thời hạn kháng cáo bản án số {i}')\n"
+            "    except Exception as e: errs.append(repr(e))\n"
+            "ts = [threading.Thread(target=go, args=(i,)) for i in range(8)]\n"
+            "[t.start() for t in ts]; [t.join() for t in ts]\n"
+            "assert not errs, errs\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -8,6 +8,8 @@ Every ask is recorded as a usage event (the statistics are built from them).
 
 from __future__ import annotations
 
+import logging
+
 import time
 from dataclasses import dataclass, field
 
@@ -20,6 +22,8 @@ from assistant.kb.text import clean
 from assistant.search_types import ArticleHit, SearchEngine
 
 MAX_QUERY = 1000
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -39,9 +43,15 @@ def ask(session: Session, search: SearchEngine, actor: User, question: str, *,
     q = clean(question, "câu hỏi", max_len=MAX_QUERY, single_line=True)
     started = time.perf_counter()
     try:
-        qa_hits = search.search_qa(q, top_k=top_k)
-        article_hits = search.search_articles(q, top_k=top_k)
+        combined = getattr(search, "ask", None)
+        if callable(combined):  # one retrieval run for both (the real engine)
+            result = combined(q, top_k=top_k, qa_top_k=top_k)
+            qa_hits, article_hits = result.qa, result.articles
+        else:
+            qa_hits = search.search_qa(q, top_k=top_k)
+            article_hits = search.search_articles(q, top_k=top_k)
     except Exception as exc:  # noqa: BLE001 - the index is a separate component
+        log.exception("search failed for an ask")
         raise ServiceUnavailable("Chức năng tìm kiếm tạm thời không sẵn sàng. "
                                  "Vui lòng thử lại sau.") from exc
     qa: list[tuple[QAEntry, float]] = []
