@@ -32,7 +32,7 @@ class ArticleAggregator:
         for rank, doc in enumerate(documents):
             article_id = doc.meta.get("article_id") or doc.id
             score = float(doc.score or 0.0)
-            score += self.law_boost * weights.get(str(doc.meta.get("law_key")), 0.0)
+            score *= 1.0 + self.law_boost * weights.get(str(doc.meta.get("law_key")), 0.0)
             if doc.meta.get("kind") == "clause" and article_id not in best_clause:
                 best_clause[article_id] = doc
             if article_id not in best or score > float(best[article_id].score or 0.0):

@@ -26,9 +26,17 @@ QA_FILTER = {"field": "meta.kind", "operator": "==", "value": "qa"}
 MODES = ("hybrid", "dense", "sparse")
 
 
-def _retriever(store: Any, mode: str, top_k: int, filters: dict, fusion: str) -> Any:
+def _retriever(store: Any, mode: str, top_k: int, filters: dict, fusion: str, rrf_k: int, weights: Any) -> Any:
     if mode == "hybrid":
-        return EdgeHybridRetriever(document_store=store, top_k=top_k, prefetch_k=top_k, filters=filters, fusion=fusion)
+        return EdgeHybridRetriever(
+            document_store=store,
+            top_k=top_k,
+            prefetch_k=top_k,
+            filters=filters,
+            fusion=fusion,
+            rrf_k=rrf_k,
+            rrf_weights=list(weights) if weights else None,
+        )
     if mode == "dense":
         return EdgeEmbeddingRetriever(document_store=store, top_k=top_k, filters=filters)
     if mode == "sparse":
@@ -45,15 +53,17 @@ def build_query_pipeline(
     candidates: int = 60,
     top_k: int = 10,
     fusion: str = "rrf",
+    rrf_k: int = 2,
+    rrf_weights: tuple[float, float] | None = None,
     law_boost: float = 0.0,
     with_qa: bool = True,
 ) -> Pipeline:
     pipe = Pipeline()
     pipe.add_component("preprocess", QueryPreprocessor(restorer_path=restorer_path))
-    pipe.add_component("articles_retriever", _retriever(store, mode, candidates, LEGAL_FILTER, fusion))
+    pipe.add_component("articles_retriever", _retriever(store, mode, candidates, LEGAL_FILTER, fusion, rrf_k, rrf_weights))
     pipe.add_component("articles", ArticleAggregator(top_k=top_k, law_boost=law_boost))
     if with_qa:
-        pipe.add_component("qa_retriever", _retriever(store, mode, top_k, QA_FILTER, fusion))
+        pipe.add_component("qa_retriever", _retriever(store, mode, top_k, QA_FILTER, fusion, rrf_k, rrf_weights))
     retrievers = ["articles_retriever", "qa_retriever"] if with_qa else ["articles_retriever"]
     if mode in ("hybrid", "dense"):
         pipe.add_component("dense", fresh_copy(text_embedder))

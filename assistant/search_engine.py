@@ -92,14 +92,18 @@ class LegalSearchEngine:
         restorer_path: Path | None = None,
         mode: str = "hybrid",
         candidates: int = 60,
-        fusion: str = "rrf",
-        law_boost: float = 0.1,
+        fusion: str = "dbsf",
+        rrf_k: int = 2,
+        rrf_weights: tuple[float, float] | None = None,
+        law_boost: float = 0.3,
     ) -> None:
         self.store = store
         self.document_embedder = document_embedder
         self.restorer_path = restorer_path
         self._lock = threading.Lock()
-        self._options = dict(mode=mode, candidates=candidates, fusion=fusion, law_boost=law_boost)
+        self._options = dict(
+            mode=mode, candidates=candidates, fusion=fusion, rrf_k=rrf_k, rrf_weights=rrf_weights, law_boost=law_boost
+        )
         self._text_embedder = text_embedder
         self.reload()
 

@@ -371,8 +371,11 @@ class EdgeDocumentStore:
         fusion: str = "rrf",
         rrf_k: int = schema.DEFAULT_RRF_K,
         return_embedding: bool = False,
+        rrf_weights: tuple[float, float] | None = None,
     ) -> list[Document]:
         """Prefetch dense + sparse candidates, fuse inside Qdrant (``rrf`` or ``dbsf``).
+
+        ``rrf_weights`` = (dense, sparse) weights of weighted RRF.
 
         Filters are applied inside both prefetches, so fused results respect them.
         """
@@ -392,7 +395,7 @@ class EdgeDocumentStore:
             ),
         ]
         if fusion == "rrf":
-            fuse: Any = qe.Fusion.Rrf(k=rrf_k)
+            fuse: Any = qe.Fusion.Rrf(k=rrf_k, weights=list(rrf_weights) if rrf_weights else None)
         elif fusion == "dbsf":
             fuse = qe.Fusion.Dbsf()
         else:

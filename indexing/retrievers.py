@@ -142,15 +142,25 @@ class EdgeHybridRetriever(_BaseRetriever):
         filters: dict[str, Any] | None = None,
         fusion: str = "rrf",
         filter_policy: FilterPolicy | str = FilterPolicy.REPLACE,
+        rrf_k: int = 2,
+        rrf_weights: list[float] | None = None,
     ) -> None:
         _BaseRetriever.__init__(self, document_store, top_k=top_k, filters=filters, filter_policy=filter_policy)
         if fusion not in ("rrf", "dbsf"):
             raise ValueError(f"fusion must be 'rrf' or 'dbsf', got {fusion!r}")
         self.prefetch_k = prefetch_k
         self.fusion = fusion
+        self.rrf_k = rrf_k
+        self.rrf_weights = list(rrf_weights) if rrf_weights else None
 
     def _params(self) -> dict[str, Any]:
-        return {**_BaseRetriever._params(self), "prefetch_k": self.prefetch_k, "fusion": self.fusion}
+        return {
+            **_BaseRetriever._params(self),
+            "prefetch_k": self.prefetch_k,
+            "fusion": self.fusion,
+            "rrf_k": self.rrf_k,
+            "rrf_weights": self.rrf_weights,
+        }
 
     @component.output_types(documents=list[Document])
     def run(
@@ -169,5 +179,7 @@ class EdgeHybridRetriever(_BaseRetriever):
             self._filters(filters),
             prefetch_k=self.prefetch_k,
             fusion=self.fusion,
+            rrf_k=self.rrf_k,
+            rrf_weights=tuple(self.rrf_weights) if self.rrf_weights else None,
         )
         return {"documents": docs}

@@ -62,8 +62,11 @@ class ServerDocumentStore(QdrantDocumentStore):
         fusion="rrf",
         rrf_k=schema.DEFAULT_RRF_K,
         return_embedding=False,
+        rrf_weights=None,
     ) -> list[Document]:
-        return query_hybrid(self, embedding, sparse_embedding, top_k, filters, prefetch_k, fusion, rrf_k, return_embedding)
+        return query_hybrid(
+            self, embedding, sparse_embedding, top_k, filters, prefetch_k, fusion, rrf_k, return_embedding, rrf_weights
+        )
 
     def scroll_ids(self, filters: dict[str, Any] | None = None) -> list[str]:
         return scroll_ids(self, filters)
@@ -139,13 +142,14 @@ def query_hybrid(
     fusion: str = "rrf",
     rrf_k: int = schema.DEFAULT_RRF_K,
     return_embedding: bool = False,
+    rrf_weights: tuple[float, float] | None = None,
 ) -> list[Document]:
-    """Prefetch dense + sparse, fuse server-side with RRF or DBSF."""
+    """Prefetch dense + sparse, fuse server-side with RRF (optionally weighted: dense, sparse) or DBSF."""
     if fusion == "rrf":
         fuse: Any = (
             rest.FusionQuery(fusion=rest.Fusion.RRF)
-            if rrf_k == schema.DEFAULT_RRF_K  # plain RRF works on every server version
-            else rest.RrfQuery(rrf=rest.Rrf(k=rrf_k))
+            if rrf_k == schema.DEFAULT_RRF_K and not rrf_weights  # plain RRF works on every server version
+            else rest.RrfQuery(rrf=rest.Rrf(k=rrf_k, weights=list(rrf_weights) if rrf_weights else None))
         )
     elif fusion == "dbsf":
         fuse = rest.FusionQuery(fusion=rest.Fusion.DBSF)
