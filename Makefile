@@ -7,7 +7,7 @@ PHAPDIEN  ?= ../shared/corpus/phapdien
 EVALSET   ?= ../shared/eval/court_subset/questions.jsonl
 export TROLY_DATA_DIR ?= $(abspath $(DATA))
 
-.PHONY: install model run test eval bench index clean
+.PHONY: install model run test eval bench fuzz index clean
 
 $(BIN)/troly: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -38,6 +38,9 @@ eval: index
 
 bench: model
 	$(BIN)/python -m eval.bench --phapdien $(PHAPDIEN) --questions $(EVALSET)
+
+fuzz: install
+	TROLY_FUZZ_EXAMPLES=50 $(BIN)/pytest -q tests/api/test_fuzz_api.py tests/test_fuzz_text_parsers.py
 
 clean:
 	rm -rf $(VENV) $(DATA)

@@ -17,10 +17,11 @@ app = typer.Typer(
 
 
 def _mount() -> None:
-    from api import cli_admin, cli_search
+    from api import cli_admin, cli_ops, cli_search
 
     cli_search.register(app)
     cli_admin.register(app)
+    cli_ops.register(app)
 
 
 _mount()

@@ -430,6 +430,9 @@ def _onnx_session(path: Path):
 
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Idle ORT worker threads spin by default; in a server that answers several asks at
+    # once on two cores the spinning threads steal the CPU the other requests need.
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 

@@ -395,7 +395,10 @@ class EdgeDocumentStore:
             ),
         ]
         if fusion == "rrf":
-            fuse: Any = qe.Fusion.Rrf(k=rrf_k, weights=list(rrf_weights) if rrf_weights else None)
+            # Qdrant Edge 0.9 applies RRF weights to the prefetches in reverse order (measured:
+            # tests/test_edge_store.py::test_weighted_rrf_weights_are_dense_then_sparse).
+            weights = [float(rrf_weights[1]), float(rrf_weights[0])] if rrf_weights else None
+            fuse: Any = qe.Fusion.Rrf(k=rrf_k, weights=weights)
         elif fusion == "dbsf":
             fuse = qe.Fusion.Dbsf()
         else:

@@ -319,3 +319,19 @@ def test_open_document_store_picks_backend(tmp_path):
     assert server.to_dict()["init_parameters"]["sparse_idf"] is True
     with pytest.raises(ValueError):
         open_document_store(path=None, url=None, collection="legal")
+
+
+def test_weighted_rrf_weights_are_dense_then_sparse(tmp_path):
+    """A wins on dense, B on sparse: the heavier weight decides, in (dense, sparse) order."""
+    store = EdgeDocumentStore(tmp_path)
+    dense_a = [1.0] + [0.0] * 383
+    dense_b = [0.0, 1.0] + [0.0] * 382
+    store.write_documents(
+        [
+            Document(id="A", content="a", embedding=dense_a, sparse_embedding=SparseEmbedding([1], [0.1])),
+            Document(id="B", content="b", embedding=dense_b, sparse_embedding=SparseEmbedding([1], [5.0])),
+        ]
+    )
+    query = (dense_a, SparseEmbedding([1], [1.0]))
+    assert [d.id for d in store.query_hybrid(*query, top_k=2, rrf_weights=(100, 1))] == ["A", "B"]
+    assert [d.id for d in store.query_hybrid(*query, top_k=2, rrf_weights=(1, 100))] == ["B", "A"]
