@@ -17,6 +17,7 @@ from typing import Any
 from haystack import Document
 from haystack.document_stores.types import DuplicatePolicy
 
+from assistant.pipeline_runner import run_acyclic
 from assistant.query_pipeline import QA_FILTER, build_query_pipeline
 from assistant.search_types import ArticleHit, QAHit, QAIndexEntry
 from corpus.vietnamese import normalize_text
@@ -118,10 +119,7 @@ class LegalSearchEngine:
     def ask(self, query: str, top_k: int = 5, qa_top_k: int = 3) -> AskResult:
         """Best articles and best approved Q&A entries; raises QueryError on bad input."""
         started = time.perf_counter()
-        out = self.pipeline.run(
-            {"preprocess": {"query": query}, "articles": {"top_k": top_k}},
-            include_outputs_from={"preprocess", "qa_retriever"},
-        )
+        out = run_acyclic(self.pipeline, {"preprocess": {"query": query}, "articles": {"top_k": top_k}})
         articles = [article_hit(d) for d in out["articles"]["documents"]]
         qa_docs = out.get("qa_retriever", {}).get("documents", [])[:qa_top_k]
         qa = [
