@@ -8,9 +8,35 @@ own words about the law ("theo Bộ luật Hình sự") re-rank candidates.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from haystack import Document, component, default_from_dict, default_to_dict
+
+from corpus.vietnamese import fold_diacritics, syllables
+
+_CLAUSE_START = re.compile(r"^(\d+)\.\s", re.M)
+
+
+def _terms(text: str) -> set[str]:
+    words = [fold_diacritics(w) for w in syllables(text)]
+    return set(words) | {f"{a} {b}" for a, b in zip(words, words[1:])}
+
+
+def best_clause(article_text: str, query: str) -> tuple[str, str] | None:
+    """(number, text) of the clause sharing most words and word pairs with the query."""
+    starts = list(_CLAUSE_START.finditer(article_text))
+    if not starts:
+        return None
+    wanted = _terms(query)
+    best: tuple[int, str, str] | None = None
+    for i, match in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(article_text)
+        text = article_text[match.start() : end].strip()
+        score = len(wanted & _terms(text))
+        if best is None or score > best[0]:
+            best = (score, match.group(1), text)
+    return (best[1], best[2]) if best and best[0] > 0 else None
 
 
 @component
@@ -23,26 +49,32 @@ class ArticleAggregator:
 
     @component.output_types(documents=list[Document])
     def run(
-        self, documents: list[Document], law_weights: dict[str, float] | None = None, top_k: int | None = None
+        self,
+        documents: list[Document],
+        law_weights: dict[str, float] | None = None,
+        top_k: int | None = None,
+        query: str | None = None,
     ) -> dict[str, Any]:
         top_k = top_k or self.top_k
         weights = law_weights or {}
         best: dict[str, Document] = {}
-        best_clause: dict[str, Document] = {}
+        best_clause_doc: dict[str, Document] = {}
         for rank, doc in enumerate(documents):
             article_id = doc.meta.get("article_id") or doc.id
             score = float(doc.score or 0.0)
             score *= 1.0 + self.law_boost * weights.get(str(doc.meta.get("law_key")), 0.0)
-            if doc.meta.get("kind") == "clause" and article_id not in best_clause:
-                best_clause[article_id] = doc
+            if doc.meta.get("kind") == "clause" and article_id not in best_clause_doc:
+                best_clause_doc[article_id] = doc
             if article_id not in best or score > float(best[article_id].score or 0.0):
                 best[article_id] = Document(id=article_id, content=doc.content, meta=dict(doc.meta), score=score)
         ranked = sorted(best.values(), key=lambda d: -float(d.score or 0.0))[:top_k]
         for doc in ranked:
-            clause = best_clause.get(doc.id)
+            clause = best_clause_doc.get(doc.id)
             if clause is not None:
                 doc.meta["best_clause"] = clause.meta.get("clause")
                 doc.meta["best_clause_text"] = clause.content
+            elif query and (found := best_clause(doc.content or "", query)):
+                doc.meta["best_clause"], doc.meta["best_clause_text"] = found
         return {"documents": ranked}
 
     def to_dict(self) -> dict:

@@ -77,4 +77,5 @@ def build_query_pipeline(
             pipe.connect("sparse.sparse_embedding", f"{name}.query_sparse_embedding")
     pipe.connect("articles_retriever.documents", "articles.documents")
     pipe.connect("preprocess.law_weights", "articles.law_weights")
+    pipe.connect("preprocess.lexical_text", "articles.query")
     return pipe

@@ -62,7 +62,7 @@ def test_questions_find_their_article_first(indexed, question, article):
 
 def test_hit_carries_citation_and_best_clause(indexed):
     engine, _ = indexed
-    hit = engine.ask("Thời hạn kháng cáo bản án sơ thẩm là bao lâu", top_k=3).articles[0]
+    hit = engine.ask("Thời hạn kháng cáo bản án sơ thẩm vụ án dân sự là bao lâu", top_k=3).articles[0]
     assert hit.law_short == "BLTTDS 2015" and hit.law_number == "92/2015/QH13"
     assert hit.citation.startswith("khoản 1 Điều 273 Bộ luật Tố tụng dân sự 2015")
     assert "15 ngày" in hit.highlight
