@@ -63,7 +63,10 @@ def build_query_pipeline(
     pipe.add_component("articles_retriever", _retriever(store, mode, candidates, LEGAL_FILTER, fusion, rrf_k, rrf_weights))
     pipe.add_component("articles", ArticleAggregator(top_k=top_k, law_boost=law_boost))
     if with_qa:
-        pipe.add_component("qa_retriever", _retriever(store, mode, top_k, QA_FILTER, fusion, rrf_k, rrf_weights))
+        # Q&A entries are matched on meaning alone: the cosine score is absolute, so the
+        # service can tell "an approved answer exists" from "nothing good enough".
+        qa_mode = "sparse" if mode == "sparse" else "dense"
+        pipe.add_component("qa_retriever", _retriever(store, qa_mode, top_k, QA_FILTER, fusion, rrf_k, rrf_weights))
     retrievers = ["articles_retriever", "qa_retriever"] if with_qa else ["articles_retriever"]
     if mode in ("hybrid", "dense"):
         pipe.add_component("dense", fresh_copy(text_embedder))
@@ -73,7 +76,7 @@ def build_query_pipeline(
     if mode in ("hybrid", "sparse"):
         pipe.add_component("sparse", VietnameseSparseTextEmbedder())
         pipe.connect("preprocess.lexical_text", "sparse.text")
-        for name in retrievers:
+        for name in retrievers if mode == "sparse" else ["articles_retriever"]:
             pipe.connect("sparse.sparse_embedding", f"{name}.query_sparse_embedding")
     pipe.connect("articles_retriever.documents", "articles.documents")
     pipe.connect("preprocess.law_weights", "articles.law_weights")

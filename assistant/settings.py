@@ -33,7 +33,10 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, description="Failed logins per username+IP before 429.")
     login_window_seconds: int = Field(60, description="Window for counting failed logins.")
     ask_min_score: float = Field(
-        0.35, description="Best hit below this score = not answered → unanswered queue."
+        0.89,
+        description="Cosine similarity (e5) of the best approved Q&A entry below which a question counts as "
+        "not answered and goes to the unanswered queue; same-meaning questions score 0.91-0.94, "
+        "unrelated ones at most 0.86 (docs/benchmarks.md).",
     )
     upload_max_bytes: int = Field(10_000_000, description="Largest accepted upload (bytes).")
 

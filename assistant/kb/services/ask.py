@@ -59,7 +59,9 @@ def ask(session: Session, search: SearchEngine, actor: User, question: str, *,
         entry = session.get(QAEntry, int(hit.entry_id)) if hit.entry_id.isdigit() else None
         if entry is not None and entry.status == "approved":  # index may lag the database
             qa.append((entry, float(hit.score)))
-    scores = [s for _, s in qa] + [float(a.score) for a in article_hits]
+    # Answered = an approved entry means the same as the question. Article scores are
+    # rank-fused, not absolute, so they say nothing about whether an answer exists.
+    scores = [s for _, s in qa]
     best = max(scores) if scores else None
     answered = best is not None and best >= min_score
     latency = int((time.perf_counter() - started) * 1000)
