@@ -13,6 +13,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from assistant.kb.db import session_scope
 from assistant.kb.errors import Forbidden, ServiceUnavailable, Unauthorized
 from assistant.kb.models import User
 from assistant.kb.services.auth import user_from_token
@@ -28,15 +29,8 @@ def get_settings(request: Request) -> Settings:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One transaction per request: committed when the route returns, else rolled back."""
-    session = request.app.state.session_factory()
-    try:
+    with session_scope(request.app.state.session_factory) as session:
         yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 def get_search(request: Request) -> SearchEngine:
