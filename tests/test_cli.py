@@ -1,0 +1,77 @@
+"""The `troly` command line on the bundled demo articles: index, ask, eval, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from assistant.settings import get_settings
+
+DEMO = Path(__file__).parents[1] / "corpus" / "data" / "demo"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def cli_env(tmp_path_factory, e5_model_dir):
+    data = tmp_path_factory.mktemp("cli-data")
+    env = {"TROLY_DATA_DIR": str(data), "TROLY_MODEL_PATH": str(e5_model_dir)}
+    mp = pytest.MonkeyPatch()
+    for key, value in env.items():
+        mp.setenv(key, value)
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["index", "laws", str(DEMO)])
+    assert result.exit_code == 0, result.output
+    yield result.output
+    mp.undo()
+    get_settings.cache_clear()
+
+
+def test_index_prints_per_law_statistics_and_is_incremental(cli_env):
+    assert "BLTTDS 2015" in cli_env and "thêm" in cli_env
+    again = runner.invoke(app, ["index", "laws", str(DEMO)])
+    assert again.exit_code == 0
+    assert "thêm 0, cập nhật 0" in " ".join(again.output.split())
+
+
+def test_ask_json_gives_cited_articles(cli_env):
+    result = runner.invoke(app, ["ask", "thoi han khang cao ban an so tham vu an ds", "--top-k", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    top = payload["articles"][0]
+    assert top["article_id"] == "37.5.LQ.273"
+    assert top["citation"].startswith("khoản 1 Điều 273")
+    assert len(payload["articles"]) == 3
+
+
+def test_eval_json_has_the_documented_keys(cli_env, tmp_path):
+    questions = tmp_path / "q.jsonl"
+    rows = [
+        {"question": "Khi nào Thẩm phán trả lại đơn khởi kiện?", "gold": [{"pd_id": "37.5.LQ.192"}], "source": "a"},
+        {"question": "thoi han tam giam bi can de dieu tra", "gold": ["37.2.LQ.173"], "source": "b"},
+    ]
+    questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    result = runner.invoke(app, ["eval", str(questions), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert {"n", "recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "by_source"} <= set(report)
+    assert report["n"] == 2 and report["recall@10"] == 1.0 and set(report["by_source"]) == {"a", "b"}
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 200_000])
+def test_bad_questions_exit_with_a_message(cli_env, question):
+    result = runner.invoke(app, ["ask", question])
+    assert result.exit_code == 2
+    assert "Lỗi" in result.output
+
+
+def test_bad_law_file_is_refused_and_index_kept(cli_env, tmp_path):
+    before = runner.invoke(app, ["ask", "thời hạn kháng cáo", "--json"]).output
+    binary = tmp_path / "law.txt"
+    binary.write_bytes(bytes(range(256)) * 10)
+    result = runner.invoke(app, ["index", "laws", str(binary)])
+    assert result.exit_code == 2 and "Lỗi" in result.output
+    assert json.loads(runner.invoke(app, ["ask", "thời hạn kháng cáo", "--json"]).output)["articles"] == json.loads(before)["articles"]
