@@ -18,7 +18,6 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from corpus.vietnamese import normalize_text
 
 from assistant.kb.errors import Forbidden, InvalidInput
 from assistant.kb.models import COURT_LEVELS, Court, QAEntry, UnansweredQuestion, UsageEvent, User
@@ -213,8 +212,9 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
     asked_counter: Counter[str] = Counter()
     answered_counter: Counter[str] = Counter()
     display: dict[str, str] = {}
+    # Questions are stored normalised (ask cleans them), so lower() is the whole key.
     for e in events:
-        key = normalize_text(e.query, keep_newlines=False).lower()
+        key = e.query.lower()
         asked_counter[key] += 1
         answered_counter[key] += 1 if e.answered else 0
         display.setdefault(key, e.query)
@@ -226,7 +226,7 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
         un_stmt = un_stmt.where(UnansweredQuestion.court_id.in_(scope))
     unanswered = []
     for item in session.scalars(un_stmt):
-        key = normalize_text(item.question, keep_newlines=False).lower()
+        key = item.question.lower()
         if _in(item.created_at, p) or asked_counter.get(key):
             unanswered.append({"id": item.id, "question": item.question,
                                "count": asked_counter.get(key, 0) or 1})
