@@ -179,7 +179,9 @@ class LegalSearchEngine:
             raise RuntimeError("this engine was opened read-only (no document embedder)")
         with self._lock:
             result = index_articles(self.store, self.document_embedder, articles, on_progress=on_progress)
-            if self.restorer_path is not None:
+            r = result.report
+            changed = r.added or r.updated or r.removed
+            if self.restorer_path is not None and (changed or not self.restorer_path.is_file()):
                 train_restorer(self.store, self.restorer_path)
         self.reload()
         return result
