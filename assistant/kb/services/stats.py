@@ -123,10 +123,14 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
         entry_stmt = entry_stmt.where(QAEntry.field == field)
     entries = list(session.scalars(entry_stmt))
 
-    ev_stmt = select(UsageEvent).where(UsageEvent.created_at < p.end)
+    # Only the columns the figures need: building ORM objects for every usage event was
+    # most of the cost of this endpoint under load (docs/reliability.md).
+    ev_stmt = select(
+        UsageEvent.user_id, UsageEvent.court_id, UsageEvent.created_at, UsageEvent.query, UsageEvent.answered
+    ).where(UsageEvent.created_at < p.end)
     if scope is not None:
         ev_stmt = ev_stmt.where(UsageEvent.court_id.in_(scope))
-    events_all = list(session.scalars(ev_stmt))
+    events_all = list(session.execute(ev_stmt))
     events = [e for e in events_all if e.created_at >= p.start]
 
     contributed = [e for e in entries if _in(e.created_at, p)]
