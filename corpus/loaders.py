@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from corpus.alqac import load_alqac_laws
+from corpus.law_json import load_alqac_laws
 from corpus.laws import LawCatalogue, load_catalogue
 from corpus.legal_model import LegalArticle
 from corpus.phapdien import BODY_MARK, HEADING_RE, parse_phapdien_page

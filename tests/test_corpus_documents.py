@@ -13,7 +13,7 @@ META_KEYS = {"kind", "article_id", "article_number", "clause", "title", "law_num
 
 
 def test_dispatch_all_formats():
-    arts = load_legal_sources([FIX / "phapdien_mini.md", FIX / "luat_mau.txt", FIX / "alqac_law.json"])
+    arts = load_legal_sources([FIX / "phapdien_mini.md", FIX / "luat_mau.txt", FIX / "law_json_sample.json"])
     ids = {a.article_id for a in arts}
     assert {"37.5.LQ.273", "99/2099/QH99:2", "LPCMT-32"} <= ids
     assert len(ids) == len(arts)

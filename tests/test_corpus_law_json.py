@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from corpus.alqac import alqac_article_id, alqac_law_prefix, load_alqac_laws, load_alqac_questions
+from corpus.law_json import alqac_article_id, alqac_law_prefix, load_alqac_laws, load_alqac_questions
 from corpus.laws import law_by_name, law_by_number, laws_in_text
 from corpus.source_line import parse_source_line
 
@@ -17,13 +17,13 @@ def test_alqac_prefix_rule_and_exception():
 
 
 def test_alqac_laws_and_questions_share_ids():
-    arts = {a.article_id: a for a in load_alqac_laws(FIX / "alqac_law.json")}
+    arts = {a.article_id: a for a in load_alqac_laws(FIX / "law_json_sample.json")}
     assert set(arts) == {"LPCMT-1", "LPCMT-32", "HP-1", "LANN-2"}
     a = arts["LPCMT-32"]
     assert a.title.startswith("Đối tượng") and [c.number for c in a.clauses] == ["1", "2"]
     assert a.law_number == "73/2021/QH14"
     assert arts["HP-1"].title == "" and arts["HP-1"].text.startswith("Nước Cộng hòa")
-    qs = load_alqac_questions(FIX / "alqac_questions.json")
+    qs = load_alqac_questions(FIX / "law_json_questions.json")
     assert [q["gold"] for q in qs] == [["LPCMT-32"], ["LANN-2"]]
     assert all(g in arts for q in qs for g in q["gold"])
 

@@ -1,4 +1,4 @@
-"""ALQAC 2024 law corpus (``law.json``) and question files → articles and gold ids.
+"""Laws and questions in the ALQAC competition JSON format (`law.json`, question lists).
 
 Why: ALQAC is our second, comparable benchmark. Its gold ids look like "LPCMT-32":
 the initials of the law name with diacritics removed ("Luật Phòng, chống ma túy"
