@@ -101,7 +101,7 @@ def serve(host: Annotated[str, typer.Option(help="Địa chỉ lắng nghe.")] =
     """Chạy máy chủ API (uvicorn)."""
     import uvicorn
 
-    console.print(f"Trợ lý ảo Tòa án: http://{host}:{port}/docs")
+    console.print(f"Trợ lý ảo Tòa án: http://{host}:{port}/  (API: http://{host}:{port}/docs)")
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
 
 
@@ -139,7 +139,7 @@ def demo_prepare(
     for username, role, court in report.users:
         table.add_row(username, role, court)
     console.print(table)
-    console.print(f"Mở: http://{host}:{port}/docs  (chạy máy chủ: troly serve)")
+    console.print(f"Mở: http://{host}:{port}/  (API: /docs; chạy máy chủ: troly serve)")
 
 
 def register(app: typer.Typer) -> None:
