@@ -64,6 +64,9 @@ def ask(session: Session, search: SearchEngine, actor: User, question: str, *,
     scores = [s for _, s in qa]
     best = max(scores) if scores else None
     answered = best is not None and best >= min_score
+    # Show a judge only entries that answer this question: a nearest neighbour about
+    # another matter, presented as "the answer", would mislead.
+    qa = [(entry, score) for entry, score in qa if score >= min_score]
     latency = int((time.perf_counter() - started) * 1000)
     event = UsageEvent(
         user_id=actor.id, court_id=actor.court_id, query=q,
