@@ -185,6 +185,3 @@ class LegalSearchEngine:
                 train_restorer(self.store, self.restorer_path)
         self.reload()
         return result
-
-    def count_articles(self) -> int:
-        return len(self.store.filter_documents({"field": "meta.kind", "operator": "==", "value": "article"}))
