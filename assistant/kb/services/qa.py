@@ -262,45 +262,37 @@ def _require_reviewer(actor: User) -> None:
 def approve_entry(session: Session, search: SearchEngine | None, actor: User, entry_id: int,
                   version: int | None = None) -> QAEntry:
     _require_reviewer(actor)
-    entry = get_entry(session, entry_id)
-    if entry.status != "pending":
-        raise _status_error(entry, "duyệt")
-    _conditional(session, entry, version, ("pending",),
-                 {"status": "approved", "approved_at": utcnow(), "reviewer_id": actor.id,
-                  "reject_reason": None},
-                 "Câu hỏi này vừa được người khác xử lý hoặc sửa đổi. Vui lòng tải lại.")
-    _record(session, entry, "approve", actor)
-    session.flush()
-    _sync_index(search, entry, session)
-    return entry
+    return _review_transition(session, search, actor, entry_id, version, "pending", "duyệt", "approve",
+                              {"status": "approved", "approved_at": utcnow(), "reviewer_id": actor.id,
+                               "reject_reason": None})
 
 
 def reject_entry(session: Session, search: SearchEngine | None, actor: User, entry_id: int,
                  reason: str, version: int | None = None) -> QAEntry:
     _require_reviewer(actor)
     reason = clean(reason, "lý do từ chối", max_len=2000)
-    entry = get_entry(session, entry_id)
-    if entry.status != "pending":
-        raise _status_error(entry, "từ chối")
-    _conditional(session, entry, version, ("pending",),
-                 {"status": "rejected", "reject_reason": reason, "reviewer_id": actor.id},
-                 "Câu hỏi này vừa được người khác xử lý hoặc sửa đổi. Vui lòng tải lại.")
-    _record(session, entry, "reject", actor)
-    session.flush()
-    _sync_index(search, entry, session)
-    return entry
+    return _review_transition(session, search, actor, entry_id, version, "pending", "từ chối", "reject",
+                              {"status": "rejected", "reject_reason": reason, "reviewer_id": actor.id})
 
 
 def retire_entry(session: Session, search: SearchEngine | None, actor: User, entry_id: int,
                  reason: str | None = None, version: int | None = None) -> QAEntry:
     _require_reviewer(actor)
     reason = clean(reason, "lý do", max_len=2000, required=False) or None
+    return _review_transition(session, search, actor, entry_id, version, "approved", "ngừng sử dụng", "retire",
+                              {"status": "retired", "reject_reason": reason, "reviewer_id": actor.id})
+
+
+def _review_transition(session: Session, search: SearchEngine | None, actor: User, entry_id: int,
+                       version: int | None, from_status: str, verb: str, action: str,
+                       values: dict) -> QAEntry:
+    """One reviewer decision: a conditional UPDATE (exactly one of two racing reviewers
+    wins), a revision record, then the index follows the new status."""
     entry = get_entry(session, entry_id)
-    if entry.status != "approved":
-        raise _status_error(entry, "ngừng sử dụng")
-    _conditional(session, entry, version, ("approved",),
-                 {"status": "retired", "reject_reason": reason, "reviewer_id": actor.id}, _STALE)
-    _record(session, entry, "retire", actor)
+    if entry.status != from_status:
+        raise _status_error(entry, verb)
+    _conditional(session, entry, version, (from_status,), values, _STALE)
+    _record(session, entry, action, actor)
     session.flush()
     _sync_index(search, entry, session)
     return entry
