@@ -11,8 +11,8 @@ for a hub.  Backends:
 * ``"torch"`` — the dequantised fp32 BERT.
 
 Text must be NFC-normalised (``corpus.vietnamese.normalize_text``) before it is
-embedded: documents are normalised when the corpus is parsed; for queries put
-:class:`QueryNormalizer` in front of the text embedder.
+embedded: documents are normalised when the corpus is parsed, queries by
+``assistant.query_processing.QueryPreprocessor``.
 """
 
 from __future__ import annotations
@@ -21,14 +21,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from haystack import component
 from haystack.utils import ComponentDevice
 from haystack_integrations.components.embedders.sentence_transformers import (
     SentenceTransformersDocumentEmbedder,
     SentenceTransformersTextEmbedder,
 )
 
-from corpus.vietnamese import normalize_text
 from indexing.e5_model import ONNX_SUBDIR, PROMPTS
 
 BACKENDS = ("torch", "onnx-int8")
@@ -83,15 +81,6 @@ def document_embedder(
         progress_bar=progress_bar,
         **_backend_kwargs(model_dir, backend),
     )
-
-
-@component
-class QueryNormalizer:
-    """NFC + tidy spaces for a query, so it tokenises like the indexed documents."""
-
-    @component.output_types(text=str)
-    def run(self, text: str) -> dict[str, str]:
-        return {"text": normalize_text(text, keep_newlines=False)}
 
 
 def fresh_copy(component_instance: Any) -> Any:

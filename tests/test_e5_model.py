@@ -152,9 +152,10 @@ def test_onnx_int8_close_to_fp32(torch_model, onnx_model, kind: str):
 def test_embedders_use_prefix_and_backends(e5_model_dir: Path, torch_model):
     from haystack import Document
 
-    from indexing.embedders import QueryNormalizer, document_embedder, text_embedder
+    from corpus.vietnamese import normalize_text
+    from indexing.embedders import document_embedder, text_embedder
 
-    query = QueryNormalizer().run(text="Thời hiệu khởi kiện  là bao lâu?")["text"]
+    query = normalize_text("Thời hiệu khởi kiện  là bao lâu?", keep_newlines=False)
     for backend in ("torch", "onnx-int8"):
         te = text_embedder(e5_model_dir, backend)
         te.warm_up()

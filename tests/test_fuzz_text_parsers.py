@@ -15,8 +15,7 @@ from __future__ import annotations
 import os
 import unicodedata
 
-import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.kb.citations import parse_citations

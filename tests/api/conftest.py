@@ -18,7 +18,7 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from api.app import create_app  # noqa: E402
-from assistant.kb.db import make_engine, make_session_factory, session_scope, upgrade_database  # noqa: E402
+from assistant.kb.db import make_engine, session_scope  # noqa: E402
 from assistant.kb.models import Base  # noqa: E402
 from assistant.kb.services.auth import create_access_token  # noqa: E402
 from assistant.kb.services.courts import create_court  # noqa: E402

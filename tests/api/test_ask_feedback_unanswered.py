@@ -1,9 +1,7 @@
 """/ask, feedback and the unanswered queue."""
 
-from sqlalchemy import select
-
 from assistant.kb.models import UsageEvent
-from tests.api.helpers import approved_entry, make_entry
+from tests.api.helpers import approved_entry
 
 
 def test_ask_returns_approved_entry_and_articles(env):
