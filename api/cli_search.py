@@ -65,6 +65,7 @@ def index_laws(
 def index_legal_paths(paths: list[Path]) -> None:
     """Parse, print per-law statistics, index with a progress bar (also used by the demo)."""
     from assistant.engine_factory import ModelMissingError, open_engine
+    from corpus.documents import parse_stats
     from corpus.plaintext_law import LegalParseError
     from indexing.legal_index import parse_sources
 
@@ -75,7 +76,7 @@ def index_legal_paths(paths: list[Path]) -> None:
         fail(str(exc))
     if not articles:
         fail("Không tìm thấy điều luật nào trong các tệp đã cho; chỉ mục giữ nguyên.")
-    console.print(_stats_table(_parse_stats(articles)))
+    console.print(_stats_table(parse_stats(articles)))
     started = time.perf_counter()
     with _progress() as progress:
         task = progress.add_task("Nhúng và ghi chỉ mục", total=None)
@@ -89,12 +90,6 @@ def index_legal_paths(paths: list[Path]) -> None:
         f"tổng trong chỉ mục: {engine.store.count_documents()}"
     )
     engine.store.close()
-
-
-def _parse_stats(articles):
-    from corpus.documents import parse_stats
-
-    return parse_stats(articles)
 
 
 def ask(

@@ -48,7 +48,7 @@ def article_hit(doc: Document, score: float | None = None) -> ArticleHit:
         citation = f"khoản {clause} {citation}"
     return ArticleHit(
         article_id=str(meta.get("article_id") or doc.id),
-        score=float(doc.score if score is None else score) if (doc.score is not None or score is not None) else 0.0,
+        score=float(score if score is not None else (doc.score or 0.0)),
         title=str(meta.get("title") or ""),
         citation=citation,
         law_short=str(meta.get("law_short") or ""),
