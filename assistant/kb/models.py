@@ -196,7 +196,11 @@ class LegalDocument(Base):
 
 class UsageEvent(Base):
     __tablename__ = "usage_events"
-    __table_args__ = (Index("ix_usage_events_user_time", "user_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_usage_events_user_time", "user_id", "created_at"),
+        # statistics of a court (and the courts below it) over a period
+        Index("ix_usage_events_court_time", "court_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

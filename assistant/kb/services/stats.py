@@ -4,7 +4,8 @@ Why: leaders ask "how many of our 101 judges used it this quarter, who contribut
 what do they ask that we cannot answer?". Figures are filtered by court (including
 all courts below it), field and period; periods are calendar periods in Vietnam time
 (UTC+7): month, quarter, 6 months (half-year), year, or custom dates. Aggregation is
-done in Python over the period's rows so that it is identical on SQLite and PostgreSQL.
+done in SQL with portable GROUP BY queries (no dialect date functions), so it is identical
+on SQLite and PostgreSQL and its cost does not grow with the number of asks held in Python.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 
@@ -71,10 +72,6 @@ def period_bounds(period: str, ref: date | None = None, date_from: date | None =
     return Period(_local_midnight(first), _local_midnight(end), label)
 
 
-def _month_key(ts: datetime) -> str:
-    return ts.astimezone(VN_TZ).strftime("%Y-%m")
-
-
 def _months(period: Period) -> list[str]:
     out, d = [], period.start.astimezone(VN_TZ).date().replace(day=1)
     last = (period.end - timedelta(seconds=1)).astimezone(VN_TZ).date()
@@ -102,51 +99,82 @@ def _in(ts: datetime | None, p: Period) -> bool:
     return ts is not None and p.start <= ts < p.end
 
 
+def _month_bucket(column, months: list[str]):
+    """SQL expression numbering the month (0 = first of ``months``) a timestamp falls in.
+
+    Portable CASE over the month boundaries in Vietnam time, so GROUP BY gives the time
+    series on SQLite and PostgreSQL alike (no dialect date functions).
+    """
+    bounds = [_local_midnight(date.fromisoformat(m + "-01")) for m in months[1:]]
+    if not bounds:
+        return literal(0)
+    return case(*[(column < b, i) for i, b in enumerate(bounds)], else_=len(bounds))
+
+
+def _in_scope(stmt, column, scope: set[int] | None):
+    return stmt if scope is None else stmt.where(column.in_(scope))
+
+
+def _answered_sum():
+    return func.sum(case((UsageEvent.answered, 1), else_=0))
+
+
 def compute_statistics(session: Session, actor: User, *, court_id: int | None = None,
                        field: str | None = None, period: str = "month", ref: date | None = None,
                        date_from: date | None = None, date_to: date | None = None,
                        top: int = 10) -> dict:
+    """All figures of one statistics page, aggregated in SQL (GROUP BY user/court/month).
+
+    Why aggregates: usage events grow with every ask (101 judges asking daily is tens of
+    thousands a year); loading them into Python made this endpoint the bottleneck of the
+    load test (docs/reliability.md). Only users, courts and the open unanswered queue,
+    which are small, are read as rows.
+    """
     scope = scope_courts(session, actor, court_id)
     p = period_bounds(period, ref, date_from, date_to)
     field = normalise_field(field) if field else None
+    months = _months(p)
 
     courts = {c.id: c for c in session.scalars(select(Court))}
-    users_stmt = select(User)
-    if scope is not None:
-        users_stmt = users_stmt.where(User.court_id.in_(scope))
-    users = {u.id: u for u in session.scalars(users_stmt)}
+    users = {u.id: u for u in session.scalars(_in_scope(select(User), User.court_id, scope))}
 
-    entry_stmt = select(QAEntry)
-    if scope is not None:
-        entry_stmt = entry_stmt.where(QAEntry.court_id.in_(scope))
-    if field:
-        entry_stmt = entry_stmt.where(QAEntry.field == field)
-    entries = list(session.scalars(entry_stmt))
+    def entry_counts(ts_column, *conditions):
+        stmt = select(QAEntry.author_id, QAEntry.court_id, _month_bucket(ts_column, months).label("bucket"),
+                      func.count())
+        stmt = _in_scope(stmt, QAEntry.court_id, scope).where(ts_column >= p.start, ts_column < p.end, *conditions)
+        if field:
+            stmt = stmt.where(QAEntry.field == field)
+        return list(session.execute(stmt.group_by(*stmt.selected_columns[:3])))
 
-    # Only the columns the figures need: building ORM objects for every usage event was
-    # most of the cost of this endpoint under load (docs/reliability.md).
-    ev_stmt = select(
-        UsageEvent.user_id, UsageEvent.court_id, UsageEvent.created_at, UsageEvent.query, UsageEvent.answered
-    ).where(UsageEvent.created_at < p.end)
-    if scope is not None:
-        ev_stmt = ev_stmt.where(UsageEvent.court_id.in_(scope))
-    events_all = list(session.execute(ev_stmt))
-    events = [e for e in events_all if e.created_at >= p.start]
+    contributed = entry_counts(QAEntry.created_at)
+    approved = entry_counts(QAEntry.approved_at, QAEntry.status.in_(("approved", "retired")))
+    ev_stmt = select(UsageEvent.user_id, UsageEvent.court_id,
+                     _month_bucket(UsageEvent.created_at, months).label("bucket"), func.count(), _answered_sum())
+    ev_stmt = _in_scope(ev_stmt, UsageEvent.court_id, scope).where(
+        UsageEvent.created_at >= p.start, UsageEvent.created_at < p.end)
+    events = list(session.execute(ev_stmt.group_by(*ev_stmt.selected_columns[:3])))
 
-    contributed = [e for e in entries if _in(e.created_at, p)]
-    approved = [e for e in entries if e.status in ("approved", "retired") and _in(e.approved_at, p)]
+    c_by_user, c_by_court, a_by_user, a_by_court = Counter(), Counter(), Counter(), Counter()
+    asks_by_user, asks_by_court = Counter(), Counter()
+    series = [{"month": m, "contributed": 0, "approved": 0, "asked": 0, "unanswered": 0} for m in months]
+    for author, court, bucket, n in contributed:
+        c_by_user[author] += n
+        c_by_court[court] += n
+        series[bucket]["contributed"] += n
+    for author, court, bucket, n in approved:
+        a_by_user[author] += n
+        a_by_court[court] += n
+        series[bucket]["approved"] += n
+    answered_total = 0
+    for user, court, bucket, n, answered in events:
+        asks_by_user[user] += n
+        asks_by_court[court] += n
+        series[bucket]["asked"] += n
+        series[bucket]["unanswered"] += n - int(answered or 0)
+        answered_total += int(answered or 0)
+    last_active = _last_active(session, scope, field, p)
 
     # per judge -----------------------------------------------------------------
-    c_by_user = Counter(e.author_id for e in contributed)
-    a_by_user = Counter(e.author_id for e in approved)
-    asks_by_user = Counter(e.user_id for e in events)
-    last_active: dict[int, datetime] = {}
-    for e in events_all:
-        if e.user_id is not None and (e.user_id not in last_active or e.created_at > last_active[e.user_id]):
-            last_active[e.user_id] = e.created_at
-    for e in entries:
-        if e.created_at < p.end and (e.author_id not in last_active or e.created_at > last_active[e.author_id]):
-            last_active[e.author_id] = e.created_at
     judges = []
     for u in sorted(users.values(), key=lambda u: (u.court_id or 0, u.full_name)):
         if u.role not in CONTRIBUTOR_ROLES and not (c_by_user[u.id] or asks_by_user[u.id]):
@@ -168,10 +196,7 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
     for u in users.values():
         if u.role == "judge" and u.is_active and u.court_id is not None:
             judges_in[u.court_id].add(u.id)
-    users_asking = {e.user_id for e in events}
-    c_by_court = Counter(e.court_id for e in contributed)
-    a_by_court = Counter(e.court_id for e in approved)
-    asks_by_court = Counter(e.court_id for e in events)
+    users_asking = {uid for uid, n in asks_by_user.items() if n}
     for cid in court_ids:
         court = courts.get(cid)
         if court is None:
@@ -186,63 +211,74 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
             "entries_per_judge": round(c_by_court[cid] / n, 2) if n else 0.0,
         })
     all_judges = set().union(*judges_in.values()) if judges_in else set()
+    asked_total = sum(asks_by_court.values())
     totals = {
         "judges": len(all_judges), "judges_used": len(all_judges & users_asking),
         "usage": f"{len(all_judges & users_asking)}/{len(all_judges)}",
-        "contributed": len(contributed), "approved": len(approved), "asked": len(events),
-        "answered": sum(1 for e in events if e.answered),
-        "unanswered": sum(1 for e in events if not e.answered),
+        "contributed": sum(c_by_court.values()), "approved": sum(a_by_court.values()),
+        "asked": asked_total, "answered": answered_total, "unanswered": asked_total - answered_total,
     }
-
-    # time series -----------------------------------------------------------------
-    months = {m: {"month": m, "contributed": 0, "approved": 0, "asked": 0, "unanswered": 0}
-              for m in _months(p)}
-    for e in contributed:
-        if (row := months.get(_month_key(e.created_at))) is not None:
-            row["contributed"] += 1
-    for e in approved:
-        if (row := months.get(_month_key(e.approved_at))) is not None:
-            row["approved"] += 1
-    for e in events:
-        if (row := months.get(_month_key(e.created_at))) is not None:
-            row["asked"] += 1
-            row["unanswered"] += 0 if e.answered else 1
 
     top_contributors = sorted(
         (j for j in judges if j["contributed"] or j["approved"]),
         key=lambda j: (-j["approved"], -j["contributed"], j["full_name"]),
     )[:top]
+    asked = _asked_questions(session, scope, p)
+    most_asked = [{"question": q["question"], "count": q["count"], "answered": q["answered"]}
+                  for q in sorted(asked.values(), key=lambda q: (-q["count"], q["key"]))[:top]]
 
-    asked_counter: Counter[str] = Counter()
-    answered_counter: Counter[str] = Counter()
-    display: dict[str, str] = {}
-    # Questions are stored normalised (ask cleans them), so lower() is the whole key.
-    for e in events:
-        key = e.query.lower()
-        asked_counter[key] += 1
-        answered_counter[key] += 1 if e.answered else 0
-        display.setdefault(key, e.query)
-    most_asked = [{"question": display[k], "count": n, "answered": answered_counter[k]}
-                  for k, n in sorted(asked_counter.items(), key=lambda kv: (-kv[1], kv[0]))[:top]]
-
-    un_stmt = select(UnansweredQuestion).where(UnansweredQuestion.status == "open")
-    if scope is not None:
-        un_stmt = un_stmt.where(UnansweredQuestion.court_id.in_(scope))
+    un_stmt = _in_scope(select(UnansweredQuestion), UnansweredQuestion.court_id, scope)
     unanswered = []
-    for item in session.scalars(un_stmt):
-        key = item.question.lower()
-        if _in(item.created_at, p) or asked_counter.get(key):
-            unanswered.append({"id": item.id, "question": item.question,
-                               "count": asked_counter.get(key, 0) or 1})
+    for item in session.scalars(un_stmt.where(UnansweredQuestion.status == "open")):
+        count = asked[key]["count"] if (key := item.question.lower()) in asked else 0
+        if _in(item.created_at, p) or count:
+            unanswered.append({"id": item.id, "question": item.question, "count": count or 1})
     unanswered.sort(key=lambda d: (-d["count"], d["id"]))
 
     return {
         "period": {"label": p.label, "start": p.start.isoformat(), "end": p.end.isoformat()},
         "court_id": court_id, "field": field, "totals": totals, "judges": judges,
-        "courts": per_court, "months": list(months.values()),
+        "courts": per_court, "months": series,
         "top_contributors": top_contributors, "most_asked": most_asked,
         "unanswered": unanswered[:top],
     }
+
+
+def _last_active(session: Session, scope: set[int] | None, field: str | None, p: Period) -> dict[int, datetime]:
+    """user id → latest ask or contribution before the period's end."""
+    asks = _in_scope(select(UsageEvent.user_id, func.max(UsageEvent.created_at)), UsageEvent.court_id, scope)
+    asks = asks.where(UsageEvent.created_at < p.end, UsageEvent.user_id.is_not(None))
+    writes = _in_scope(select(QAEntry.author_id, func.max(QAEntry.created_at)), QAEntry.court_id, scope)
+    writes = writes.where(QAEntry.created_at < p.end)
+    if field:
+        writes = writes.where(QAEntry.field == field)
+    out: dict[int, datetime] = {}
+    for stmt in (asks.group_by(UsageEvent.user_id), writes.group_by(QAEntry.author_id)):
+        for uid, ts in session.execute(stmt):
+            if ts is not None and (uid not in out or ts > out[uid]):
+                out[uid] = ts
+    return out
+
+
+def _asked_questions(session: Session, scope: set[int] | None, p: Period) -> dict[str, dict]:
+    """Questions of the period, case-insensitively merged, each shown as first asked.
+
+    SQL groups exact strings (its lower() is ASCII-only in SQLite, wrong for "Đ"); the
+    case merge of the far fewer groups happens here. Questions are stored normalised
+    (ask cleans them), so lower() is the whole key.
+    """
+    stmt = select(UsageEvent.query, func.count(), _answered_sum(), func.min(UsageEvent.id))
+    stmt = _in_scope(stmt, UsageEvent.court_id, scope).where(
+        UsageEvent.created_at >= p.start, UsageEvent.created_at < p.end)
+    merged: dict[str, dict] = {}
+    for query, n, answered, first_id in session.execute(stmt.group_by(UsageEvent.query)):
+        key = query.lower()
+        row = merged.setdefault(key, {"key": key, "question": query, "first": first_id, "count": 0, "answered": 0})
+        row["count"] += n
+        row["answered"] += int(answered or 0)
+        if first_id < row["first"]:
+            row["question"], row["first"] = query, first_id
+    return merged
 
 
 # --- exports ------------------------------------------------------------------------
