@@ -18,8 +18,11 @@ $(BIN)/troly: pyproject.toml constraints.txt
 
 install: $(BIN)/troly
 
-$(TROLY_DATA_DIR)/models/multilingual-e5-small/.ready: | $(BIN)/troly
+# Re-checked when the preparation code changes: `troly model prepare` rebuilds the folder
+# only if its format version is older (indexing/e5_model.py MODEL_FORMAT), else does nothing.
+$(TROLY_DATA_DIR)/models/multilingual-e5-small/.ready: indexing/e5_model.py | $(BIN)/troly
 	$(BIN)/troly model prepare
+	touch $@
 
 model: install $(TROLY_DATA_DIR)/models/multilingual-e5-small/.ready
 

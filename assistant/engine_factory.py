@@ -37,7 +37,8 @@ def open_engine(settings: Settings | None = None, *, mode: str = "hybrid", **opt
     return LegalSearchEngine(
         open_store(settings),
         text_embedder(settings.model_dir, backend),
-        document_embedder(settings.model_dir, backend, meta_fields_to_embed=(), progress_bar=False),
+        document_embedder(settings.model_dir, backend, meta_fields_to_embed=(), progress_bar=False,
+                          max_tokens=settings.passage_max_tokens),
         restorer_path=settings.index_dir / RESTORER_FILE,
         mode=mode,
         **options,

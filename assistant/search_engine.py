@@ -17,7 +17,7 @@ from typing import Any
 from haystack import Document
 from haystack.document_stores.types import DuplicatePolicy
 
-from assistant.pipeline_runner import run_acyclic
+from indexing.pipeline_runner import run_acyclic
 from assistant.query_pipeline import QA_FILTER, build_query_pipeline
 from assistant.search_types import ArticleHit, QAHit, QAIndexEntry
 from corpus.vietnamese import normalize_text

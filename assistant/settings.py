@@ -21,6 +21,11 @@ class Settings(BaseSettings):
     qdrant_api_key: str | None = None
     collection: str = "legal"
     embedding_backend: str = Field("onnx-int8", description="'onnx-int8' (default) or 'torch' (fp32).")
+    passage_max_tokens: int = Field(
+        96, ge=32, le=512,
+        description="Tokens of each indexed passage the dense embedder reads (the rest is "
+                    "still in the sparse vector); lower = faster indexing.",
+    )
     model_path: Path | None = Field(None, description="Prepared model folder; unset = <data_dir>/models/….")
     database_url: str | None = Field(None, description="SQLAlchemy URL; unset = SQLite in data_dir.")
     phapdien_dir: Path = Field(Path("../shared/corpus/phapdien"), description="Pháp điển pages for the demo.")

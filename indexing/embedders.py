@@ -31,6 +31,7 @@ from indexing.e5_model import ONNX_SUBDIR, PROMPTS
 
 BACKENDS = ("torch", "onnx-int8")
 DEFAULT_BACKEND = "onnx-int8"
+MAX_TOKENS = 512  # the model's position limit
 
 
 def _backend_kwargs(model_dir: Path, backend: str) -> dict[str, Any]:
@@ -68,17 +69,24 @@ def document_embedder(
     meta_fields_to_embed: Sequence[str] = ("title",),
     batch_size: int = 8,
     progress_bar: bool = True,
+    max_tokens: int | None = None,
 ) -> SentenceTransformersDocumentEmbedder:
     """Passage embedder: prefix "passage: ", meta fields (title) joined before content.
 
     ``batch_size`` 8: clause lengths vary widely and a batch is padded to its longest
     text; measured on legal clauses, 8 embeds 1.6× more documents per second than 32.
+    ``max_tokens``: passages are cut after this many tokens (the model's limit, 512,
+    when None). Embedding cost grows faster than length, and the sparse vector still
+    holds every word of the passage; docs/benchmarks.md measures the trade-off.
     """
     return SentenceTransformersDocumentEmbedder(
         prefix=PROMPTS["passage"],
         meta_fields_to_embed=list(meta_fields_to_embed),
         batch_size=batch_size,
         progress_bar=progress_bar,
+        tokenizer_kwargs={"model_max_length": max_tokens} if max_tokens and max_tokens < MAX_TOKENS else None,
+        # its own ONNX session, whose threads may spin (see indexing.e5_model._onnx_session)
+        model_kwargs={"ort_spinning": True} if backend == "onnx-int8" else None,
         **_backend_kwargs(model_dir, backend),
     )
 

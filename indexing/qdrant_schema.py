@@ -8,7 +8,8 @@ here; the stores only move points in and out.
 Layout of a point:
     id      = uuid5(POINT_ID_NAMESPACE, document.id)  (Qdrant wants UUID or int ids)
     vectors = {dense: list[float] (384, cosine, HNSW), sparse: SparseVector (IDF modifier)}
-    payload = Document.to_dict(flatten=False) without embeddings/score, i.e.
+    payload = Document.to_dict(flatten=False) without embeddings/score (built without
+              the copy of the embeddings ``to_dict`` makes), i.e.
               {"id": <haystack id>, "content": ..., "blob": ..., "meta": {...}}
 so Haystack filter fields ``meta.kind`` map 1:1 onto payload keys.
 
@@ -19,11 +20,13 @@ The two never share storage, so only the query code needs to know the names.
 
 from __future__ import annotations
 
+import copy
 import uuid
+from dataclasses import fields
 from typing import Any
 
 from haystack import Document
-from haystack.dataclasses import SparseEmbedding
+from haystack.dataclasses import ByteStream, SparseEmbedding
 
 DENSE_DIM = 384
 DENSE_VECTOR = "dense"
@@ -67,10 +70,19 @@ def point_id(document_id: str) -> str:
 
 
 def document_to_payload(document: Document) -> dict[str, Any]:
-    """Payload stored next to the vectors: everything except embeddings and score."""
-    payload = document.to_dict(flatten=False)
-    for key in _NON_PAYLOAD_KEYS:
-        payload.pop(key, None)
+    """Payload stored next to the vectors: everything except embeddings and score.
+
+    Built field by field rather than with ``Document.to_dict``, which deep-copies the
+    embeddings only for us to drop them (a fifth of the indexing time when it did).
+    """
+    payload: dict[str, Any] = {}
+    for f in fields(Document):
+        if f.name in _NON_PAYLOAD_KEYS:
+            continue
+        value = getattr(document, f.name)
+        payload[f.name] = copy.deepcopy(value) if f.name == "meta" else value
+    if payload.get("blob") is not None:
+        payload["blob"] = document.blob.to_dict()
     return payload
 
 
@@ -82,8 +94,13 @@ def payload_to_document(
     sparse_embedding: SparseEmbedding | None = None,
 ) -> Document:
     """Rebuild a Haystack Document from a stored payload (+ optional vectors/score)."""
-    data = dict(payload)
-    data["score"] = score
-    data["embedding"] = embedding
-    data["sparse_embedding"] = sparse_embedding.to_dict() if sparse_embedding is not None else None
-    return Document.from_dict(data)
+    blob = payload.get("blob")
+    return Document(
+        id=payload["id"],
+        content=payload.get("content"),
+        blob=ByteStream.from_dict(blob) if blob else None,
+        meta=dict(payload.get("meta") or {}),
+        score=score,
+        embedding=embedding,
+        sparse_embedding=sparse_embedding,
+    )

@@ -21,6 +21,7 @@ from haystack.components.writers import DocumentWriter
 from haystack.document_stores.types import DuplicatePolicy
 
 from indexing.embedders import fresh_copy
+from indexing.pipeline_runner import run_acyclic
 from indexing.sparse import VietnameseSparseDocumentEmbedder
 
 
@@ -149,7 +150,7 @@ def sync_documents(
     report.updated = len(todo) - report.added
     done = 0
     for batch in batches_by_article(todo, batch_size):
-        pipeline.run({"sparse": {"documents": batch}})
+        run_acyclic(pipeline, {"sparse": {"documents": batch}})
         done += len(batch)
         if on_progress:
             on_progress(done, len(todo))

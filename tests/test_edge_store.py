@@ -12,7 +12,7 @@ import threading
 import numpy as np
 import pytest
 from haystack import Document
-from haystack.dataclasses import SparseEmbedding
+from haystack.dataclasses import ByteStream, SparseEmbedding
 from haystack.document_stores.errors import DuplicateDocumentError
 from haystack.document_stores.types import DuplicatePolicy
 
@@ -79,6 +79,17 @@ def test_write_count_get(store):
     assert d.content == "Điều 3" and d.meta["kind"] == "article" and d.meta["n"] == 3
     assert d.embedding is not None and len(d.embedding) == DENSE_DIM
     assert d.sparse_embedding is not None and list(d.sparse_embedding.indices) == [3, 500]
+
+
+def test_document_with_blob_and_nested_meta_round_trips(store):
+    blob = ByteStream(data=b"%PDF-1.4", mime_type="application/pdf", meta={"name": "luat.pdf"})
+    doc = Document(id="blob-1", content="Điều 1", blob=blob, meta={"kind": "article", "tags": ["a", "b"]},
+                   embedding=[1.0] + [0.0] * (DENSE_DIM - 1))
+    store.write_documents([doc])
+    (got,) = store.get_documents_by_id(["blob-1"])
+    assert got.blob == blob and got.meta == doc.meta and got.content == "Điều 1"
+    doc.meta["tags"].append("c")  # the store kept its own copy
+    assert store.get_documents_by_id(["blob-1"])[0].meta["tags"] == ["a", "b"]
 
 
 def test_write_empty(store):

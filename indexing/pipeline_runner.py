@@ -2,9 +2,10 @@
 
 Why: Haystack 3's ``Pipeline.run`` deep-copies every component's inputs, and copying a
 384-float embedding checks each float against a runtime Protocol. Measured on the query
-pipeline: 24 ms of a 45 ms ask went to those copies. Our query components never mutate
-their inputs, so the ask path walks the same pipeline graph (the pipeline stays the
-single definition, serialisable to YAML) and hands outputs over as they are.
+pipeline: 24 ms of a 45 ms ask went to those copies; on the indexing pipeline, a sixth of
+the time. Our components never mutate their inputs (they return new Documents), so both
+paths walk the same pipeline graph (the pipeline stays the single definition,
+serialisable to YAML) and hand outputs over as they are.
 """
 
 from __future__ import annotations
