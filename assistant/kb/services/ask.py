@@ -54,9 +54,11 @@ def ask(session: Session, search: SearchEngine, actor: User, question: str, *,
         log.exception("search failed for an ask")
         raise ServiceUnavailable("Chức năng tìm kiếm tạm thời không sẵn sàng. "
                                  "Vui lòng thử lại sau.") from exc
+    ids = [int(hit.entry_id) for hit in qa_hits if hit.entry_id.isdigit()]
+    entries = {e.id: e for e in session.scalars(select(QAEntry).where(QAEntry.id.in_(ids)))} if ids else {}
     qa: list[tuple[QAEntry, float]] = []
     for hit in qa_hits:
-        entry = session.get(QAEntry, int(hit.entry_id)) if hit.entry_id.isdigit() else None
+        entry = entries.get(int(hit.entry_id)) if hit.entry_id.isdigit() else None
         if entry is not None and entry.status == "approved":  # index may lag the database
             qa.append((entry, float(hit.score)))
     # Answered = an approved entry means the same as the question. Article scores are
