@@ -9,8 +9,10 @@ Every ask is recorded as a usage event (the statistics are built from them).
 from __future__ import annotations
 
 import logging
-
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -70,21 +72,49 @@ def ask(session: Session, search: SearchEngine, actor: User, question: str, *,
     # another matter, presented as "the answer", would mislead.
     qa = [(entry, score) for entry, score in qa if score >= min_score]
     latency = int((time.perf_counter() - started) * 1000)
+    result = AskResult(q, answered, best, qa, article_hits, None, None, latency)
+    with _sqlite_writes(session):
+        _record(session, actor, result)
+    return result
+
+
+_SQLITE_WRITE_LOCK = threading.Lock()
+
+
+@contextmanager
+def _sqlite_writes(session: Session) -> Iterator[None]:
+    """Record the ask in a short transaction of its own, one writer at a time on SQLite.
+
+    Why: every ask writes. SQLite admits one writer; the others wait in its busy handler,
+    which sleeps in growing steps (1, 2, 5 … 100 ms), so under concurrent asks a write
+    held open until the end of the request turned into latency spikes. Here the write
+    lock is held only for the insert and the commit, and waiting threads queue on a
+    Python lock that wakes them at once. PostgreSQL needs neither.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    with _SQLITE_WRITE_LOCK:
+        yield
+        session.commit()
+
+
+def _record(session: Session, actor: User, result: AskResult) -> None:
+    """The usage event (statistics) and, when unanswered, the queue entry for reviewers."""
     event = UsageEvent(
-        user_id=actor.id, court_id=actor.court_id, query=q,
-        returned_ids=[f"qa:{e.id}" for e, _ in qa] + [a.article_id for a in article_hits],
-        best_score=best, latency_ms=latency, answered=answered,
+        user_id=actor.id, court_id=actor.court_id, query=result.question,
+        returned_ids=[f"qa:{e.id}" for e, _ in result.qa] + [a.article_id for a in result.articles],
+        best_score=result.best_score, latency_ms=result.latency_ms, answered=result.answered,
     )
     session.add(event)
     session.flush()
-    result = AskResult(q, answered, best, qa, article_hits, event.id, None, latency)
-    if not answered:
+    result.usage_event_id = event.id
+    if not result.answered:
         existing = session.scalar(select(UnansweredQuestion).where(
-            UnansweredQuestion.status == "open", UnansweredQuestion.question == q))
+            UnansweredQuestion.status == "open", UnansweredQuestion.question == result.question))
         if existing is None:
-            existing = UnansweredQuestion(question=q, asked_by_id=actor.id,
+            existing = UnansweredQuestion(question=result.question, asked_by_id=actor.id,
                                           court_id=actor.court_id, usage_event_id=event.id)
             session.add(existing)
             session.flush()
         result.unanswered_id = existing.id
-    return result
