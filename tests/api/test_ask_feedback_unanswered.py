@@ -118,3 +118,22 @@ def test_ask_without_search_engine_is_503(env):
     finally:
         app.state.search_engine = saved
     assert r.status_code == 503 and "tìm kiếm" in r.json()["detail"]
+
+
+def test_concurrent_asks_each_record_one_usage_event(env):
+    """Asks write on every call; on SQLite they queue for the single writer, none fails."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with env.session() as s:
+        before = s.query(UsageEvent).count()
+
+    def one(i: int) -> int:
+        r = env.client.post("/api/v1/ask", headers=env.h("judge1"),
+                            json={"question": f"Thời hạn kháng cáo bản án số {i} là bao lâu?"})
+        return r.status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = list(pool.map(one, range(40)))
+    assert codes == [200] * 40
+    with env.session() as s:
+        assert s.query(UsageEvent).count() == before + 40
