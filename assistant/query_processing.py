@@ -63,7 +63,9 @@ class QueryPreprocessor:
         lexical_text = expanded if accented else fold_diacritics(expanded)
         restored = restored_text != typed
         keys = list(dict.fromkeys(law.key for law in laws_in_text(dense_text) if law.key))
-        weights = law_hints(dense_text)
+        # Hints come from what was typed (folded stays folded): a restorer's guess such as
+        # "toi" → "tội" must not turn into a criminal-code hint.
+        weights = law_hints(lexical_text)
         weights.update(dict.fromkeys(keys, 1.0))  # a code named outright beats any hint
         return {
             "dense_text": dense_text,

@@ -96,7 +96,7 @@ class LegalSearchEngine:
         fusion: str = "dbsf",
         rrf_k: int = 2,
         rrf_weights: tuple[float, float] | None = None,
-        law_boost: float = 0.3,
+        law_boost: float = 0.5,
     ) -> None:
         self.store = store
         self.document_embedder = document_embedder
