@@ -59,12 +59,13 @@ def build_query_pipeline(
     rrf_k: int = 2,
     rrf_weights: tuple[float, float] | None = None,
     law_boost: float = 0.0,
+    title_weight: float = 0.0,
     with_qa: bool = True,
 ) -> Pipeline:
     pipe = Pipeline()
     pipe.add_component("preprocess", QueryPreprocessor(restorer_path=restorer_path))
     pipe.add_component("articles_retriever", _retriever(store, mode, candidates, LEGAL_FILTER, fusion, rrf_k, rrf_weights))
-    pipe.add_component("articles", ArticleAggregator(top_k=top_k, law_boost=law_boost))
+    pipe.add_component("articles", ArticleAggregator(top_k=top_k, law_boost=law_boost, title_weight=title_weight))
     if with_qa:
         # Q&A entries are matched on meaning alone: the cosine score is absolute, so the
         # service can tell "an approved answer exists" from "nothing good enough".

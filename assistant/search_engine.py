@@ -97,13 +97,15 @@ class LegalSearchEngine:
         rrf_k: int = 2,
         rrf_weights: tuple[float, float] | None = None,
         law_boost: float = 0.5,
+        title_weight: float = 0.3,
     ) -> None:
         self.store = store
         self.document_embedder = document_embedder
         self.restorer_path = restorer_path
         self._lock = threading.Lock()
         self._options = dict(
-            mode=mode, candidates=candidates, fusion=fusion, rrf_k=rrf_k, rrf_weights=rrf_weights, law_boost=law_boost
+            mode=mode, candidates=candidates, fusion=fusion, rrf_k=rrf_k, rrf_weights=rrf_weights, law_boost=law_boost,
+            title_weight=title_weight,
         )
         self._text_embedder = text_embedder
         self.reload()

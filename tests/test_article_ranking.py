@@ -1,8 +1,8 @@
-"""Code hints from a question's words, and how the article ranking uses them."""
+"""Code hints from a question's words, and how the article ranking uses them and titles."""
 
 from haystack import Document
 
-from assistant.article_ranking import ArticleAggregator
+from assistant.article_ranking import ArticleAggregator, title_precision
 from corpus.law_hints import law_hints
 
 
@@ -39,3 +39,27 @@ def test_aggregator_lifts_hinted_code_above_an_equal_score_and_keeps_one_per_art
     lifted = ArticleAggregator(top_k=5, law_boost=0.5).run(documents=docs, law_weights={"BLTTDS": 0.8})["documents"]
     assert [d.id for d in lifted] == ["ds-233", "tthc-163"]
     assert lifted[0].meta["best_clause"] == "1"
+
+
+def _article(article_id: str, title: str, score: float) -> Document:
+    return Document(id=article_id, content=title, score=score,
+                    meta={"article_id": article_id, "kind": "article", "title": title, "law_key": "BLTTDS"})
+
+
+def test_title_precision_counts_title_words_the_question_uses():
+    query = {"thoi", "han", "khang", "cao", "ban", "an", "so", "tham", "dan", "su"}
+    assert title_precision("Thời hạn kháng cáo", query) == 1.0
+    assert title_precision("Thời hạn kháng cáo theo thủ tục rút gọn", query) == 4 / 9
+    assert title_precision("", query) == 1.0
+
+
+def test_title_reorders_close_articles_but_never_changes_which_are_shown():
+    docs = [_article("322", "Thời hạn kháng cáo theo thủ tục rút gọn", 1.05),
+            _article("273", "Thời hạn kháng cáo", 1.00),
+            _article("999", "Hòa giải", 0.50)]
+    query = "Thời hạn kháng cáo bản án sơ thẩm dân sự"
+    plain = ArticleAggregator(top_k=2).run(documents=docs, query=query)["documents"]
+    assert [d.id for d in plain] == ["322", "273"]
+    titled = ArticleAggregator(top_k=2, title_weight=0.3).run(documents=docs, query=query)["documents"]
+    assert [d.id for d in titled] == ["273", "322"]
+    assert docs[0].score == 1.05  # inputs untouched
