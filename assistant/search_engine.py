@@ -97,7 +97,7 @@ class LegalSearchEngine:
         rrf_k: int = 2,
         rrf_weights: tuple[float, float] | None = None,
         law_boost: float = 0.5,
-        title_weight: float = 0.3,
+        title_weight: float = 0.15,
     ) -> None:
         self.store = store
         self.document_embedder = document_embedder
