@@ -19,8 +19,12 @@ from corpus.vietnamese import fold_diacritics, syllables
 _CLAUSE_START = re.compile(r"^(\d+)\.\s", re.M)
 
 
+def _folded_words(text: str) -> list[str]:
+    return [fold_diacritics(w) for w in syllables(text)]
+
+
 def _terms(text: str) -> set[str]:
-    words = [fold_diacritics(w) for w in syllables(text)]
+    words = _folded_words(text)
     return set(words) | {f"{a} {b}" for a, b in zip(words, words[1:])}
 
 
@@ -32,7 +36,7 @@ def title_precision(title: str, query_words: set[str]) -> float:
     special case the question did not ask about. Extra title words the judge did not use
     are evidence against an article; the sparse vector cannot see that.
     """
-    words = [fold_diacritics(w) for w in syllables(title)]
+    words = _folded_words(title)
     if not words:
         return 1.0
     return sum(1 for w in words if w in query_words) / len(words)
@@ -74,10 +78,10 @@ class ArticleAggregator:
     ) -> dict[str, Any]:
         top_k = top_k or self.top_k
         weights = law_weights or {}
-        query_words = {fold_diacritics(w) for w in syllables(query or "")}
+        query_words = set(_folded_words(query or ""))
         best: dict[str, Document] = {}
         best_clause_doc: dict[str, Document] = {}
-        for rank, doc in enumerate(documents):
+        for doc in documents:
             article_id = doc.meta.get("article_id") or doc.id
             score = float(doc.score or 0.0)
             score *= 1.0 + self.law_boost * weights.get(str(doc.meta.get("law_key")), 0.0)
