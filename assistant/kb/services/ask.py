@@ -9,15 +9,13 @@ Every ask is recorded as a usage event (the statistics are built from them).
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from assistant.kb.db import committed_write
 from assistant.kb.errors import ServiceUnavailable
 from assistant.kb.models import QAEntry, UnansweredQuestion, UsageEvent, User
 from assistant.kb.text import clean
@@ -73,30 +71,10 @@ def ask(session: Session, search: SearchEngine, actor: User, question: str, *,
     qa = [(entry, score) for entry, score in qa if score >= min_score]
     latency = int((time.perf_counter() - started) * 1000)
     result = AskResult(q, answered, best, qa, article_hits, None, None, latency)
-    with _sqlite_writes(session):
+    # every ask writes: its own short transaction keeps SQLite's single writer slot free
+    with committed_write(session):
         _record(session, actor, result)
     return result
-
-
-_SQLITE_WRITE_LOCK = threading.Lock()
-
-
-@contextmanager
-def _sqlite_writes(session: Session) -> Iterator[None]:
-    """Record the ask in a short transaction of its own, one writer at a time on SQLite.
-
-    Why: every ask writes. SQLite admits one writer; the others wait in its busy handler,
-    which sleeps in growing steps (1, 2, 5 … 100 ms), so under concurrent asks a write
-    held open until the end of the request turned into latency spikes. Here the write
-    lock is held only for the insert and the commit, and waiting threads queue on a
-    Python lock that wakes them at once. PostgreSQL needs neither.
-    """
-    if session.get_bind().dialect.name != "sqlite":
-        yield
-        return
-    with _SQLITE_WRITE_LOCK:
-        yield
-        session.commit()
 
 
 def _record(session: Session, actor: User, result: AskResult) -> None:
