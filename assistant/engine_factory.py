@@ -30,15 +30,18 @@ def check_model(settings: Settings) -> None:
         )
 
 
-def open_engine(settings: Settings | None = None, *, mode: str = "hybrid", **options) -> LegalSearchEngine:
+def open_engine(settings: Settings | None = None, *, mode: str = "hybrid", bulk: bool = True,
+                **options) -> LegalSearchEngine:
+    """The engine the settings describe. ``bulk=False`` for a server: passages are embedded
+    one approved entry at a time, without ONNX threads spinning beside the asks."""
     settings = settings or get_settings()
     check_model(settings)
     backend = settings.embedding_backend
     return LegalSearchEngine(
         open_store(settings),
-        text_embedder(settings.model_dir, backend),
+        text_embedder(settings.model_dir, backend, cache_size=settings.query_cache_size),
         document_embedder(settings.model_dir, backend, meta_fields_to_embed=(), progress_bar=False,
-                          max_tokens=settings.passage_max_tokens),
+                          max_tokens=settings.passage_max_tokens, bulk=bulk),
         restorer_path=settings.index_dir / RESTORER_FILE,
         mode=mode,
         **options,

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
         description="Tokens of each indexed passage the dense embedder reads (the rest is "
                     "still in the sparse vector); lower = faster indexing.",
     )
+    query_cache_size: int = Field(
+        4096, ge=0, le=1_000_000,
+        description="Recent questions whose query vector is kept (0 = no cache); a vector "
+                    "depends only on the text, so the cache never goes stale.",
+    )
     model_path: Path | None = Field(None, description="Prepared model folder; unset = <data_dir>/models/….")
     database_url: str | None = Field(None, description="SQLAlchemy URL; unset = SQLite in data_dir.")
     phapdien_dir: Path = Field(Path("../shared/corpus/phapdien"), description="Pháp điển pages for the demo.")
@@ -50,6 +55,12 @@ class Settings(BaseSettings):
                                                 "'none' (leave logging to the host).")
     reconcile_on_start: bool = Field(True, description="Reconcile the index with the database "
                                                        "when the API starts.")
+    search_process: bool = Field(
+        True, description="The server runs the search engine in a child process of its own, "
+                          "so that HTTP/database work and search use both cores (the GIL); "
+                          "false = in the API process.")
+    search_connections: int = Field(8, ge=1, le=64,
+                                    description="Asks the search process answers at once.")
 
     @property
     def model_dir(self) -> Path:
