@@ -8,6 +8,7 @@ in tests, the real Qdrant-backed engine in production (see ``default_search_engi
 from __future__ import annotations
 
 import logging
+from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
@@ -34,13 +35,23 @@ Mọi lỗi trả về dạng `{"detail": "<thông báo tiếng Việt>"}`.
 """
 
 
-def default_search_engine(settings: Settings) -> SearchEngine | None:
+def default_search_engine(settings: Settings, *, server: bool = False) -> SearchEngine | None:
     """The real Qdrant-backed engine (``assistant.engine_factory.open_engine``), or None
-    when it cannot be opened (no model or index yet): the API still starts, /ask → 503."""
+    when it cannot be opened (no model or index yet): the API still starts, /ask → 503.
+
+    ``server``: the API server runs it in a child process when ``settings.search_process``
+    (see :mod:`assistant.search_process`); one-shot commands keep it in-process.
+    """
     try:
+        if server and settings.search_process:
+            from assistant.engine_factory import check_model
+            from assistant.search_process import SearchProcess
+
+            check_model(settings)  # a clear message at once rather than from the child
+            return SearchProcess(settings, connections=settings.search_connections)
         from assistant.engine_factory import open_engine
 
-        return open_engine(settings)
+        return open_engine(settings, bulk=False)
     except Exception as exc:  # noqa: BLE001 - Q&A administration works without search
         log.warning("search engine not available (/ask will answer 503): %s", exc)
         return None
@@ -49,7 +60,16 @@ def default_search_engine(settings: Settings) -> SearchEngine | None:
 def create_app(settings: Settings | None = None, search_engine: SearchEngine | None = None,
                *, migrate: bool = True) -> FastAPI:
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        yield
+        close = getattr(app.state.search_engine, "close", None)
+        if callable(close) and search_engine is None:  # only what this app opened
+            close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Trợ lý ảo Tòa án",
         description=DESCRIPTION,
         version="0.1.0",
@@ -65,7 +85,7 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
     app.state.db_engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.search_engine = search_engine if search_engine is not None else \
-        default_search_engine(settings)
+        default_search_engine(settings, server=True)
     app.state.login_limiter = LoginRateLimiter(settings.login_max_failures,
                                                settings.login_window_seconds)
     install_error_handlers(app)

@@ -170,6 +170,9 @@ class LegalSearchEngine:
     def qa_entry_ids(self) -> set[str]:
         return {str(d.meta.get("entry_id")) for d in self.store.filter_documents(QA_FILTER)}
 
+    def count_documents(self) -> int:
+        return int(self.store.count_documents())
+
     def get_article(self, article_id: str) -> ArticleHit | None:
         docs = self.store.get_documents_by_id([article_id])
         docs = [d for d in docs if d.meta.get("kind") == "article"]

@@ -1,0 +1,262 @@
+"""The search engine in a process of its own, so that a server uses both cores.
+
+Why: an ask is ~20 ms of CPU, and most of it holds Python's GIL — query analysis,
+Qdrant Edge's ``query`` (it does not release the GIL), turning hits into documents,
+and on the HTTP side FastAPI, SQLAlchemy and JSON. In one process those halves take
+turns on one core, whatever the thread count; uvicorn cannot simply add workers
+either, because an Edge shard can be opened by one process only. So the API process
+keeps HTTP, sign-in, the database and statistics, and one child process owns the
+shard and the models; they talk over pipes (pickled requests and results, ~0.1 ms).
+Each pipe is served by its own thread in the child, so several asks run at once
+(ONNX Runtime releases the GIL while it embeds).
+
+The child is the engine: it answers every :class:`assistant.search_types.SearchEngine`
+call plus ``ask``, ``index_legal_articles`` and ``count_documents``. If it dies, the
+call in flight fails (the ask service answers 503) and the next call starts a new
+child, which reopens the shard. If the API process dies — even by SIGKILL — the
+child sees its pipes close and exits, releasing the shard for the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import multiprocessing.connection
+import pickle
+import queue
+import threading
+import time
+from contextlib import contextmanager
+from multiprocessing.connection import Connection
+from typing import Any
+
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# What the API process may call on the engine in the child; anything else is refused.
+METHODS = frozenset({
+    "ask", "search_articles", "search_qa", "upsert_qa", "delete_qa", "qa_entry_ids",
+    "get_article", "index_legal_articles", "count_documents",
+})
+
+
+class SearchProcessError(RuntimeError):
+    """The search process could not start, or died while answering."""
+
+
+# ------------------------------------------------------------------ the child
+def _child_main(settings: Settings, conns: list[Connection], ready: Connection) -> None:
+    """Open the engine, then answer each pipe on its own thread until the parent goes."""
+    from assistant.engine_factory import open_engine
+
+    try:
+        engine = open_engine(settings, bulk=False)
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
+        ready.send(("error", f"{type(exc).__name__}: {exc}"))
+        return
+    ready.send(("ok", engine.count_documents()))
+    threads = [threading.Thread(target=_serve_pipe, args=(engine, c), daemon=True) for c in conns]
+    for t in threads:
+        t.start()
+    for t in threads:  # every pipe closed: the parent is gone or closed us
+        t.join()
+    engine.store.close()
+
+
+def _serve_pipe(engine: Any, conn: Connection) -> None:
+    while True:
+        try:
+            method, args, kwargs = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            if method not in METHODS:
+                raise AttributeError(f"search process: no method {method!r}")
+            reply = ("ok", getattr(engine, method)(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - travels back to the caller
+            reply = ("error", _picklable(exc))
+        try:
+            conn.send(reply)
+        except (EOFError, OSError):
+            return
+
+
+def _picklable(exc: Exception) -> Exception:
+    """The exception itself when it survives pickling (QueryError does), else its text."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001
+        return SearchProcessError(f"{type(exc).__name__}: {exc}")
+
+
+# ------------------------------------------------------------------ the parent
+class SearchProcess:
+    """A :class:`~assistant.search_types.SearchEngine` whose engine runs in a child process."""
+
+    def __init__(self, settings: Settings, connections: int = 8, start_timeout: float = 600.0) -> None:
+        self.settings = settings
+        self.connections = max(1, int(connections))
+        self.start_timeout = start_timeout
+        self._lock = threading.Lock()
+        self._process: Any = None
+        self._free: queue.Queue[tuple[int, Connection]] = queue.Queue()
+        self._generation = 0
+        self._closed = False
+        self.documents_at_start = 0
+        self.restarts = -1
+        self._start()
+
+    # -- life cycle -------------------------------------------------------------------
+    def _start(self) -> None:
+        ctx = mp.get_context("spawn")  # a clean interpreter: no inherited threads or locks
+        parent_ends, child_ends = zip(*(ctx.Pipe() for _ in range(self.connections)))
+        ready_parent, ready_child = ctx.Pipe(duplex=False)
+        process = ctx.Process(target=_child_main, args=(self.settings, list(child_ends), ready_child),
+                              name="troly-search", daemon=True)
+        process.start()
+        for end in (*child_ends, ready_child):  # only the child holds these now
+            end.close()
+        if not ready_parent.poll(self.start_timeout):
+            process.kill()
+            raise SearchProcessError(f"search process did not start within {self.start_timeout:.0f} s")
+        try:
+            status, detail = ready_parent.recv()
+        except EOFError:
+            status, detail = "error", f"exited with code {process.join(5) or process.exitcode}"
+        if status != "ok":
+            process.join(5)
+            raise SearchProcessError(f"search process failed to start: {detail}")
+        self.documents_at_start = int(detail)
+        self._process = process
+        self._generation += 1
+        self.restarts += 1
+        for end in parent_ends:
+            self._free.put((self._generation, end))
+        log.info("search process started", extra={"pid": process.pid, "documents": detail})
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def is_alive(self) -> bool:
+        """Whether the child runs, read from its sentinel (closed when it exits), which
+        also works where the host reaps children itself (SIGCHLD ignored → no waitpid)."""
+        process = self._process
+        return process is not None and not mp.connection.wait([process.sentinel], timeout=0)
+
+    def close(self) -> None:
+        """Close the pipes (the child closes its shard and exits), then wait for it."""
+        with self._lock:
+            self._closed = True
+            process, self._process = self._process, None
+            self._drain()
+        if process is not None and not mp.connection.wait([process.sentinel], timeout=30):
+            process.kill()
+            mp.connection.wait([process.sentinel], timeout=5)
+
+    def _ensure_running(self) -> None:
+        with self._lock:
+            if self._closed:
+                raise SearchProcessError("search process closed")
+            if not self.is_alive():
+                if self._process is not None:
+                    log.error("search process %s died; starting a new one", self._process.pid)
+                    self._process.join(1)
+                self._process = None
+                self._drain()
+                self._start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                self._free.get_nowait()[1].close()
+            except queue.Empty:
+                return
+
+    @contextmanager
+    def _connection(self):
+        """A pipe of the live child; waiting callers re-check that the child still lives."""
+        while True:
+            self._ensure_running()
+            try:
+                generation, conn = self._free.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if generation == self._generation:
+                break
+            conn.close()  # left over from a child that has died
+        healthy = False
+        try:
+            yield conn
+            healthy = True
+        finally:
+            if healthy and generation == self._generation and not self._closed:
+                self._free.put((generation, conn))
+            else:
+                conn.close()
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        """One call in the child; retried once on a new child if the pipe breaks (every
+        call is a read or an idempotent write: upsert overwrites, delete deletes)."""
+        for attempt in (1, 2):
+            try:
+                with self._connection() as conn:
+                    conn.send((method, args, kwargs))
+                    status, value = conn.recv()
+                break
+            except (EOFError, OSError) as exc:
+                self._forget_dead_child()
+                if attempt == 2:
+                    raise SearchProcessError(f"search process lost during {method}") from exc
+        if status == "error":
+            raise value
+        return value
+
+    def _forget_dead_child(self) -> None:
+        """A broken pipe means the child is dying: wait for it, so the next call starts anew."""
+        with self._lock:
+            process = self._process
+            if process is not None and not mp.connection.wait([process.sentinel], timeout=10):
+                process.kill()
+                mp.connection.wait([process.sentinel], timeout=5)
+
+    # -- the engine's interface -------------------------------------------------------
+    def ask(self, query: str, top_k: int = 5, qa_top_k: int = 3):
+        return self._call("ask", query, top_k=top_k, qa_top_k=qa_top_k)
+
+    def search_articles(self, query: str, top_k: int = 5):
+        return self._call("search_articles", query, top_k=top_k)
+
+    def search_qa(self, query: str, top_k: int = 5):
+        return self._call("search_qa", query, top_k=top_k)
+
+    def upsert_qa(self, entries) -> None:
+        self._call("upsert_qa", list(entries))
+
+    def delete_qa(self, entry_ids) -> None:
+        self._call("delete_qa", list(entry_ids))
+
+    def qa_entry_ids(self) -> set[str]:
+        return self._call("qa_entry_ids")
+
+    def get_article(self, article_id: str):
+        return self._call("get_article", article_id)
+
+    def index_legal_articles(self, articles: list, on_progress=None):
+        """Progress is not reported across processes (the CLI indexes in-process)."""
+        return self._call("index_legal_articles", list(articles))
+
+    def count_documents(self) -> int:
+        return int(self._call("count_documents"))
+
+
+def wait_until(predicate, timeout: float, step: float = 0.05) -> bool:
+    """Poll ``predicate`` until true or ``timeout`` seconds pass (for tests and shutdown)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return bool(predicate())
