@@ -227,12 +227,14 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
     most_asked = [{"question": q["question"], "count": q["count"], "answered": q["answered"]}
                   for q in sorted(asked.values(), key=lambda q: (-q["count"], q["key"]))[:top]]
 
-    un_stmt = _in_scope(select(UnansweredQuestion), UnansweredQuestion.court_id, scope)
+    # plain rows, not ORM objects: the open queue can hold thousands of questions
+    un_stmt = select(UnansweredQuestion.id, UnansweredQuestion.question, UnansweredQuestion.created_at)
+    un_stmt = _in_scope(un_stmt, UnansweredQuestion.court_id, scope)
     unanswered = []
-    for item in session.scalars(un_stmt.where(UnansweredQuestion.status == "open")):
-        count = asked[key]["count"] if (key := item.question.lower()) in asked else 0
-        if _in(item.created_at, p) or count:
-            unanswered.append({"id": item.id, "question": item.question, "count": count or 1})
+    for item_id, question, created_at in session.execute(un_stmt.where(UnansweredQuestion.status == "open")):
+        count = asked[key]["count"] if (key := question.lower()) in asked else 0
+        if _in(created_at, p) or count:
+            unanswered.append({"id": item_id, "question": question, "count": count or 1})
     unanswered.sort(key=lambda d: (-d["count"], d["id"]))
 
     return {
