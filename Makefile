@@ -42,6 +42,7 @@ eval: index
 bench: model
 	$(BIN)/python -m eval.bench --phapdien $(PHAPDIEN) --questions $(EVALSET)
 	$(BIN)/python -m indexing.bench_qdrant --points 100000
+	$(BIN)/python -m eval.bench_load --phapdien $(PHAPDIEN) --questions $(EVALSET) --out $(DATA)/bench-load.json
 
 fuzz: install
 	TROLY_FUZZ_EXAMPLES=50 $(BIN)/pytest -q tests/api/test_fuzz_api.py tests/test_fuzz_text_parsers.py

@@ -1,17 +1,25 @@
-"""Short load smoke test: a real uvicorn server on loopback (fake engine), the mixed
-traffic of ``eval/load_test.py`` at concurrency 8 for a few seconds, zero errors.
+"""Short load smoke tests: a real uvicorn server on loopback (fake engine), the mixed
+traffic of ``eval/load_test.py`` for a few seconds, zero errors — once closed loop at
+concurrency 8, once open loop at a fixed rate with a question pool and folded asks.
 
 Why: catches lock contention, session leaks and thread-safety bugs that single
-requests never show; the full run against the real index is documented in
-docs/reliability.md.
+requests never show, and keeps the load script itself honest (its schedule, question
+pool, diacritic folding and process-tree accounting); the full run against the real
+index is documented in docs/reliability.md.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
 
+import pytest
 import uvicorn
 
 from api.app import create_app
@@ -19,10 +27,12 @@ from assistant.kb.db import session_scope
 from assistant.kb.services.courts import create_court
 from assistant.kb.services.users import create_user
 from assistant.settings import Settings
-from eval.load_test import Load
+from eval.load_test import (Load, fold_diacritics, load_questions, main, process_tree,
+                            rss_mb)
 from tests.fakes import FakeSearchEngine
 
 PASSWORD = "mat-khau-tai-123"
+USERS = (("tp.thu", "judge"), ("duyet.thu", "reviewer"), ("qt.thu", "court_admin"))
 
 
 def _free_port() -> int:
@@ -31,13 +41,20 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_mixed_load_smoke(tmp_path):
+def _load(url: str, **kwargs) -> Load:
+    return Load(url, ("tp.thu", PASSWORD), ("duyet.thu", PASSWORD), ("qt.thu", PASSWORD),
+                **kwargs)
+
+
+@pytest.fixture
+def server_url(tmp_path) -> Iterator[str]:
+    """A real uvicorn server on 127.0.0.1 (fake engine, one court, the three load users)."""
     settings = Settings(data_dir=tmp_path, jwt_secret="s" * 40, log_format="none",
                         _env_file=None)
     app = create_app(settings, search_engine=FakeSearchEngine())
     with session_scope(app.state.session_factory) as s:
         create_court(s, name="Tòa án nhân dân tỉnh Thử", code="T", level="tinh")
-        for username, role in (("tp.thu", "judge"), ("duyet.thu", "reviewer"), ("qt.thu", "court_admin")):
+        for username, role in USERS:
             create_user(s, username=username, full_name=username, password=PASSWORD, role=role,
                         court_code="T")
     port = _free_port()
@@ -45,21 +62,109 @@ def test_mixed_load_smoke(tmp_path):
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
+        deadline = time.monotonic() + 20
         while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
             time.sleep(0.05)
-        load = Load(f"http://127.0.0.1:{port}", ("tp.thu", PASSWORD), ("duyet.thu", PASSWORD),
-                    ("qt.thu", PASSWORD))
-        report = load.run(duration=6, concurrency=8, max_requests=3000)
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_mixed_load_smoke(server_url):
+    report = _load(server_url).run(duration=6, concurrency=8, max_requests=3000)
     assert report["error_count"] == 0, report["error_samples"]
     assert report["ask"]["n"] > 50 and report["stats"]["n"] > 5
+    assert report["mode"] == "closed-loop" and "late_starts" not in report
     print(report)
 
 
-def test_refuses_non_loopback():
-    import pytest
+def test_open_loop_rate_smoke(server_url):
+    rate, duration = 40.0, 4.0
+    load = _load(server_url, questions=["Thời hạn kháng cáo bản án sơ thẩm là bao lâu?",
+                                        "thoi han chuan bi xet xu vu an dan su"],
+                 fold_share=0.5)
+    # The server runs in this process, so its "tree" is pytest itself: this checks the
+    # CPU/RSS plumbing, not the server's real cost.
+    report = load.run(duration=duration, concurrency=8, max_requests=3000, rate=rate,
+                      server_pid=os.getpid())
+    print(report)
+    assert report["error_count"] == 0, report["error_samples"]
+    assert report["mode"] == "open-loop" and report["offered_rate"] == rate
+    assert abs(report["sent"] - rate * duration) <= 0.25 * rate * duration
+    assert abs(report["achieved_rate"] - rate) <= 0.25 * rate
+    assert report["distinct_questions"] >= 2
+    # half the asks of the accented question went out folded, the rest as typed
+    assert load.questions_sent["Thoi han khang cao ban an so tham la bao lau?"] > 0
+    assert load.questions_sent["Thời hạn kháng cáo bản án sơ thẩm là bao lâu?"] > 0
+    assert report["late_starts"] <= report["sent"] and report["dropped_at_deadline"] >= 0
+    assert report["server_cpu_s"] > 0 and report["server_cores_used"] > 0
+    assert report["server_cpu_ms_per_request"] > 0 and report["client_cpu_s"] > 0
+    assert report["server_rss_mb"]["max"] > 0
 
+
+def test_cli_open_loop_poisson(server_url, tmp_path):
+    """The command line wires --rate/--poisson/--questions/--fold-share/--out through."""
+    pool = tmp_path / "questions.txt"
+    pool.write_text("Hoãn phiên tòa sơ thẩm tối đa bao lâu?\nÁn phí sơ thẩm vụ án ly hôn\n",
+                    encoding="utf-8")
+    out = tmp_path / "report.json"
+    main(["--url", server_url, "--duration", "2", "--concurrency", "4", "--rate", "30",
+          "--poisson", "--questions", str(pool), "--fold-share", "1", "--judge", "tp.thu",
+          "--reviewer", "duyet.thu", "--stats-user", "qt.thu", "--password", PASSWORD,
+          "--out", str(out)])
+    report = json.loads(out.read_text())
+    assert report["error_count"] == 0, report["error_samples"]
+    assert report["arrivals"] == "poisson" and report["sent"] > 20
+    assert 1 <= report["distinct_questions"] <= 2  # fold-share 1: only the folded forms
+
+
+def test_poisson_schedule_is_seeded():
+    """Same seed, same arrivals: a rerun offers the server exactly the same load."""
+    def dues(seed: int) -> list[float]:
+        load = _load("http://127.0.0.1:9", seed=seed)
+        return [load._next_slot(0.0, 100, 50.0, True).due for _ in range(100)]
+
+    first = dues(7)
+    assert first == dues(7) and first != dues(8)
+    assert first == sorted(first) and first[0] == 0.0
+    assert 0.5 < first[-1] < 4.0  # 99 gaps of mean 20 ms
+
+
+def test_fold_diacritics():
+    assert fold_diacritics("Thời hạn kháng cáo Đ") == "Thoi han khang cao D"
+    assert fold_diacritics("đương sự ỦY BAN") == "duong su UY BAN"
+    assert fold_diacritics("plain ascii") == "plain ascii"
+
+
+def test_load_questions_jsonl_and_text(tmp_path):
+    jsonl = tmp_path / "q.jsonl"
+    jsonl.write_text("\n".join(json.dumps({"qid": i, "question": q}, ensure_ascii=False)
+                               for i, q in enumerate(["Án phí ly hôn?", "Hoãn phiên tòa"]))
+                     + "\n\n", encoding="utf-8")
+    text = tmp_path / "q.txt"
+    text.write_text("Án phí ly hôn?\n\n  Hoãn phiên tòa  \n", encoding="utf-8")
+    assert load_questions(jsonl) == ["Án phí ly hôn?", "Hoãn phiên tòa"]
+    assert load_questions(text) == ["Án phí ly hôn?", "Hoãn phiên tòa"]
+
+
+def test_process_tree_includes_children():
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        deadline = time.monotonic() + 10
+        while child.pid not in process_tree(os.getpid()):
+            assert time.monotonic() < deadline, "child never appeared under its parent"
+            time.sleep(0.05)
+        assert process_tree(os.getpid())[0] == os.getpid()
+        own_kb = int(next(line for line in open(f"/proc/{os.getpid()}/status")
+                          if line.startswith("VmRSS:")).split()[1])
+        assert rss_mb(os.getpid()) > own_kb / 1024  # the child's memory is added
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_refuses_non_loopback():
     with pytest.raises(SystemExit):
         Load("http://10.0.0.1:8000", ("a", "b"), ("a", "b"), ("a", "b"))
