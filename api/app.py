@@ -16,9 +16,10 @@ from api.errors import install_error_handlers
 from api.observability import install_observability
 from api.openapi_errors import install_error_schema
 from api.security import install_security_headers
-from api.startup import reconcile_at_start
+from api.startup import reconcile_at_start, warm_up_api
 from assistant.kb.db import make_engine, make_session_factory, upgrade_database
 from assistant.kb.services.auth import LoginRateLimiter
+from assistant.kb.services.stats import StatisticsCache
 from assistant.search_types import SearchEngine
 from assistant.settings import Settings, get_settings
 
@@ -51,7 +52,10 @@ def default_search_engine(settings: Settings, *, server: bool = False) -> Search
             return SearchProcess(settings, connections=settings.search_connections)
         from assistant.engine_factory import open_engine
 
-        return open_engine(settings, bulk=False)
+        engine = open_engine(settings, bulk=False)
+        if server:
+            engine.warm_up()
+        return engine
     except Exception as exc:  # noqa: BLE001 - Q&A administration works without search
         log.warning("search engine not available (/ask will answer 503): %s", exc)
         return None
@@ -86,6 +90,7 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
     app.state.session_factory = make_session_factory(engine)
     app.state.search_engine = search_engine if search_engine is not None else \
         default_search_engine(settings, server=True)
+    app.state.stats_cache = StatisticsCache(settings.stats_cache_seconds)
     app.state.login_limiter = LoginRateLimiter(settings.login_max_failures,
                                                settings.login_window_seconds)
     install_error_handlers(app)
@@ -116,6 +121,7 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
         return {"status": "ok", "database": "ok",
                 "search": "ok" if app.state.search_engine is not None else "không khả dụng"}
 
+    warm_up_api()
     if settings.reconcile_on_start:
         reconcile_at_start(app)
     return app

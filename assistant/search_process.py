@@ -52,6 +52,7 @@ def _child_main(settings: Settings, conns: list[Connection], ready: Connection) 
 
     try:
         engine = open_engine(settings, bulk=False)
+        engine.warm_up()
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which decides
         ready.send(("error", f"{type(exc).__name__}: {exc}"))
         return
