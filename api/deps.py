@@ -17,6 +17,7 @@ from assistant.kb.db import session_scope
 from assistant.kb.errors import Forbidden, ServiceUnavailable, Unauthorized
 from assistant.kb.models import User
 from assistant.kb.services.auth import user_from_token
+from assistant.kb.services.stats import StatisticsCache
 from assistant.search_types import SearchEngine
 from assistant.settings import Settings
 
@@ -44,10 +45,15 @@ def get_search_optional(request: Request) -> SearchEngine | None:
     return request.app.state.search_engine
 
 
+def get_stats_cache(request: Request) -> StatisticsCache:
+    return request.app.state.stats_cache
+
+
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SearchDep = Annotated[SearchEngine, Depends(get_search)]
 SearchOptDep = Annotated["SearchEngine | None", Depends(get_search_optional)]
+StatsCacheDep = Annotated[StatisticsCache, Depends(get_stats_cache)]
 
 
 def get_current_user(session: SessionDep, settings: SettingsDep,

@@ -59,6 +59,10 @@ class Settings(BaseSettings):
         True, description="The server runs the search engine in a child process of its own, "
                           "so that HTTP/database work and search use both cores (the GIL); "
                           "false = in the API process.")
+    stats_cache_seconds: float = Field(
+        5.0, ge=0, le=3600,
+        description="A statistics page is reused for this long per viewer scope and filters "
+                    "(0 = always recomputed).")
     search_connections: int = Field(8, ge=1, le=64,
                                     description="Asks the search process answers at once.")
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import MAX_ID, SessionDep, StatsUser
+from api.deps import MAX_ID, SessionDep, StatsCacheDep, StatsUser
 from assistant.kb.services import stats as svc
 
 router = APIRouter(prefix="/stats", tags=["Thống kê"])
@@ -15,21 +15,21 @@ router = APIRouter(prefix="/stats", tags=["Thống kê"])
 Period = Literal["month", "quarter", "half", "year", "custom"]
 
 
-def _compute(user, session, court_id, field, period, ref, date_from, date_to):
-    return svc.compute_statistics(session, user, court_id=court_id, field=field, period=period,
-                                  ref=ref, date_from=date_from, date_to=date_to)
+def _compute(cache, user, session, court_id, field, period, ref, date_from, date_to):
+    return cache.page(session, user, court_id=court_id, field=field, period=period,
+                      ref=ref, date_from=date_from, date_to=date_to)
 
 
 @router.get("", summary="Thống kê sử dụng và đóng góp",
             description="Lọc theo Tòa án (gồm cấp dưới), lĩnh vực và kỳ: month (tháng), "
                         "quarter (quý), half (6 tháng), year (năm), custom (date_from–date_to). "
                         "`ref` chọn kỳ chứa ngày đó (mặc định hôm nay).")
-def statistics(user: StatsUser, session: SessionDep,
+def statistics(user: StatsUser, session: SessionDep, cache: StatsCacheDep,
                court_id: int | None = Query(None, ge=1, le=MAX_ID),
                field: str | None = Query(None, max_length=64),
                period: Period = Query("month"), ref: date | None = None,
                date_from: date | None = None, date_to: date | None = None) -> dict:
-    return _compute(user, session, court_id, field, period, ref, date_from, date_to)
+    return _compute(cache, user, session, court_id, field, period, ref, date_from, date_to)
 
 
 @router.get("/export", summary="Xuất thống kê (csv hoặc xlsx)",
@@ -37,14 +37,14 @@ def statistics(user: StatsUser, session: SessionDep,
             responses={200: {"description": "Tệp xuất.", "content": {
                 "text/csv": {},
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
-def export(user: StatsUser, session: SessionDep,
+def export(user: StatsUser, session: SessionDep, cache: StatsCacheDep,
            format: Literal["csv", "xlsx"] = Query("xlsx"),
            table: Literal["judges", "courts", "months", "most_asked", "unanswered"] = "judges",
            court_id: int | None = Query(None, ge=1, le=MAX_ID),
            field: str | None = Query(None, max_length=64),
            period: Period = Query("month"), ref: date | None = None,
            date_from: date | None = None, date_to: date | None = None) -> Response:
-    stats = _compute(user, session, court_id, field, period, ref, date_from, date_to)
+    stats = _compute(cache, user, session, court_id, field, period, ref, date_from, date_to)
     if format == "csv":
         return Response(svc.stats_csv(stats, table), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="thong-ke-{table}.csv"'})

@@ -159,3 +159,33 @@ def test_export_csv(env):
     assert kv1[5] == "1/1" and kv1[6] == "2"
     assert env.client.get(f"{S}/export", params={"table": "x"}, headers=env.h("admin")).status_code == 422
     assert env.client.get(f"{S}/export", headers=env.h("judge1")).status_code == 403
+
+
+def test_pages_are_reused_for_the_cache_time_only(env):
+    """The API's cache serves the same page within its TTL, per scope and filters; a
+    StatisticsCache with a short TTL recomputes once it has passed, and TTL 0 never caches."""
+    import time
+
+    from assistant.kb.models import User
+    from assistant.kb.services.stats import StatisticsCache
+
+    assert env.client.app.state.stats_cache.ttl > 0
+    before = get(env, ref="2025-05-15")["totals"]["asked"]
+    with env.session() as s:
+        s.add(UsageEvent(user_id=env.users["judge1"], court_id=env.courts["HN-KV1"],
+                         created_at=vn(5, 16, 10), query="thời hiệu khởi kiện", returned_ids=[],
+                         best_score=0.9, latency_ms=5, answered=True))
+    assert get(env, ref="2025-05-15")["totals"]["asked"] == before  # same page, cached
+    assert get(env, ref="2025-05-16")["totals"]["asked"] == before + 1  # other filters: fresh
+    # another viewer's page is computed for them (Hà Nội's May: U1, U2, U3 and the new ask)
+    assert get(env, "hnadmin", ref="2025-05-17")["totals"]["asked"] == 4
+    with env.session() as s:
+        admin = s.get(User, env.users["admin"])
+        short = StatisticsCache(ttl=0.2)
+        first = short.page(s, admin, ref=vn(5, 15).date())
+        assert short.page(s, admin, ref=vn(5, 15).date()) is first
+        time.sleep(0.25)
+        assert short.page(s, admin, ref=vn(5, 15).date()) is not first
+        off = StatisticsCache(ttl=0)
+        assert off.page(s, admin, ref=vn(5, 15).date()) is not off.page(s, admin, ref=vn(5, 15).date())
+        assert off.page(s, admin, ref=vn(5, 15).date())["totals"]["asked"] == before + 1

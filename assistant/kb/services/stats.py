@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from time import monotonic
 
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
@@ -244,6 +246,41 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
         "top_contributors": top_contributors, "most_asked": most_asked,
         "unanswered": unanswered[:top],
     }
+
+
+class StatisticsCache:
+    """Statistics pages computed in the last ``ttl`` seconds, per viewer scope and filters.
+
+    Why: a page scans the period's usage events (tens of ms once a province has a month
+    of asks), and leaders open it together — at the monthly meeting, or a dashboard left
+    refreshing. Figures a few seconds old are as good to them, and the CPU goes to the
+    judges' asks instead. ``ttl`` 0 turns it off. Callers must not modify a returned page.
+    """
+
+    def __init__(self, ttl: float, size: int = 256) -> None:
+        self.ttl = float(ttl)
+        self.size = size
+        self._pages: dict[tuple, tuple[float, dict]] = {}
+        self._lock = threading.Lock()
+
+    def page(self, session: Session, actor: User, **filters) -> dict:
+        """:func:`compute_statistics` for ``actor`` and ``filters``, reused while fresh."""
+        if self.ttl <= 0:
+            return compute_statistics(session, actor, **filters)
+        filters.setdefault("ref", None)
+        filters["ref"] = filters["ref"] or datetime.now(VN_TZ).date()  # "today" is in the key
+        key = (actor.role, actor.court_id, *sorted(filters.items()))
+        now = monotonic()
+        with self._lock:
+            hit = self._pages.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        page = compute_statistics(session, actor, **filters)
+        with self._lock:
+            if len(self._pages) >= self.size:
+                self._pages = {k: v for k, v in self._pages.items() if now - v[0] < self.ttl}
+            self._pages[key] = (now, page)
+        return page
 
 
 def _last_active(session: Session, scope: set[int] | None, field: str | None, p: Period) -> dict[int, datetime]:
