@@ -37,6 +37,7 @@ import httpx
 from eval.load_test import Load, load_questions
 
 DEMO_PASSWORD = "demo-2025"
+WARMUP_S = 10.0  # same traffic first, not reported: the steady state is what is measured
 TROLY = [str(Path(sys.executable).with_name("troly"))]
 
 
@@ -93,7 +94,7 @@ def run(phapdien: Path, questions: Path, duration: float, rate: float, fold_shar
             for name, kwargs in (("closed_loop", {}), ("open_loop", {"rate": rate})):
                 load = Load(url, *creds, questions=pool, fold_share=fold_share)
                 out[name] = load.run(duration=duration, concurrency=8, max_requests=100_000,
-                                     server_pid=server.pid, **kwargs)
+                                     server_pid=server.pid, warmup=WARMUP_S, **kwargs)
                 print(name, json.dumps(_summary(out[name]), ensure_ascii=False), flush=True)
         finally:
             server.terminate()

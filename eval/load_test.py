@@ -219,9 +219,9 @@ class Load:
         self.lock = threading.Lock()
         self._reset()
 
-    def _reset(self) -> None:
+    def _reset(self, seed: int | None = None) -> None:
         """Fresh counters, so a second ``run`` reports only itself (and repeats the seed)."""
-        self.rng = random.Random(self.seed)
+        self.rng = random.Random(self.seed if seed is None else seed)
         self.latency: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
         self.error_samples: list[str] = []
@@ -352,17 +352,33 @@ class Load:
 
     def run(self, duration: float, concurrency: int, max_requests: int,
             server_pid: int | None = None, rate: float | None = None,
-            poisson: bool = False) -> dict:
+            poisson: bool = False, warmup: float = 0.0) -> dict:
         """Send traffic until ``duration`` seconds or ``max_requests`` slots, then report.
 
         ``rate=None`` is the closed loop; a rate (slots per second, all kinds together)
         switches to the open loop, with ``poisson`` choosing exponential gaps.
+        ``warmup``: the same traffic for that many seconds first, not reported (a fresh
+        server's first second — connections, caches, lazily compiled patterns — is not
+        its steady state); its errors still fail the run.
         """
         if rate is not None and rate <= 0:
             raise ValueError("rate must be positive")
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        warm_errors = 0
+        if warmup > 0:  # other questions than the measured run's, so no cache is primed
+            self._reset(seed=self.seed + 7919)
+            warm = self._measure(warmup, concurrency, max_requests, None, rate, poisson)
+            warm_errors = warm["error_count"]
         self._reset()
+        out = self._measure(duration, concurrency, max_requests, server_pid, rate, poisson)
+        if warmup > 0:
+            out["warmup_s"], out["warmup_errors"] = warmup, warm_errors
+            out["error_count"] += warm_errors
+        return out
+
+    def _measure(self, duration: float, concurrency: int, max_requests: int,
+                 server_pid: int | None, rate: float | None, poisson: bool) -> dict:
         with httpx.Client(base_url=self.url, timeout=30) as c:
             headers = {k: login(c, *v) for k, v in self.creds.items()}
         rss: list[tuple[float, float]] = []
@@ -458,6 +474,8 @@ def main(argv: list[str] | None = None) -> dict:
                    help="question pool: .jsonl/.json with a 'question' field, else one per line")
     p.add_argument("--fold-share", type=float, default=0.0,
                    help="share of asks sent without diacritics (0..1)")
+    p.add_argument("--warmup", type=float, default=0.0,
+                   help="seconds of the same traffic before measuring (not reported)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--server-pid", type=int,
                    help="server pid: CPU and RSS are measured for it and its children")
@@ -478,7 +496,7 @@ def main(argv: list[str] | None = None) -> dict:
                 (a.stats_user, a.password), seed=a.seed, questions=questions,
                 fold_share=a.fold_share)
     report = load.run(min(a.duration, 600.0), a.concurrency, a.max_requests, a.server_pid,
-                      rate=a.rate, poisson=a.poisson)
+                      rate=a.rate, poisson=a.poisson, warmup=min(a.warmup, 60.0))
     text = json.dumps(report, ensure_ascii=False, indent=2)
     print(text)
     if a.out:
