@@ -25,7 +25,6 @@ import multiprocessing.connection
 import pickle
 import queue
 import threading
-import time
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any
@@ -39,6 +38,9 @@ METHODS = frozenset({
     "ask", "search_articles", "search_qa", "upsert_qa", "delete_qa", "qa_entry_ids",
     "get_article", "index_legal_articles", "count_documents",
 })
+
+
+CALL_TIMEOUT_S = 60.0
 
 
 class SearchProcessError(RuntimeError):
@@ -106,7 +108,6 @@ class SearchProcess:
         self._generation = 0
         self._closed = False
         self.documents_at_start = 0
-        self.restarts = -1
         self._start()
 
     # -- life cycle -------------------------------------------------------------------
@@ -119,31 +120,39 @@ class SearchProcess:
         process.start()
         for end in (*child_ends, ready_child):  # only the child holds these now
             end.close()
-        if not ready_parent.poll(self.start_timeout):
-            process.kill()
-            raise SearchProcessError(f"search process did not start within {self.start_timeout:.0f} s")
-        try:
-            status, detail = ready_parent.recv()
-        except EOFError:
-            status, detail = "error", f"exited with code {process.join(5) or process.exitcode}"
+        with ready_parent:
+            status, detail = "error", f"did not start within {self.start_timeout:.0f} s"
+            if ready_parent.poll(self.start_timeout):
+                try:
+                    status, detail = ready_parent.recv()
+                except EOFError:
+                    process.join(5)
+                    detail = f"exited with code {process.exitcode}"
         if status != "ok":
+            process.kill()
             process.join(5)
+            for end in parent_ends:
+                end.close()
             raise SearchProcessError(f"search process failed to start: {detail}")
         self.documents_at_start = int(detail)
         self._process = process
         self._generation += 1
-        self.restarts += 1
         for end in parent_ends:
             self._free.put((self._generation, end))
         log.info("search process started", extra={"pid": process.pid, "documents": detail})
+
+    @property
+    def restarts(self) -> int:
+        """How many times a dead child was replaced."""
+        return self._generation - 1
 
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process is not None else None
 
     def is_alive(self) -> bool:
-        """Whether the child runs, read from its sentinel (closed when it exits), which
-        also works where the host reaps children itself (SIGCHLD ignored → no waitpid)."""
+        """Whether the child runs, read from its sentinel: the pipe closes only once the
+        child has wholly exited and released its files, the shard's lock among them."""
         process = self._process
         return process is not None and not mp.connection.wait([process.sentinel], timeout=0)
 
@@ -198,13 +207,17 @@ class SearchProcess:
             else:
                 conn.close()
 
-    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, method: str, *args: Any, timeout: float | None = CALL_TIMEOUT_S, **kwargs: Any) -> Any:
         """One call in the child; retried once on a new child if the pipe breaks (every
-        call is a read or an idempotent write: upsert overwrites, delete deletes)."""
+        call is a read or an idempotent write: upsert overwrites, delete deletes). A child
+        silent for ``timeout`` seconds is killed: a hung search must not hang the API."""
         for attempt in (1, 2):
             try:
                 with self._connection() as conn:
                     conn.send((method, args, kwargs))
+                    if timeout is not None and not conn.poll(timeout):
+                        self._forget_dead_child(wait=0)
+                        raise SearchProcessError(f"search process silent for {timeout:.0f} s during {method}")
                     status, value = conn.recv()
                 break
             except (EOFError, OSError) as exc:
@@ -215,11 +228,12 @@ class SearchProcess:
             raise value
         return value
 
-    def _forget_dead_child(self) -> None:
-        """A broken pipe means the child is dying: wait for it, so the next call starts anew."""
+    def _forget_dead_child(self, wait: float = 10.0) -> None:
+        """A broken pipe means the child is dying: wait for it (or end it), so that the
+        next call starts a new one."""
         with self._lock:
             process = self._process
-            if process is not None and not mp.connection.wait([process.sentinel], timeout=10):
+            if process is not None and not mp.connection.wait([process.sentinel], timeout=wait):
                 process.kill()
                 mp.connection.wait([process.sentinel], timeout=5)
 
@@ -246,18 +260,10 @@ class SearchProcess:
         return self._call("get_article", article_id)
 
     def index_legal_articles(self, articles: list, on_progress=None):
-        """Progress is not reported across processes (the CLI indexes in-process)."""
-        return self._call("index_legal_articles", list(articles))
+        """Progress is not reported across processes (the CLI indexes in-process); a long
+        law takes minutes, so no time limit."""
+        return self._call("index_legal_articles", list(articles), timeout=None)
 
     def count_documents(self) -> int:
         return int(self._call("count_documents"))
 
-
-def wait_until(predicate, timeout: float, step: float = 0.05) -> bool:
-    """Poll ``predicate`` until true or ``timeout`` seconds pass (for tests and shutdown)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(step)
-    return bool(predicate())

@@ -108,6 +108,15 @@ def test_a_dead_child_is_replaced_and_the_call_retried(remote, expected):
     assert ids == expected[QUESTIONS[0]] and remote.pid != old and remote.restarts == 1
 
 
+def test_a_silent_child_is_ended_and_replaced(remote, expected):
+    old = remote.pid
+    with pytest.raises(SearchProcessError, match="silent"):
+        remote._call("ask", QUESTIONS[0], timeout=0.0)  # no answer within 0 s: treated as hung
+    assert _wait_gone(old, 10)
+    assert [a.article_id for a in remote.ask(QUESTIONS[0], top_k=5).articles] == expected[QUESTIONS[0]]
+    assert remote.pid != old
+
+
 def test_child_exits_when_the_api_process_is_killed(settings, expected, remote):
     remote.close()  # one process at a time may open the shard
     script = textwrap.dedent(f"""
