@@ -174,7 +174,7 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
         series[bucket]["asked"] += n
         series[bucket]["unanswered"] += n - int(answered or 0)
         answered_total += int(answered or 0)
-    last_active = _last_active(session, scope, field, p)
+    last_active = _last_active(session, scope, field, p, list(users))
 
     # per judge -----------------------------------------------------------------
     judges = []
@@ -283,16 +283,23 @@ class StatisticsCache:
         return page
 
 
-def _last_active(session: Session, scope: set[int] | None, field: str | None, p: Period) -> dict[int, datetime]:
-    """user id → latest ask or contribution before the period's end."""
-    asks = _in_scope(select(UsageEvent.user_id, func.max(UsageEvent.created_at)), UsageEvent.court_id, scope)
-    asks = asks.where(UsageEvent.created_at < p.end, UsageEvent.user_id.is_not(None))
+def _last_active(session: Session, scope: set[int] | None, field: str | None, p: Period,
+                 user_ids: list[int]) -> dict[int, datetime]:
+    """user id → latest ask or contribution before the period's end.
+
+    The latest ask is looked up per user, newest first along the (user_id, created_at)
+    index: a few index steps per user, where a GROUP BY read every usage event ever
+    recorded (the only part of a page whose cost grew with all history, not the period).
+    """
+    latest = select(UsageEvent.created_at).where(UsageEvent.user_id == User.id, UsageEvent.created_at < p.end)
+    latest = _in_scope(latest, UsageEvent.court_id, scope).order_by(UsageEvent.created_at.desc()).limit(1)
+    asks = select(User.id, latest.scalar_subquery()).where(User.id.in_(user_ids))
     writes = _in_scope(select(QAEntry.author_id, func.max(QAEntry.created_at)), QAEntry.court_id, scope)
     writes = writes.where(QAEntry.created_at < p.end)
     if field:
         writes = writes.where(QAEntry.field == field)
     out: dict[int, datetime] = {}
-    for stmt in (asks.group_by(UsageEvent.user_id), writes.group_by(QAEntry.author_id)):
+    for stmt in (asks, writes.group_by(QAEntry.author_id)):
         for uid, ts in session.execute(stmt):
             if ts is not None and (uid not in out or ts > out[uid]):
                 out[uid] = ts
