@@ -5,6 +5,9 @@ keep answering fast under mixed traffic. Mix: 80 % ask, 15 % statistics, 5 %
 contribute + review (a judge submits, a reviewer approves). Both a request budget and
 a time limit bound every run, in both modes, and only a loopback server may be targeted.
 
+Statistics requests cycle through the pages a leader would open (every court in the
+viewer's scope × month/quarter/year × field), not one page again and again.
+
 Closed loop (default): N workers each send the next request as soon as the previous
 one answered::
 
@@ -179,6 +182,21 @@ def rss_mb(pid: int | None) -> float | None:
     return sum(_rss_kb(p) for p in process_tree(pid)) / 1024
 
 
+def stats_views(client: httpx.Client, headers: dict[str, str]) -> list[dict[str, object]]:
+    """The statistics pages a court leader would open: every court in their scope (and
+    all of it) × month/quarter/year × all fields or one.
+
+    Why: leaders look at different courts and periods; one page asked for again and again
+    would only measure the server's statistics cache.
+    """
+    r = client.get("/api/v1/stats", headers=headers)
+    r.raise_for_status()
+    courts: list[int | None] = [None, *(c["court_id"] for c in r.json()["courts"])]
+    fields: list[str | None] = [None, "dân sự", "hình sự", "lao động"]
+    return [{k: v for k, v in (("court_id", court), ("period", period), ("field", field)) if v is not None}
+            for court in courts for period in ("month", "quarter", "year") for field in fields]
+
+
 def login(client: httpx.Client, username: str, password: str) -> dict[str, str]:
     r = client.post("/api/v1/auth/token", data={"username": username, "password": password})
     r.raise_for_status()
@@ -279,7 +297,9 @@ class Load:
                             headers=headers["judge"])
             self._check(r, "ask", 200, t0)
         elif slot.kind == "stats":
-            self._check(client.get("/api/v1/stats", headers=headers["stats"]), "stats", 200, t0)
+            view = self.stats_views[(slot.index * 7919) % len(self.stats_views)]
+            r = client.get("/api/v1/stats", params=view, headers=headers["stats"])
+            self._check(r, "stats", 200, t0)
         else:
             r = client.post("/api/v1/qa", headers=headers["judge"], json={
                 "question": f"Câu hỏi thử tải số {slot.index}-{time.time_ns()} về thời hạn "
@@ -381,6 +401,7 @@ class Load:
                  server_pid: int | None, rate: float | None, poisson: bool) -> dict:
         with httpx.Client(base_url=self.url, timeout=30) as c:
             headers = {k: login(c, *v) for k, v in self.creds.items()}
+            self.stats_views = stats_views(c, headers["stats"])
         rss: list[tuple[float, float]] = []
         cpu0, client_cpu0 = tree_cpu_seconds(server_pid), time.process_time()
         started = time.perf_counter()
