@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,24 +18,12 @@ from haystack.document_stores.types import DuplicatePolicy
 
 from indexing.pipeline_runner import run_acyclic
 from assistant.query_pipeline import QA_FILTER, build_query_pipeline
-from assistant.search_types import ArticleHit, QAHit, QAIndexEntry
+from assistant.search_types import ArticleHit, AskResult, QAHit, QAIndexEntry
 from corpus.vietnamese import normalize_text
 from indexing.legal_index import LegalIndexResult, index_articles, train_restorer
 from indexing.sparse import VietnameseSparseDocumentEmbedder
 
 RESTORER_FILE = "diacritics.json"
-
-
-@dataclass
-class AskResult:
-    """Everything one question returns, with how long it took."""
-
-    query: str
-    articles: list[ArticleHit]
-    qa: list[QAHit]
-    dense_text: str = ""
-    law_keys: list[str] = field(default_factory=list)
-    latency_ms: float = 0.0
 
 
 def article_hit(doc: Document, score: float | None = None) -> ArticleHit:

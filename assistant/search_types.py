@@ -62,3 +62,19 @@ class SearchEngine(Protocol):
     def qa_entry_ids(self) -> set[str]: ...
 
     def get_article(self, article_id: str) -> ArticleHit | None: ...
+
+
+@dataclass
+class AskResult:
+    """Everything one question returns, with how long it took.
+
+    Here, not in ``assistant.search_engine``: the server's search process sends it back
+    pickled, and unpickling must not import the engine's modules (torch) into the API.
+    """
+
+    query: str
+    articles: list[ArticleHit]
+    qa: list[QAHit]
+    dense_text: str = ""
+    law_keys: list[str] = field(default_factory=list)
+    latency_ms: float = 0.0

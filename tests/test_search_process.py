@@ -125,13 +125,16 @@ def test_child_exits_when_the_api_process_is_killed(settings, expected, remote):
         from assistant.settings import Settings
         p = SearchProcess(Settings(data_dir={str(settings.data_dir)!r}, model_path={str(settings.model_path)!r},
                                    log_format="none", _env_file=None), connections=2)
-        print(p.pid, flush=True)
+        p.ask("thời hạn kháng cáo")
+        print(p.pid, "torch" in sys.modules, flush=True)  # the API process stays light
         os.kill(os.getpid(), signal.SIGKILL)
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
                          cwd=Path(__file__).parents[1])
     assert out.returncode == -signal.SIGKILL, out.stderr[-2000:]
-    child = int(out.stdout.split()[0])
+    child, torch_loaded = out.stdout.split()
+    child = int(child)
+    assert torch_loaded == "False", "the engine's modules were imported into the API process"
     assert _wait_gone(child, 15), "the search process outlived the killed API process"
     again = open_engine(settings)  # the shard is free again
     assert again.ask(QUESTIONS[0]).articles[0].article_id == expected[QUESTIONS[0]][0]
