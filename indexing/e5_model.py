@@ -449,11 +449,13 @@ def _write_onnx_folder(model_dir: Path, f: E5File, progress: Progress) -> None:
     _write_st_modules(out, ("onnx", f"{__name__}.OnnxEncoder"), f.hidden, f.max_pos)
 
 
-def _onnx_session(path: Path, spinning: bool = False):
+def _onnx_session(path: Path, spinning: bool = False, threads: int = 0):
+    """An ONNX Runtime session; ``threads`` 0 lets ORT choose (one per core)."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.intra_op_num_threads = threads
     # Idle ORT worker threads spin by default; in a server that answers several asks at
     # once on two cores the spinning threads steal the CPU the other requests need. Bulk
     # passage embedding (nothing else waiting for the cores) turns it back on: +10–15 %.

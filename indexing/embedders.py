@@ -35,21 +35,24 @@ DEFAULT_BACKEND = "onnx-int8"
 MAX_TOKENS = 512  # the model's position limit
 
 
-def _backend_kwargs(model_dir: Path, backend: str) -> dict[str, Any]:
-    """Model path and loader flags for one backend name (offline in both cases)."""
+def _model_folder(model_dir: Path, backend: str) -> Path:
+    """The prepared folder of one backend; a clear error when unknown or not prepared."""
     model_dir = Path(model_dir)
-    if backend == "torch":
-        path, trust = model_dir, False
-    elif backend == "onnx-int8":
-        path, trust = model_dir / ONNX_SUBDIR, True
-    else:
+    if backend not in BACKENDS:
         raise ValueError(f"unknown embedding backend {backend!r}; expected one of {BACKENDS}")
+    path = model_dir / ONNX_SUBDIR if backend == "onnx-int8" else model_dir
     if not (path / "modules.json").exists():
         raise FileNotFoundError(f"{path}: model not prepared (run `troly model prepare`)")
+    return path
+
+
+def _backend_kwargs(model_dir: Path, backend: str) -> dict[str, Any]:
+    """Model path and loader flags for one backend name (offline in both cases)."""
     return {
-        "model": str(path),
+        "model": str(_model_folder(model_dir, backend)),
         "backend": "torch",  # the ONNX variant is a torch-side module running ORT
-        "trust_remote_code": trust,
+        # the ONNX folder's first module is our own OnnxEncoder, loaded by import path
+        "trust_remote_code": backend == "onnx-int8",
         "local_files_only": True,
         "token": None,
         "device": ComponentDevice.from_str("cpu"),
@@ -66,7 +69,7 @@ def text_embedder(model_dir: Path, backend: str = DEFAULT_BACKEND,
     sentence-transformers component.
     """
     if backend == "onnx-int8":
-        _backend_kwargs(model_dir, backend)  # same checks and message when not prepared
+        _model_folder(model_dir, backend)  # fail now, not at the first question
         return E5QueryEmbedder(str(model_dir), prefix=PROMPTS["query"], cache_size=cache_size)
     return SentenceTransformersTextEmbedder(
         prefix=PROMPTS["query"], progress_bar=False, **_backend_kwargs(model_dir, backend)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from haystack import component, default_from_dict, default_to_dict
 
-from indexing.e5_model import ONNX_FILE, ONNX_SUBDIR, PROMPTS
+from indexing.e5_model import ONNX_FILE, ONNX_SUBDIR, PROMPTS, _onnx_session
 
 TOKENIZER_FILE = "tokenizer.json"
 _LOADED: dict[tuple[str, int, int], tuple[Any, Any]] = {}
@@ -39,7 +39,6 @@ def _load(folder: Path, max_tokens: int, threads: int) -> tuple[Any, Any]:
     with _LOAD_LOCK:
         if key in _LOADED:
             return _LOADED[key]
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         if not (folder / ONNX_FILE).is_file() or not (folder / TOKENIZER_FILE).is_file():
@@ -47,13 +46,7 @@ def _load(folder: Path, max_tokens: int, threads: int) -> tuple[Any, Any]:
         tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
         tokenizer.enable_truncation(max_tokens)
         tokenizer.no_padding()
-        opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        # spinning idle threads would steal the cores other requests need
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        session = ort.InferenceSession(str(folder / ONNX_FILE), opts, providers=["CPUExecutionProvider"])
+        session = _onnx_session(folder / ONNX_FILE, spinning=False, threads=threads)
         _LOADED[key] = (tokenizer, session)
         return tokenizer, session
 
