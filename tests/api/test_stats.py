@@ -186,6 +186,10 @@ def test_pages_are_reused_for_the_cache_time_only(env):
         assert short.page(s, admin, ref=vn(5, 15).date()) is first
         time.sleep(0.25)
         assert short.page(s, admin, ref=vn(5, 15).date()) is not first
+        small = StatisticsCache(ttl=60, size=2)  # fresh pages still make room for new ones
+        for day in (15, 16, 17):
+            small.page(s, admin, ref=vn(5, day).date())
+        assert len(small._pages) == 2
         off = StatisticsCache(ttl=0)
         assert off.page(s, admin, ref=vn(5, 15).date()) is not off.page(s, admin, ref=vn(5, 15).date())
         assert off.page(s, admin, ref=vn(5, 15).date())["totals"]["asked"] == before + 1

@@ -267,8 +267,7 @@ class StatisticsCache:
         """:func:`compute_statistics` for ``actor`` and ``filters``, reused while fresh."""
         if self.ttl <= 0:
             return compute_statistics(session, actor, **filters)
-        filters.setdefault("ref", None)
-        filters["ref"] = filters["ref"] or datetime.now(VN_TZ).date()  # "today" is in the key
+        filters["ref"] = filters.get("ref") or datetime.now(VN_TZ).date()  # "today" is in the key
         key = (actor.role, actor.court_id, *sorted(filters.items()))
         now = monotonic()
         with self._lock:
@@ -277,9 +276,10 @@ class StatisticsCache:
             return hit[1]
         page = compute_statistics(session, actor, **filters)
         with self._lock:
-            if len(self._pages) >= self.size:
-                self._pages = {k: v for k, v in self._pages.items() if now - v[0] < self.ttl}
+            self._pages.pop(key, None)  # re-inserted last: the dict stays oldest first
             self._pages[key] = (now, page)
+            while len(self._pages) > self.size:
+                del self._pages[next(iter(self._pages))]
         return page
 
 
