@@ -95,6 +95,15 @@ def _picklable(exc: Exception) -> Exception:
 
 
 # ------------------------------------------------------------------ the parent
+def _end(process: Any, wait: float) -> None:
+    """Give the child ``wait`` seconds to exit on its own, then kill it; its sentinel
+    closes only once it has wholly exited and released its files (the shard's lock)."""
+    if not mp.connection.wait([process.sentinel], timeout=wait):
+        process.kill()
+        mp.connection.wait([process.sentinel], timeout=5)
+
+
+
 class SearchProcess:
     """A :class:`~assistant.search_types.SearchEngine` whose engine runs in a child process."""
 
@@ -162,9 +171,8 @@ class SearchProcess:
             self._closed = True
             process, self._process = self._process, None
             self._drain()
-        if process is not None and not mp.connection.wait([process.sentinel], timeout=30):
-            process.kill()
-            mp.connection.wait([process.sentinel], timeout=5)
+        if process is not None:
+            _end(process, wait=30)
 
     def _ensure_running(self) -> None:
         with self._lock:
@@ -232,10 +240,8 @@ class SearchProcess:
         """A broken pipe means the child is dying: wait for it (or end it), so that the
         next call starts a new one."""
         with self._lock:
-            process = self._process
-            if process is not None and not mp.connection.wait([process.sentinel], timeout=wait):
-                process.kill()
-                mp.connection.wait([process.sentinel], timeout=5)
+            if self._process is not None:
+                _end(self._process, wait)
 
     # -- the engine's interface -------------------------------------------------------
     def ask(self, query: str, top_k: int = 5, qa_top_k: int = 3):
