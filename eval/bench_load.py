@@ -34,9 +34,10 @@ from pathlib import Path
 
 import httpx
 
+from assistant.kb.demo import DEMO_PASSWORD
+from assistant.settings import get_settings
 from eval.load_test import Load, load_questions
 
-DEMO_PASSWORD = "demo-2025"
 WARMUP_S = 10.0  # same traffic first, not reported: the steady state is what is measured
 TROLY = [str(Path(sys.executable).with_name("troly"))]
 
@@ -61,9 +62,8 @@ def _wait_ready(url: str, server: subprocess.Popen, timeout: float = 600) -> Non
     raise SystemExit("server not ready in time")
 
 
-def prepare(data: Path, phapdien: Path, env: dict[str, str]) -> None:
-    """Index (copying an existing index first makes this a hash comparison) and demo data."""
-    source = Path(os.environ.get("TROLY_DATA_DIR", "data")) / "index"
+def prepare(data: Path, source: Path, phapdien: Path, env: dict[str, str]) -> None:
+    """Index (copying ``source``, an existing index, makes this a hash comparison) and demo data."""
     if source.is_dir() and not (data / "index").exists():
         shutil.copytree(source, data / "index")
     subprocess.run([*TROLY, "demo", "prepare", "--phapdien", str(phapdien)], env=env, check=True,
@@ -72,9 +72,9 @@ def prepare(data: Path, phapdien: Path, env: dict[str, str]) -> None:
 
 def run(phapdien: Path, questions: Path, duration: float, rate: float, fold_share: float,
         cache: bool) -> dict:
-    base = Path(os.environ.get("TROLY_DATA_DIR", "data")).resolve()
+    base = get_settings()  # the caller's data: its model and, if built, its index
     data = Path(tempfile.mkdtemp(prefix="troly-load-"))
-    env = {**os.environ, "TROLY_DATA_DIR": str(data), "TROLY_MODEL_PATH": str(base / "models" / "multilingual-e5-small"),
+    env = {**os.environ, "TROLY_DATA_DIR": str(data), "TROLY_MODEL_PATH": str(base.model_dir.resolve()),
            "TROLY_LOG_FORMAT": "none", "TROLY_JWT_SECRET": "bench-" + "x" * 40}
     if not cache:
         env["TROLY_QUERY_CACHE_SIZE"] = "0"
@@ -82,7 +82,7 @@ def run(phapdien: Path, questions: Path, duration: float, rate: float, fold_shar
                  "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                  "query_cache": cache, "fold_share": fold_share}
     try:
-        prepare(data, phapdien, env)
+        prepare(data, base.index_dir, phapdien, env)
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
         server = subprocess.Popen([*TROLY, "serve", "--port", str(port)], env=env,

@@ -49,13 +49,14 @@ import random
 import statistics
 import threading
 import time
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
+
+from corpus.vietnamese import fold_diacritics  # as a judge types on a phone
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 LATE_START_S = 0.1  # a rate-mode request sent later than this after its due time is "late"
@@ -79,18 +80,6 @@ def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     k = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
     return ordered[k]
-
-
-def fold_diacritics(text: str) -> str:
-    """"Thời hạn Đ" → "Thoi han D", as a judge types on a phone.
-
-    Local copy (not ``corpus.vietnamese``) so this script depends on nothing but httpx:
-    "đ" has no combining form in NFD, hence the explicit mapping.
-    """
-    text = text.replace("đ", "d").replace("Đ", "D")
-    decomposed = unicodedata.normalize("NFD", text)
-    return unicodedata.normalize(
-        "NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
 
 
 def _question_of(obj: object) -> str | None:
