@@ -118,13 +118,21 @@ class AskIn(_In):
 
 
 class AskEntryOut(BaseModel):
+    """An approved entry offered for a question: the answer, or a related question."""
     entry_id: int
-    score: float
     question: str
     answer: str
     field: str
     citation_text: str
     article_ids: list[str]
+    confidence: float = Field(ge=0, le=1, description="Xác suất câu hỏi – trả lời này đúng là "
+                                                       "câu được hỏi (0–1).")
+    confidence_label: str = Field(description="“khớp cao” (câu trả lời) hoặc “có thể liên quan”.")
+    reasons: list[str] = Field(default_factory=list, description="Lý do ngắn, tiếng Việt.")
+    author_name: str | None = None
+    court_name: str | None = None
+    reviewer_name: str | None = None
+    approved_at: datetime | None = None
 
 
 class AskArticleOut(BaseModel):
@@ -147,8 +155,22 @@ class AskOut(BaseModel):
     usage_event_id: int | None
     unanswered_id: int | None
     latency_ms: int
-    entries: list[AskEntryOut]
+    answer: AskEntryOut | None = Field(description="Câu trả lời đã duyệt khớp nhất khi đủ tin cậy, "
+                                                   "nếu không thì null.")
+    related: list[AskEntryOut] = Field(description="Câu hỏi liên quan (không phải câu trả lời).")
     articles: list[AskArticleOut]
+
+
+class AskConfirmIn(_In):
+    entry_id: int = Field(ge=1, le=MAX_ID, description="Câu hỏi – trả lời mà Thẩm phán xác nhận "
+                                                         "“Đây đúng là câu tôi hỏi”.")
+
+
+class AskConfirmOut(BaseModel):
+    usage_event_id: int
+    entry_id: int
+    answered: bool
+    unanswered_closed: int | None = Field(description="Câu hỏi chờ giải đáp đã được đóng, nếu có.")
 
 
 # --- Q&A ----------------------------------------------------------------------------
@@ -211,6 +233,9 @@ class QAOut(BaseModel):
     updated_at: datetime
     submitted_at: datetime | None
     approved_at: datetime | None
+    warnings: list[str] = Field(default_factory=list,
+                                description="Cảnh báo khi lưu, ví dụ trích dẫn văn bản chưa có "
+                                            "trong cơ sở dữ liệu (được lưu là chưa kiểm chứng).")
 
     @classmethod
     def of(cls, e: QAEntry) -> QAOut:
@@ -222,7 +247,7 @@ class QAOut(BaseModel):
             author_name=e.author.full_name if e.author else None, court_id=e.court_id,
             court_name=e.court.name if e.court else None, version=e.version,
             created_at=e.created_at, updated_at=e.updated_at, submitted_at=e.submitted_at,
-            approved_at=e.approved_at,
+            approved_at=e.approved_at, warnings=list(getattr(e, "citation_warnings", None) or []),
         )
 
 

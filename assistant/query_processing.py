@@ -18,11 +18,16 @@ from corpus.law_hints import law_hints
 from corpus.laws import laws_in_text
 from corpus.vietnamese import fold_diacritics, has_diacritics, normalize_text
 
+from assistant.kb.errors import InvalidInput
+
 MAX_QUERY_CHARS = 2000
 
 
-class QueryError(ValueError):
-    """A question that cannot be searched; ``str(err)`` is a Vietnamese message for the user."""
+class QueryError(InvalidInput, ValueError):
+    """A question that cannot be searched; ``str(err)`` is a Vietnamese message for the user.
+
+    An :class:`~assistant.kb.errors.InvalidInput` (a 422 in the API): "?" or "!!!" is the
+    judge's input to correct, not an outage. It survives the search process's pickling."""
 
 
 def clean_query(query: object, max_chars: int = MAX_QUERY_CHARS) -> str:

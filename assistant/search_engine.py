@@ -19,11 +19,20 @@ from haystack.document_stores.types import DuplicatePolicy
 from indexing.pipeline_runner import run_acyclic
 from assistant.query_pipeline import QA_FILTER, build_query_pipeline
 from assistant.search_types import ArticleHit, AskResult, QAHit, QAIndexEntry
+from corpus.laws import load_catalogue
 from corpus.vietnamese import normalize_text
 from indexing.legal_index import LegalIndexResult, index_articles, train_restorer
 from indexing.sparse import VietnameseSparseDocumentEmbedder
 
 RESTORER_FILE = "diacritics.json"
+
+
+def _body(content: str, number: str) -> str:
+    """The text under an indexed chunk's heading line ("Điều 273. Thời hạn kháng cáo" or
+    "… – khoản 1"): the heading is for the embedder, and left in the text it made the
+    card read "khoản 1 1." and kept the clause from being found in the article."""
+    head, sep, rest = content.partition("\n")
+    return rest if sep and number and head.startswith(f"Điều {number}") else content
 
 
 def article_hit(doc: Document, score: float | None = None) -> ArticleHit:
@@ -41,9 +50,9 @@ def article_hit(doc: Document, score: float | None = None) -> ArticleHit:
         law_short=str(meta.get("law_short") or ""),
         law_number=str(meta.get("law_number") or ""),
         article_number=number,
-        text=doc.content or "",
+        text=_body(doc.content or "", number),
         clause=str(clause) if clause else None,
-        highlight=str(meta.get("best_clause_text") or ""),
+        highlight=_body(str(meta.get("best_clause_text") or ""), number),
     )
 
 
@@ -121,7 +130,7 @@ class LegalSearchEngine:
         """Best articles and best approved Q&A entries; raises QueryError on bad input."""
         started = time.perf_counter()
         out = run_acyclic(self.pipeline, {"preprocess": {"query": query}, "articles": {"top_k": top_k}})
-        articles = [article_hit(d) for d in out["articles"]["documents"]]
+        articles = [article_hit(d) for d in self._whole_articles(out["articles"]["documents"])]
         qa_docs = out.get("qa_retriever", {}).get("documents", [])[:qa_top_k]
         qa = [
             QAHit(
@@ -142,6 +151,17 @@ class LegalSearchEngine:
             law_keys=pre["law_keys"],
             latency_ms=(time.perf_counter() - started) * 1000,
         )
+
+    def _whole_articles(self, docs: list[Document]) -> list[Document]:
+        """Ranked articles with their whole text: when a clause chunk won, the ranked
+        document holds only that clause, so the article's own text is fetched (one
+        lookup by id for all of them); rank, score and best clause stay."""
+        partial = [d.id for d in docs if d.meta.get("kind") == "clause"]
+        if not partial:
+            return docs
+        whole = {d.id: d for d in self.store.get_documents_by_id(partial)}
+        return [Document(id=d.id, content=whole[d.id].content, meta=d.meta, score=d.score)
+                if d.id in whole else d for d in docs]
 
     def search_articles(self, query: str, top_k: int = 5) -> list[ArticleHit]:
         return self.ask(query, top_k=top_k, qa_top_k=0).articles
@@ -176,6 +196,21 @@ class LegalSearchEngine:
         docs = self.store.get_documents_by_id([article_id])
         docs = [d for d in docs if d.meta.get("kind") == "article"]
         return article_hit(docs[0], score=1.0) if docs else None
+
+    def get_article_by_number(self, law_key: str, number: str) -> ArticleHit | None:
+        """Exact lookup by law and article number ("BLTTDS", "273"): a question that is a
+        citation must open that article, not whatever ranks first. The law is matched by
+        its catalogue key or number (uploads may carry only the number)."""
+        law = load_catalogue().by_key(law_key)
+        laws = [{"field": "meta.law_key", "operator": "==", "value": law_key}]
+        if law is not None and law.number:
+            laws.append({"field": "meta.law_number", "operator": "==", "value": law.number})
+        docs = self.store.filter_documents({"operator": "AND", "conditions": [
+            {"field": "meta.kind", "operator": "==", "value": "article"},
+            {"field": "meta.article_number", "operator": "==", "value": str(number)},
+            {"operator": "OR", "conditions": laws},
+        ]})
+        return article_hit(min(docs, key=lambda d: d.id), score=1.0) if docs else None
 
     def index_legal_articles(self, articles: list, on_progress=None) -> LegalIndexResult:
         """Index parsed articles (a law file, an upload a reviewer confirmed); searchable on return."""

@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 # What the API process may call on the engine in the child; anything else is refused.
 METHODS = frozenset({
     "ask", "search_articles", "search_qa", "upsert_qa", "delete_qa", "qa_entry_ids",
-    "get_article", "index_legal_articles", "count_documents",
+    "get_article", "get_article_by_number", "index_legal_articles", "count_documents",
 })
 
 
@@ -264,6 +264,9 @@ class SearchProcess:
 
     def get_article(self, article_id: str):
         return self._call("get_article", article_id)
+
+    def get_article_by_number(self, law_key: str, number: str):
+        return self._call("get_article_by_number", law_key, number)
 
     def index_legal_articles(self, articles: list, on_progress=None):
         """Progress is not reported across processes (the CLI indexes in-process); a long

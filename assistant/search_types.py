@@ -63,6 +63,11 @@ class SearchEngine(Protocol):
 
     def get_article(self, article_id: str) -> ArticleHit | None: ...
 
+    def get_article_by_number(self, law_key: str, number: str) -> ArticleHit | None:
+        """The article numbered ``number`` ("273") of the catalogue law ``law_key``
+        ("BLTTDS", "326/2016/UBTVQH14"): an exact lookup, for citations typed as questions."""
+        ...
+
 
 @dataclass
 class AskResult:

@@ -19,13 +19,13 @@ from corpus.vietnamese import normalize_text
 
 # number: (doc_type, name, short, key, year, aliases)
 CURATED: dict[str, tuple[str, str, str, str, int, str]] = {
-    "92/2015/QH13": ("Bộ luật", "Bộ luật Tố tụng dân sự", "BLTTDS 2015", "BLTTDS", 2015, "BLTTDS|BLTTDS 2015|Bộ luật Tố tụng dân sự 2015|Bộ luật Tố tụng dân sự năm 2015|Luật Tố tụng dân sự|BLTTDS năm 2015"),
-    "101/2015/QH13": ("Bộ luật", "Bộ luật Tố tụng hình sự", "BLTTHS 2015", "BLTTHS", 2015, "BLTTHS|BLTTHS 2015|Bộ luật Tố tụng hình sự 2015|Bộ luật Tố tụng hình sự năm 2015|Luật Tố tụng hình sự"),
+    "92/2015/QH13": ("Bộ luật", "Bộ luật Tố tụng dân sự", "BLTTDS 2015", "BLTTDS", 2015, "BLTTDS|BLTTDS 2015|Bộ luật Tố tụng dân sự 2015|Bộ luật Tố tụng dân sự năm 2015|Luật Tố tụng dân sự|BLTTDS năm 2015|BLTT DS|Bộ luật TTDS|Bộ luật TTTDS"),
+    "101/2015/QH13": ("Bộ luật", "Bộ luật Tố tụng hình sự", "BLTTHS 2015", "BLTTHS", 2015, "BLTTHS|BLTTHS 2015|Bộ luật Tố tụng hình sự 2015|Bộ luật Tố tụng hình sự năm 2015|Luật Tố tụng hình sự|BLTT HS|Bộ luật TTHS"),
     "93/2015/QH13": ("Luật", "Luật Tố tụng hành chính", "Luật TTHC 2015", "LTTHC", 2015, "Luật TTHC|LTTHC|Luật Tố tụng hành chính 2015|Luật Tố tụng hành chính năm 2015|Bộ luật Tố tụng hành chính"),
     "58/2020/QH14": ("Luật", "Luật Hòa giải, đối thoại tại Tòa án", "Luật HGĐT 2020", "LHGDT", 2020, "Luật Hòa giải đối thoại tại Tòa án|Luật HGĐT|Luật Hòa giải, đối thoại|Luật Hòa giải đối thoại"),
     "91/2015/QH13": ("Bộ luật", "Bộ luật Dân sự", "BLDS 2015", "BLDS", 2015, "BLDS|BLDS 2015|Bộ luật Dân sự 2015|Bộ luật Dân sự năm 2015|Luật Dân sự"),
     "100/2015/QH13": ("Bộ luật", "Bộ luật Hình sự", "BLHS 2015", "BLHS", 2015, "BLHS|BLHS 2015|BLHS 2017|Bộ luật Hình sự 2015|Bộ luật Hình sự năm 2015|Bộ luật Hình sự 2017|Bộ luật Hình sự năm 2017|Luật Hình sự|01/VBHN-VPQH"),
-    "52/2014/QH13": ("Luật", "Luật Hôn nhân và gia đình", "Luật HN&GĐ 2014", "LHNGD", 2014, "Luật HNGĐ|Luật HN&GĐ|Luật HN và GĐ|LHNGD|Luật Hôn nhân và gia đình 2014|Luật Hôn nhân và gia đình năm 2014|Luật Hôn nhân gia đình"),
+    "52/2014/QH13": ("Luật", "Luật Hôn nhân và gia đình", "Luật HN&GĐ 2014", "LHNGD", 2014, "Luật HNGĐ|Luật HN&GĐ|Luật HN và GĐ|LHNGD|LHNGĐ|Luật Hôn nhân và gia đình 2014|Luật Hôn nhân và gia đình năm 2014|Luật Hôn nhân gia đình"),
     "26/2008/QH12": ("Luật", "Luật Thi hành án dân sự", "Luật THADS 2008", "LTHADS", 2008, "Luật THADS|LTHADS|Luật Thi hành án dân sự 2008"),
     "41/2019/QH14": ("Luật", "Luật Thi hành án hình sự", "Luật THAHS 2019", "LTHAHS", 2019, "Luật THAHS|LTHAHS|Luật Thi hành án hình sự 2019"),
     "51/2014/QH13": ("Luật", "Luật Phá sản", "Luật Phá sản 2014", "LPS", 2014, "LPS|Luật Phá sản 2014"),
@@ -37,6 +37,20 @@ CURATED: dict[str, tuple[str, str, str, str, int, str]] = {
     "12/2017/QH14": ("Luật", "Luật sửa đổi, bổ sung một số điều của Bộ luật Hình sự", "Luật sửa đổi BLHS 2017", "LSDBLHS", 2017, ""),
     "64/2014/QH13": ("Luật", "Luật sửa đổi, bổ sung một số điều của Luật Thi hành án dân sự", "Luật sửa đổi THADS 2014", "LSDTHADS", 2014, ""),
     "02/2021/QH15": ("Luật", "Luật sửa đổi, bổ sung một số điều của Bộ luật Tố tụng hình sự", "Luật sửa đổi BLTTHS 2021", "LSDBLTTHS", 2021, ""),
+}
+
+# Guidance judges cite every day, named here because the pages name some of them
+# only briefly (01/2017) or not at all (03/2012, 05/2012): they resolve once their
+# text is indexed (an upload). number: (doc_type, name, issuer, issue_date, extra aliases)
+GUIDANCE: dict[str, tuple[str, str, str, str, str]] = {
+    "326/2016/UBTVQH14": ("Nghị quyết", "Nghị quyết Quy định về mức thu, miễn, giảm, thu, nộp, quản lý và sử dụng án phí và lệ phí Tòa án",
+                          "Ủy ban Thường vụ Quốc hội", "2016-12-30", "NQ 326/2016|Nghị quyết 326/2016|Nghị quyết số 326/2016|Nghị quyết 326"),
+    "01/2017/NQ-HĐTP": ("Nghị quyết", "Nghị quyết Ban hành một số biểu mẫu trong tố tụng dân sự",
+                        "Hội đồng Thẩm phán Tòa án nhân dân tối cao", "2017-01-13", ""),
+    "03/2012/NQ-HĐTP": ("Nghị quyết", "Nghị quyết Hướng dẫn thi hành một số quy định trong Phần thứ nhất “Những quy định chung” của Bộ luật tố tụng dân sự đã được sửa đổi, bổ sung theo Luật sửa đổi, bổ sung một số điều của Bộ luật tố tụng dân sự",
+                        "Hội đồng Thẩm phán Tòa án nhân dân tối cao", "2012-12-03", ""),
+    "05/2012/NQ-HĐTP": ("Nghị quyết", "Nghị quyết Hướng dẫn thi hành một số quy định trong Phần thứ hai “Thủ tục giải quyết vụ án tại Tòa án cấp sơ thẩm” của Bộ luật tố tụng dân sự đã được sửa đổi, bổ sung theo Luật sửa đổi, bổ sung một số điều của Bộ luật tố tụng dân sự",
+                        "Hội đồng Thẩm phán Tòa án nhân dân tối cao", "2012-12-03", ""),
 }
 
 # Documents whose every source line is short or broken across lines in the pages.
@@ -100,8 +114,16 @@ def build_rows(pages: list[Path]) -> list[dict[str, str]]:
         rows.append(dict(number=number, doc_type=doc_type, name=name, short=short, key=key, year=str(year),
                          issuer=ref.issuer if ref else "Quốc hội", issue_date=(ref.issue_date or "") if ref else "",
                          cite_name=f"{name} {year}", aliases=aliases, origin="curated"))
-    for number in sorted(refs):
+    for number in sorted(set(refs) | set(GUIDANCE)):
         if number in CURATED:
+            continue
+        if number in GUIDANCE:
+            doc_type, name, issuer, issue_date, extra = GUIDANCE[number]
+            abbr = DOC_TYPE_ABBR.get(doc_type, doc_type)
+            rows.append(dict(number=number, doc_type=doc_type, name=name, short=f"{abbr} {number}", key=number,
+                             year=_year(number, issue_date), issuer=issuer, issue_date=issue_date,
+                             cite_name=f"{doc_type} {number}",
+                             aliases="|".join(a for a in (f"{doc_type} số {number}", extra) if a), origin="curated"))
             continue
         ref = refs[number][0]
         doc_type, title = (ref.doc_type, ref.name) if ref else NAMES_NOT_IN_PAGES.get(number, ("", ""))

@@ -118,3 +118,13 @@ class FakeSearchEngine:
 
     def get_article(self, article_id: str) -> ArticleHit | None:
         return self.articles.get(article_id)
+
+    def get_article_by_number(self, law_key: str, number: str) -> ArticleHit | None:
+        """Exact lookup as the real engine does it: the catalogue names the law."""
+        from corpus.laws import load_catalogue
+
+        law = load_catalogue().by_key(law_key)
+        for a in self.articles.values():
+            if a.article_number == number and law is not None and a.law_number == law.number:
+                return a
+        return None

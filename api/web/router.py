@@ -100,9 +100,10 @@ def article_suggestions(_: CurrentUser, search: SearchDep,
     return [_article(a) for a in search.search_articles(q, top_k=8)]
 
 
-@router.get("/api/v1/ui/articles/{article_id}")
+@router.get("/api/v1/ui/articles/{article_id:path}")
 def article(article_id: str, _: CurrentUser, search: SearchDep) -> dict:
-    """The full text of one article, for the "xem toàn văn" dialog."""
+    """The full text of one article, for the "xem toàn văn" dialog. A path parameter:
+    articles of uploaded documents have ids such as "326/2016/UBTVQH14:12"."""
     if len(article_id) > 64:
         raise NotFound("Không tìm thấy điều luật.")
     found = search.get_article(article_id)

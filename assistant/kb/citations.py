@@ -7,17 +7,19 @@ them and asks a *resolver* ``(law_key, article_number) -> article_id | None`` wh
 article it is. The resolver goes through the search index (see
 :func:`engine_resolver`), so nothing here hard-codes pháp điển ids.
 
-The small law catalogue below covers the procedural codes; when ``corpus.laws`` is
-available its aliases are added (see :func:`law_aliases`).
+Laws are named through the one catalogue, ``corpus/data/laws.tsv`` (``corpus.laws``):
+a law it does not know ("Nghị quyết 999/2030/…") is kept as an unverified citation
+with a warning, not rejected — the judge may cite guidance that is not indexed yet.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
+from corpus.laws import Law, load_catalogue
 from corpus.vietnamese import fold_diacritics, normalize_text
 
 from assistant.search_types import SearchEngine
@@ -27,63 +29,24 @@ Resolver = Callable[[str, str], "str | None"]
 _ARTICLE_ID = re.compile(r"\b\d{1,3}\.\d{1,3}\.[A-ZĐ]{1,6}\.\d{1,4}[a-z]?\b")
 
 
-@dataclass(frozen=True)
-class Law:
-    key: str
-    name: str
-    number: str
-    short: str
-    aliases: tuple[str, ...] = ()
-
-
-LAWS: tuple[Law, ...] = (
-    Law("BLTTDS", "Bộ luật Tố tụng dân sự", "92/2015/QH13", "BLTTDS 2015",
-        ("bltt ds", "bộ luật tttds", "luật tố tụng dân sự")),
-    Law("BLTTHS", "Bộ luật Tố tụng hình sự", "101/2015/QH13", "BLTTHS 2015",
-        ("bltt hs", "luật tố tụng hình sự")),
-    Law("LTTHC", "Luật Tố tụng hành chính", "93/2015/QH13", "Luật TTHC 2015",
-        ("luật tthc", "ltthc", "tthc")),
-    Law("BLDS", "Bộ luật Dân sự", "91/2015/QH13", "BLDS 2015", ()),
-    Law("BLHS", "Bộ luật Hình sự", "100/2015/QH13", "BLHS 2015", ()),
-    Law("LHNGD", "Luật Hôn nhân và gia đình", "52/2014/QH13", "Luật HNGĐ 2014",
-        ("luật hngđ", "luật hn&gđ", "lhngđ")),
-    Law("LTHADS", "Luật Thi hành án dân sự", "26/2008/QH12", "Luật THADS",
-        ("luật thads", "lthads")),
-)
-
-
 def _fold(text: str) -> str:
     return fold_diacritics(normalize_text(text, keep_newlines=False)).lower()
 
 
 @lru_cache(maxsize=1)
 def law_aliases() -> tuple[tuple[str, str], ...]:
-    """(folded alias, law key), longest alias first so that "BLTTDS 2015" beats "BLTTDS"."""
+    """(folded alias, law key) from the one law catalogue (``corpus/data/laws.tsv``),
+    longest alias first so that "BLTTDS 2015" beats "BLTTDS". Each alias is also
+    folded with "&" read as "và" ("Luật HN&GĐ" = "Luật HN và GĐ")."""
     pairs: dict[str, str] = {}
-    for law in LAWS:
-        for alias in (law.key, law.name, law.number, law.short, *law.aliases):
-            pairs[_fold(alias)] = law.key
-            pairs[_fold(alias) + " 2015"] = law.key
-    for law in _catalogue_laws():  # the shared catalogue adds the other laws
-        for alias in (law.key, law.name, law.number, law.short, *law.aliases):
+    for law in load_catalogue().laws:
+        if not law.key:
+            continue
+        for alias in (law.key, law.name, law.number, law.short, law.cite_name, *law.aliases):
             if alias:
-                pairs.setdefault(_fold(alias), law.key)
+                for folded in {_fold(alias), _fold(alias.replace("&", " và "))}:
+                    pairs.setdefault(" ".join(folded.split()), law.key)
     return tuple(sorted(pairs.items(), key=lambda kv: -len(kv[0])))
-
-
-@lru_cache(maxsize=1)
-def _catalogue_laws() -> tuple[Law, ...]:
-    """Laws of ``corpus.laws`` (number ↔ name ↔ short ↔ key), when that catalogue loads."""
-    try:
-        from corpus.laws import load_catalogue
-
-        return tuple(
-            Law(item.key, item.name, item.number, item.short or item.key,
-                tuple(a for a in (item.cite_name, *item.aliases) if a))
-            for item in load_catalogue().laws if item.key
-        )
-    except Exception:  # noqa: BLE001 - missing or different catalogue: built-ins suffice
-        return ()
 
 
 @lru_cache(maxsize=2)
@@ -96,7 +59,7 @@ def _alias_pattern(aliases: tuple[tuple[str, str], ...]) -> re.Pattern[str]:
 
 
 def law_by_key(key: str) -> Law | None:
-    return next((law for law in (*LAWS, *_catalogue_laws()) if law.key == key), None)
+    return load_catalogue().by_key(key)
 
 
 @dataclass(frozen=True)
@@ -105,13 +68,22 @@ class Citation:
     law_key: str | None
     clause: str | None
     raw: str
+    law_name: str | None = None  # a document the catalogue does not know, as written
 
 
+# "Điều 273", "điều 35, 36", "khoản 2 Điều 192", and the short "đ273" / "đ.273" judges type
 _ARTICLES = re.compile(
     r"(?:(?:diem\s+[a-z])\s*,?\s*)?(?:khoan\s+(?P<clause>\d+)\s*,?\s*(?:cua\s+)?)?"
-    r"dieu\s+(?P<nums>\d+[a-z]?(?:\s*(?:,|;|va|-|–|den)\s*(?:dieu\s+)?\d+[a-z]?)*)"
+    r"(?:dieu\s*|(?<![\w.])d\.?(?=\d))"
+    r"(?P<nums>\d+[a-z]?(?:\s*(?:,|;|va|-|–|den)\s*(?:dieu\s+)?\d+[a-z]?)*)(?![\d/])"
 )
 _NUM = re.compile(r"\d+[a-z]?")
+# A document named right after "Điều N" that the catalogue may not know.
+_DOC_NAME = re.compile(
+    r"\s*,?\s*(?:cua\s+|tai\s+|theo\s+)?(?P<name>(?:(?:bo\s+)?luat|nghi\s+quyet(?:\s+lien\s+tich)?|nghi\s+dinh"
+    r"|thong\s+tu(?:\s+lien\s+tich)?|phap\s+lenh|quyet\s+dinh|chi\s+thi|an\s+le"
+    r"|(?=\d+[a-z]?/\d{4}/))[^;,\n]{0,80}?)\s*(?=$|[;,\n]|\s(?:va|hoac)\s|\s(?:khoan|dieu)\s)"
+)
 
 
 def _expand(nums: str) -> list[str]:
@@ -135,51 +107,85 @@ def _expand(nums: str) -> list[str]:
 
 
 def parse_citations(text: str) -> list[Citation]:
-    """Every "Điều N <law>" in ``text`` (lists and ranges expanded), law key or None."""
-    folded = _fold(text)
+    """Every "Điều N <law>" in ``text`` (lists and ranges expanded), law key or None;
+    for a document the catalogue does not know, ``law_name`` says how it was written."""
+    typed = normalize_text(text or "", keep_newlines=False)
+    folded = _fold(typed)
+    same_length = len(folded) == len(typed)  # folding maps one letter to one letter
     matches = list(_ARTICLES.finditer(folded))
     aliases = law_aliases()
     alias_keys = dict(aliases)
     keys: list[str | None] = []
+    names: list[str | None] = []
     for idx, m in enumerate(matches):
         tail_end = matches[idx + 1].start() if idx + 1 < len(matches) else len(folded)
         tail = folded[m.end() : min(tail_end, m.end() + 120)]
         found = _alias_pattern(aliases).search(tail)
         keys.append(alias_keys[found.group(0)] if found else None)
+        doc = None if found else _DOC_NAME.match(tail)
+        if doc and doc.group("name").strip():
+            a, b = m.end() + doc.start("name"), m.end() + doc.end("name")
+            names.append((typed if same_length else folded)[a:b].strip())
+        else:
+            names.append(None)
     # "Điều 35 và khoản 1 Điều 36 BLTTDS": a citation directly followed (only separators
     # between) by one with a law takes that law
     for idx in range(len(matches) - 2, -1, -1):
         gap = folded[matches[idx].end() : matches[idx + 1].start()]
-        if keys[idx] is None and keys[idx + 1] and re.fullmatch(r"[\s,;]*(?:va|hoac)?[\s,;]*", gap):
-            keys[idx] = keys[idx + 1]
+        if keys[idx] is None and names[idx] is None and re.fullmatch(r"[\s,;]*(?:va|hoac)?[\s,;]*", gap):
+            keys[idx], names[idx] = keys[idx + 1], names[idx + 1]
     citations: list[Citation] = []
-    for m, law_key in zip(matches, keys, strict=True):
+    for m, law_key, name in zip(matches, keys, names, strict=True):
         for number in _expand(m.group("nums")):
-            citations.append(Citation(number, law_key, m.group("clause"), m.group(0)))
+            citations.append(Citation(number, law_key, m.group("clause"), m.group(0), name))
     return citations
 
 
-def engine_resolver(engine: SearchEngine) -> Resolver:
-    """Resolve through the index: search "Điều N <law name>", keep the hit with that number."""
+class EngineResolver:
+    """Resolve ``(law key, article number)`` through the index: the engine's exact lookup
+    (``get_article_by_number``) when it has one, else a search for "Điều N <law name>"
+    keeping the hit with that number. ``law_indexed`` tells an article missing from an
+    indexed law (a typo: an error) from a law whose text is not indexed (a warning)."""
 
-    cache: dict[tuple[str, str], str | None] = {}
+    def __init__(self, engine: SearchEngine) -> None:
+        self.engine = engine
+        self._cache: dict[tuple[str, str], str | None] = {}
+        self._laws: dict[str, bool] = {}
 
-    def resolve(law_key: str, article_number: str) -> str | None:
-        if (law_key, article_number) in cache:
-            return cache[(law_key, article_number)]
+    def __call__(self, law_key: str, article_number: str) -> str | None:
+        if (law_key, article_number) not in self._cache:
+            self._cache[(law_key, article_number)] = self._find(law_key, article_number)
+        return self._cache[(law_key, article_number)]
+
+    def _find(self, law_key: str, article_number: str) -> str | None:
+        exact = getattr(self.engine, "get_article_by_number", None)
+        if callable(exact):
+            hit = exact(law_key, article_number)
+            return hit.article_id if hit is not None else None
         law = law_by_key(law_key)
         query = f"Điều {article_number} {law.name if law else law_key}"
-        found = None
-        for hit in engine.search_articles(query, top_k=20):
-            if hit.article_number != article_number:
-                continue
-            if law is None or hit.law_number == law.number or _law_of(hit.law_short) == law.key:
-                found = hit.article_id
-                break
-        cache[(law_key, article_number)] = found
-        return found
+        for hit in self.engine.search_articles(query, top_k=20):
+            if hit.article_number == article_number and self._same_law(hit, law, law_key):
+                return hit.article_id
+        return None
 
-    return resolve
+    @staticmethod
+    def _same_law(hit, law: Law | None, law_key: str) -> bool:
+        if law is None:
+            return True
+        return hit.law_number == law.number or _law_of(hit.law_short) == law.key
+
+    def law_indexed(self, law_key: str) -> bool:
+        """Whether any article of the law is in the index (asked once per law)."""
+        if law_key not in self._laws:
+            law = law_by_key(law_key)
+            hits = self.engine.search_articles(law.name if law else law_key, top_k=20)
+            self._laws[law_key] = any(self._same_law(h, law, law_key) for h in hits)
+        return self._laws[law_key]
+
+
+def engine_resolver(engine: SearchEngine) -> EngineResolver:
+    return EngineResolver(engine)
 
 
 def _law_of(text: str) -> str | None:
@@ -194,22 +200,35 @@ def _law_of(text: str) -> str | None:
 class ResolvedCitations:
     article_ids: list[str]
     errors: list[str]
+    warnings: list[str] = field(default_factory=list)  # kept, but not checked against the index
+    unverified: list[str] = field(default_factory=list)  # those citations, e.g. "Điều 12 NQ 326/2016/UBTVQH14"
 
 
 def resolve_citations(
     text: str, resolver: Resolver, *, known_id: Callable[[str], bool] | None = None,
     extra_ids: Iterable[str] = (),
 ) -> ResolvedCitations:
-    """Article ids cited in ``text`` plus ``extra_ids``; ``errors`` says what could not be found.
+    """Article ids cited in ``text`` plus ``extra_ids``; ``errors`` says what is wrong
+    (an article missing from an indexed law, a citation naming no document), ``warnings``
+    what is kept unverified (a document the catalogue does not know, or whose text is not
+    indexed). A mixed citation keeps its resolvable parts.
 
     ``known_id`` checks ids written directly (``37.5.LQ.273``); without it they are kept.
     """
     ids: list[str] = []
     errors: list[str] = []
+    warnings: list[str] = []
+    unverified: list[str] = []
+    law_indexed = getattr(resolver, "law_indexed", None)
 
     def add(article_id: str) -> None:
         if article_id not in ids:
             ids.append(article_id)
+
+    def keep_unverified(label: str, why: str) -> None:
+        if label not in unverified:
+            unverified.append(label)
+            warnings.append(f"“{label}” được lưu là trích dẫn chưa kiểm chứng: {why}")
 
     for raw_id in [*extra_ids, *_ARTICLE_ID.findall(normalize_text(text or ""))]:
         raw_id = raw_id.strip()
@@ -221,18 +240,22 @@ def resolve_citations(
             add(raw_id)
     for c in parse_citations(text or ""):
         if c.law_key is None:
-            errors.append(
-                f"Không rõ “Điều {c.article_number}” thuộc văn bản nào — hãy ghi rõ, "
-                "ví dụ “Điều 273 BLTTDS”."
-            )
+            if c.law_name:
+                keep_unverified(f"Điều {c.article_number} {c.law_name}",
+                                "văn bản này chưa có trong danh mục văn bản của hệ thống.")
+            else:
+                errors.append(
+                    f"Không rõ “Điều {c.article_number}” thuộc văn bản nào — hãy ghi rõ, "
+                    "ví dụ “Điều 273 BLTTDS”."
+                )
             continue
         article_id = resolver(c.law_key, c.article_number)
-        if article_id is None:
-            law = law_by_key(c.law_key)
-            errors.append(
-                f"Không tìm thấy Điều {c.article_number} {law.short if law else c.law_key} "
-                "trong cơ sở dữ liệu pháp điển."
-            )
-        else:
+        law = law_by_key(c.law_key)
+        label = f"Điều {c.article_number} {law.short if law else c.law_key}"
+        if article_id is not None:
             add(article_id)
-    return ResolvedCitations(ids, errors)
+        elif callable(law_indexed) and not law_indexed(c.law_key):
+            keep_unverified(label, "nội dung văn bản chưa được đưa vào cơ sở dữ liệu pháp điển.")
+        else:
+            errors.append(f"Không tìm thấy {label} trong cơ sở dữ liệu pháp điển.")
+    return ResolvedCitations(ids, errors, warnings, unverified)

@@ -42,6 +42,8 @@ def test_judge_asks_without_diacritics_and_opens_the_cited_article(visitor, site
     expect(cited).to_contain_text("Điều 273 BLTTDS 2015")
     article = page.locator('article.article[data-article-id="37.5.LQ.273"]')
     expect(article).to_contain_text("Điều 273 BLTTDS 2015. Thời hạn kháng cáo")
+    answer.get_by_role("button", name="Vì sao?").click()  # the reasons, for the screenshot
+    expect(answer.locator(".reasons")).to_be_visible()
     v.shot("hoi-dap", full_page=True)
 
     cited.click()

@@ -31,15 +31,16 @@ class ApiError extends Error {
 }
 
 /** Calls the JSON API; `json` or `form` become the body. Returns parsed JSON, or the
- *  Response itself when `raw` is set (downloads). 401 → back to the login page. */
-async function api(path, { method = "GET", json, form, raw = false } = {}) {
+ *  Response itself when `raw` is set (downloads). 401 → back to the login page.
+ *  `signal` (an AbortController's) cancels the request: the promise rejects with AbortError. */
+async function api(path, { method = "GET", json, form, raw = false, signal } = {}) {
   const headers = {};
   const token = auth.token();
   if (token) headers.Authorization = "Bearer " + token;
   let body;
   if (json !== undefined) { headers["Content-Type"] = "application/json"; body = JSON.stringify(json); }
   else if (form !== undefined) body = form;
-  const res = await fetch("/api/v1" + path, { method, headers, body });
+  const res = await fetch("/api/v1" + path, { method, headers, body, signal });
   if (res.status === 401 && !path.startsWith("/auth/token")) { toLogin(); throw new ApiError(401, "Phiên đăng nhập đã hết hạn."); }
   if (!res.ok) {
     let msg = "Có lỗi xảy ra (mã " + res.status + ").";
@@ -100,12 +101,29 @@ function debounce(fn, ms) {
   return (...args) => { clearTimeout(t); t = setTimeout(() => fn(...args), ms); };
 }
 
+/** Where `needle` (a clause) lies in `text`: [start, end], or null. Tolerates a heading
+ *  line before the clause ("Điều 273. … – khoản 1", from older indexes) and spacing that
+ *  differs (a clause found at its first 40 characters runs to the next clause). */
+function findClause(text, needle) {
+  if (!needle) return null;
+  let i = text.indexOf(needle);
+  if (i >= 0) return [i, i + needle.length];
+  const body = needle.replace(/^Điều [^\n]*\n/, "").trim();
+  i = body ? text.indexOf(body) : -1;
+  if (i >= 0) return [i, i + body.length];
+  const head = body.slice(0, 40);
+  i = head.length >= 10 ? text.indexOf(head) : -1;
+  if (i < 0) return null;
+  const next = text.slice(i + head.length).search(/\n\d{1,3}\.\s/);
+  return [i, next < 0 ? text.length : i + head.length + next];
+}
+
 /** Text with `needle` (a clause of it) wrapped in <mark>. */
 function highlighted(text, needle) {
   const frag = document.createDocumentFragment();
-  const i = needle ? text.indexOf(needle) : -1;
-  if (i < 0) { frag.append(text); return frag; }
-  frag.append(text.slice(0, i), el("mark", {}, needle), text.slice(i + needle.length));
+  const at = findClause(text, needle);
+  if (!at) { frag.append(text); return frag; }
+  frag.append(text.slice(0, at[0]), el("mark", {}, text.slice(at[0], at[1])), text.slice(at[1]));
   return frag;
 }
 
@@ -123,7 +141,7 @@ function clauses(text) {
 /** The clause to highlight: the engine's own `highlight`, else the clause sharing the
  *  most words with the question (so the fake engine and old indexes still show one). */
 function clauseFor(text, highlight, question) {
-  if (highlight) return highlight;
+  if (highlight) return highlight.replace(/^Điều [^\n]*\n/, "");
   if (!question) return "";
   const words = new Set(fold(question).split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 1));
   let best = "", bestScore = 1;

@@ -119,16 +119,19 @@ async function save(submit) {
   };
   if (!body.question || !body.answer) { err.textContent = "Vui lòng nhập câu hỏi và câu trả lời."; return; }
   try {
+    let saved;
     if (unansweredId) {
       const { submit: _, ...answerBody } = body; // answers to the queue always go to review
-      await api("/unanswered/" + unansweredId + "/answer", { method: "POST", json: answerBody });
+      saved = (await api("/unanswered/" + unansweredId + "/answer", { method: "POST", json: answerBody })).entry;
       submit = true;
     } else {
-      await api("/qa", { method: "POST", json: body });
+      saved = await api("/qa", { method: "POST", json: body });
     }
     $("qa-form").reset(); attached.clear(); renderChips(); clear($("similar"));
     unansweredId = null; $("qa-unanswered").hidden = true;
-    flash(submit ? "Đã gửi câu hỏi – trả lời để duyệt." : "Đã lưu bản nháp.");
+    const warnings = (saved && saved.warnings) || [];
+    flash([submit ? "Đã gửi câu hỏi – trả lời để duyệt." : "Đã lưu bản nháp.", ...warnings].join(" "),
+      warnings.length ? "warn" : "ok");
     loadMine(); loadOpen();
   } catch (e) { err.textContent = e.message; }
 }

@@ -4,6 +4,9 @@ Why: the judge wants the colleagues' vetted answer when one exists and the artic
 either way. When nothing scores above ``ask_min_score`` the question is "not answered"
 and is filed in the unanswered queue so that reviewers can write the missing entry.
 Every ask is recorded as a usage event (the statistics are built from them).
+A question that cites an article ("Điều 273 BLTTDS") gets that article first
+(:mod:`assistant.kb.direct_lookup`); input with nothing to search ("?", "!!!") is a
+422 with a Vietnamese message, never a 503.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from assistant.kb import direct_lookup
 from assistant.kb.db import committed_write
-from assistant.kb.errors import ServiceUnavailable
+from assistant.kb.errors import InvalidInput, KBError, ServiceUnavailable
 from assistant.kb.models import QAEntry, UnansweredQuestion, UsageEvent, User
 from assistant.kb.text import clean
 from assistant.search_types import ArticleHit, SearchEngine
@@ -32,15 +36,21 @@ class AskResult:
     answered: bool
     best_score: float | None
     qa: list[tuple[QAEntry, float]] = field(default_factory=list)
+    # every approved candidate, best first, also those below the bar: the closest
+    # entries a judge may open (and confirm) when there is no answer
+    candidates: list[tuple[QAEntry, float]] = field(default_factory=list)
     articles: list[ArticleHit] = field(default_factory=list)
     usage_event_id: int | None = None
     unanswered_id: int | None = None
     latency_ms: int = 0
+    citation_only: bool = False  # the question was a citation, answered by its article
 
 
 def ask(session: Session, search: SearchEngine, actor: User, question: str, *,
         min_score: float, top_k: int = 5) -> AskResult:
     q = clean(question, "câu hỏi", max_len=MAX_QUERY, single_line=True)
+    if not any(ch.isalnum() for ch in q):  # "?", "!!!": the judge's input to correct, not an outage
+        raise InvalidInput("Câu hỏi trống: hãy nhập nội dung cần tra cứu.")
     started = time.perf_counter()
     try:
         combined = getattr(search, "ask", None)
@@ -50,6 +60,9 @@ def ask(session: Session, search: SearchEngine, actor: User, question: str, *,
         else:
             qa_hits = search.search_qa(q, top_k=top_k)
             article_hits = search.search_articles(q, top_k=top_k)
+        direct = direct_lookup.lookup(search, q)
+    except KBError:  # the engine's QueryError is an InvalidInput: a 422, not a 503
+        raise
     except Exception as exc:  # noqa: BLE001 - the index is a separate component
         log.exception("search failed for an ask")
         raise ServiceUnavailable("Chức năng tìm kiếm tạm thời không sẵn sàng. "
@@ -68,9 +81,12 @@ def ask(session: Session, search: SearchEngine, actor: User, question: str, *,
     answered = best is not None and best >= min_score
     # Show a judge only entries that answer this question: a nearest neighbour about
     # another matter, presented as "the answer", would mislead.
+    candidates = qa
     qa = [(entry, score) for entry, score in qa if score >= min_score]
+    article_hits = direct_lookup.put_first(direct.articles, article_hits, top_k)
     latency = int((time.perf_counter() - started) * 1000)
-    result = AskResult(q, answered, best, qa, article_hits, None, None, latency)
+    result = AskResult(q, answered, best, qa, candidates, article_hits, None, None, latency,
+                       citation_only=direct.citation_only)
     # every ask writes: its own short transaction keeps SQLite's single writer slot free
     with committed_write(session):
         _record(session, actor, result)
@@ -87,7 +103,7 @@ def _record(session: Session, actor: User, result: AskResult) -> None:
     session.add(event)
     session.flush()
     result.usage_event_id = event.id
-    if not result.answered:
+    if not result.answered and not result.citation_only:
         existing = session.scalar(select(UnansweredQuestion).where(
             UnansweredQuestion.status == "open", UnansweredQuestion.question == result.question))
         if existing is None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -80,6 +81,9 @@ class EntryInput:
     tags: list[str]
     citation_text: str
     article_ids: list[str]
+    # citations kept but not checked (a law the catalogue does not know, or whose text is
+    # not indexed): shown to the author, never a reason to refuse the entry
+    warnings: list[str] = dc_field(default_factory=list)
 
 
 def validate_input(search: SearchEngine | None, *, question, answer, field, tags=None,
@@ -102,6 +106,7 @@ def validate_input(search: SearchEngine | None, *, question, answer, field, tags
         if resolved.errors:
             raise InvalidInput(" ".join(resolved.errors))
         ids = resolved.article_ids
+        return EntryInput(q, a, f, clean_tags(tags), cite, ids, resolved.warnings)
     return EntryInput(q, a, f, clean_tags(tags), cite, ids)
 
 
@@ -142,6 +147,7 @@ def create_entry(session: Session, search: SearchEngine | None, actor: User, *, 
     session.flush()
     _record(session, entry, "create", actor)
     session.flush()
+    entry.citation_warnings = data.warnings  # for this response only (not a column)
     return entry
 
 
@@ -226,6 +232,7 @@ def update_entry(session: Session, search: SearchEngine | None, actor: User, ent
     session.flush()
     if entry.status == "approved":
         _sync_index(search, entry, session)
+    entry.citation_warnings = data.warnings  # for this response only (not a column)
     return entry
 
 
