@@ -30,6 +30,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", f"{API}/auth/me"): SIGNED_IN,
     ("POST", f"{API}/auth/password"): SIGNED_IN,
     ("POST", f"{API}/ask"): SIGNED_IN,
+    ("POST", f"{API}/ask/{{usage_event_id}}/confirm"): SIGNED_IN,
     ("POST", f"{API}/qa"): SIGNED_IN,
     ("GET", f"{API}/qa"): SIGNED_IN,
     ("POST", f"{API}/qa/similar"): SIGNED_IN,
@@ -61,7 +62,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", f"{API}/legal-documents/{{doc_id}}/confirm"): REVIEW,
     ("GET", f"{API}/legal-documents"): REVIEW,
     ("GET", f"{API}/ui/articles"): SIGNED_IN,
-    ("GET", f"{API}/ui/articles/{{article_id}}"): SIGNED_IN,
+    ("GET", f"{API}/ui/articles/{{article_id:path}}"): SIGNED_IN,
     # public pages and system endpoints (the pages carry no data; see api/web/router.py)
     ("GET", "/"): PUBLIC, ("GET", "/dang-nhap"): PUBLIC, ("GET", "/hoi-dap"): PUBLIC,
     ("GET", "/dong-gop"): PUBLIC, ("GET", "/duyet"): PUBLIC, ("GET", "/thong-ke"): PUBLIC,
@@ -71,7 +72,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", f"{API}/openapi.json"): PUBLIC,
 }
 PARAMS = {"entry_id": "999999", "item_id": "999999", "court_id": "999999", "user_id": "999999",
-          "doc_id": "999999", "article_id": "nope", "name": "app.css"}
+          "doc_id": "999999", "article_id": "nope", "usage_event_id": "999999", "name": "app.css"}
 
 
 def all_routes(app) -> list[tuple[str, str]]:
@@ -116,7 +117,7 @@ def test_role_route_matrix(env, tokens, who):
     headers = {} if who == ANON else {"Authorization": f"Bearer {tokens[who]}"}
     allowed, wrong = set(), []
     for method, path in all_routes(env.client.app):
-        url = re.sub(r"\{(\w+)\}", lambda m: PARAMS[m.group(1)], path)
+        url = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: PARAMS[m.group(1)], path)
         r = env.client.request(method, url, headers=headers, follow_redirects=False)
         assert r.status_code < 500, (method, path, r.status_code, r.text)
         if r.status_code not in (401, 403):
@@ -231,7 +232,7 @@ def test_no_route_authenticates_by_cookie(env, tokens):
     for method, path in all_routes(env.client.app):
         if EXPECTED[(method, path)] == PUBLIC:
             continue
-        url = re.sub(r"\{(\w+)\}", lambda m: PARAMS[m.group(1)], path)
+        url = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: PARAMS[m.group(1)], path)
         env.client.cookies.clear()
         cookie = "; ".join(f"{k}={v}" for k, v in cookies.items())
         r = env.client.request(method, url, headers={"Cookie": cookie})
