@@ -7,7 +7,7 @@ PHAPDIEN  ?= ../shared/corpus/phapdien
 EVALSET   ?= ../shared/eval/court_subset/questions.jsonl
 export TROLY_DATA_DIR ?= $(abspath $(DATA))
 
-.PHONY: install model run test eval bench fuzz index clean
+.PHONY: install model run test eval eval-qa bench fuzz index clean
 
 $(BIN)/troly: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -49,3 +49,8 @@ fuzz: install
 
 clean:
 	rm -rf $(VENV) $(DATA)
+
+# Contributed-Q&A matching on our own set (docs/benchmarks.md); a fresh temporary KB each run.
+QAEVAL    ?= eval/data/qa_eval.jsonl
+eval-qa: model
+	$(BIN)/troly eval-qa $(QAEVAL) --json
