@@ -51,7 +51,7 @@ def test_eval_json_has_the_documented_keys(cli_env, tmp_path):
     questions = tmp_path / "q.jsonl"
     rows = [
         {"question": "Khi nào Thẩm phán trả lại đơn khởi kiện?", "gold": [{"pd_id": "37.5.LQ.192"}], "source": "a"},
-        {"question": "thoi han tam giam bi can de dieu tra", "gold": ["37.2.LQ.173"], "source": "b"},
+        {"question": "thoi han tam giam bi can de dieu tra", "gold": ["37.7.LQ.173"], "source": "b"},
     ]
     questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
     result = runner.invoke(app, ["eval", str(questions), "--json"])

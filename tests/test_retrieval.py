@@ -50,8 +50,8 @@ def indexed(settings):
         ("tra lai don khoi kien khi nao", "37.5.LQ.192"),
         ("HĐXX hoãn phiên tòa tối đa bao lâu", "37.5.LQ.233"),
         ("VKS cấp trên kháng nghị bản án sơ thẩm trong bao lâu", "37.5.LQ.280"),
-        ("thời hạn kháng cáo theo BLTTHS", "37.2.LQ.333"),
-        ("tam giam bi can toi rat nghiem trong toi da may thang", "37.2.LQ.173"),
+        ("thời hạn kháng cáo theo BLTTHS", "37.7.LQ.333"),
+        ("tam giam bi can toi rat nghiem trong toi da may thang", "37.7.LQ.173"),
     ],
 )
 def test_questions_find_their_article_first(indexed, question, article):
@@ -75,7 +75,7 @@ def test_sparse_and_dense_modes_answer_too(settings, indexed):
         engine = open_engine(settings, mode=mode)
         assert engine.ask("Thời hạn kháng cáo bản án sơ thẩm", top_k=3).articles[0].article_id in {
             "37.5.LQ.273",
-            "37.2.LQ.333",
+            "37.7.LQ.333",
         }
 
 
