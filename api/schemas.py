@@ -188,6 +188,9 @@ class QAIn(_In):
     article_ids: list[str] = Field(default_factory=list, max_length=50,
                                    description="Mã điều luật pháp điển, ví dụ 37.5.LQ.273.")
     submit: bool = Field(False, description="true = gửi duyệt ngay.")
+    source_unanswered_id: int | None = Field(
+        None, ge=1, le=MAX_ID, description="Câu hỏi chưa có lời giải đáp mà câu này trả lời "
+        "(lưu nháp: câu hỏi được đóng khi câu trả lời được duyệt).")
 
 
 class QAUpdateIn(_In):
@@ -203,6 +206,12 @@ class QAUpdateIn(_In):
 
 class VersionIn(_In):
     version: int | None = Field(None, ge=1, le=MAX_ID, description="Phiên bản đã xem.")
+
+
+class SubmitIn(VersionIn):
+    note: str | None = Field(None, max_length=2000,
+                             description="Ghi chú cho người duyệt; bắt buộc khi gửi lại câu bị "
+                                         "từ chối mà không sửa.")
 
 
 class RejectIn(VersionIn):
@@ -233,6 +242,8 @@ class QAOut(BaseModel):
     updated_at: datetime
     submitted_at: datetime | None
     approved_at: datetime | None
+    source_unanswered_id: int | None = Field(None, description="Câu hỏi chưa có lời giải đáp "
+                                                               "mà câu này trả lời.")
     warnings: list[str] = Field(default_factory=list,
                                 description="Cảnh báo khi lưu, ví dụ trích dẫn văn bản chưa có "
                                             "trong cơ sở dữ liệu (được lưu là chưa kiểm chứng).")
@@ -247,7 +258,8 @@ class QAOut(BaseModel):
             author_name=e.author.full_name if e.author else None, court_id=e.court_id,
             court_name=e.court.name if e.court else None, version=e.version,
             created_at=e.created_at, updated_at=e.updated_at, submitted_at=e.submitted_at,
-            approved_at=e.approved_at, warnings=list(getattr(e, "citation_warnings", None) or []),
+            approved_at=e.approved_at, source_unanswered_id=e.source_unanswered_id,
+            warnings=list(getattr(e, "citation_warnings", None) or []),
         )
 
 
@@ -260,8 +272,25 @@ class RevisionOut(BaseModel):
     snapshot: dict
 
 
+class ArticleRefOut(BaseModel):
+    article_id: str
+    label: str = Field(description="“Điều 273 BLTTDS 2015 – Thời hạn kháng cáo”.")
+    found: bool = Field(description="false = mã không có trong cơ sở dữ liệu pháp điển.")
+    source: Literal["citation", "attached"] = Field(
+        description="citation = từ căn cứ pháp lý; attached = gắn tay (giữ nguyên khi sửa căn cứ).")
+    domain: str | None = Field(description="hình sự, tố tụng dân sự, tố tụng hành chính, dân sự.")
+    law_short: str = ""
+
+
 class QADetailOut(QAOut):
     revisions: list[RevisionOut] = Field(default_factory=list)
+    articles: list[ArticleRefOut] = Field(default_factory=list,
+                                          description="Điều luật được trích dẫn, kèm tên.")
+    flags: list[str] = Field(default_factory=list,
+                             description="Cảnh báo cho người duyệt, ví dụ câu dân sự trích dẫn "
+                                         "điều luật hình sự.")
+    reject_reason_last: str | None = Field(
+        None, description="Lý do từ chối gần nhất (còn giữ sau khi người soạn đã sửa).")
 
 
 class QAListOut(BaseModel):
@@ -311,6 +340,7 @@ class FeedbackOut(BaseModel):
     helpful: bool
     comment: str | None
     created_at: datetime
+    user_name: str | None = Field(None, description="Người đánh giá (chỉ người duyệt thấy).")
 
 
 class UnansweredOut(BaseModel):
@@ -358,3 +388,63 @@ class LegalDocumentOut(BaseModel):
     created_at: datetime
     preview: list[dict] = Field(default_factory=list,
                                 description="Các điều luật đọc được (tối đa 20 điều đầu).")
+
+
+# --- notifications & the personal page -----------------------------------------------------
+
+
+class NotificationOut(BaseModel):
+    id: int
+    kind: str = Field(description="entry_approved, entry_rejected, entry_edited, entry_retired, "
+                                  "question_answered, entry_unhelpful.")
+    title: str = Field(description="Loại thông báo, bằng lời.")
+    message: str
+    entry_id: int | None
+    unanswered_id: int | None
+    actor_name: str | None
+    created_at: datetime
+    read_at: datetime | None
+
+
+class NotificationListOut(BaseModel):
+    total: int
+    unread: int
+    items: list[NotificationOut]
+
+
+class UnreadOut(BaseModel):
+    unread: int
+
+
+class MarkedOut(BaseModel):
+    updated: int = Field(description="Số thông báo vừa được đánh dấu đã đọc.")
+
+
+class MyAnswerOut(BaseModel):
+    entry_id: int
+    question: str
+    answer: str
+    status: str
+    status_label: str
+
+
+class MyQuestionOut(BaseModel):
+    question: str
+    times: int = Field(description="Số lần tôi đã hỏi câu này.")
+    last_asked_at: datetime
+    answered_when_asked: bool = Field(description="Đã có câu trả lời ngay khi hỏi.")
+    unanswered_id: int | None
+    unanswered_status: str | None = Field(description="open / answered (câu hỏi chờ giải đáp).")
+    answer: MyAnswerOut | None = Field(description="Câu trả lời được viết cho câu hỏi này, nếu có.")
+
+
+class MyQuestionsOut(BaseModel):
+    total: int
+    items: list[MyQuestionOut]
+
+
+class MySummaryOut(BaseModel):
+    entries: dict[str, int] = Field(description="Số câu của tôi theo trạng thái.")
+    questions: int = Field(description="Số câu hỏi khác nhau tôi đã hỏi.")
+    answered_later: int = Field(description="Câu hỏi của tôi đã có câu trả lời được duyệt sau đó.")
+    unread_notifications: int

@@ -18,6 +18,7 @@ from assistant.kb.db import committed_write
 from assistant.kb.errors import InvalidInput, NotFound
 from assistant.kb.models import Feedback, QAEntry, UnansweredQuestion, UsageEvent, utcnow
 from assistant.kb.services.ask import ask
+from assistant.kb.services.notifications import notify_question_answered
 
 router = APIRouter(tags=["Hỏi đáp"])
 
@@ -91,6 +92,7 @@ def confirm_answer(body: AskConfirmIn, user: CurrentUser,
         if item is not None:
             item.status, item.entry_id, item.answered_at = "answered", entry.id, utcnow()
             closed = item.id
+            notify_question_answered(session, item, entry, except_user_id=user.id)
         session.flush()
     return AskConfirmOut(usage_event_id=event.id, entry_id=entry.id, answered=True,
                          unanswered_closed=closed)

@@ -19,11 +19,12 @@ from api.schemas import (
     SimilarIn,
     SimilarOut,
     Status,
+    SubmitIn,
     VersionIn,
 )
 from assistant.kb.errors import InvalidInput
+from assistant.kb.services import entry_articles, personal, qa_io
 from assistant.kb.services import qa as svc
-from assistant.kb.services import qa_io
 from assistant.kb.services.courts import descendant_ids
 
 router = APIRouter(prefix="/qa", tags=["Câu hỏi – trả lời"])
@@ -37,9 +38,11 @@ _MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson",
                          "như “khoản 1 Điều 273 BLTTDS” được đối chiếu với cơ sở dữ liệu pháp "
                          "điển; trích dẫn không tìm thấy → 422.")
 def create(body: QAIn, user: CurrentUser, session: SessionDep, search: SearchOptDep) -> QAOut:
+    personal.check_answerable(session, body.source_unanswered_id)
     entry = svc.create_entry(session, search, user, question=body.question, answer=body.answer,
                              field=body.field, tags=body.tags, citation_text=body.citation_text,
-                             article_ids=body.article_ids, submit=body.submit)
+                             article_ids=body.article_ids, submit=body.submit,
+                             source_unanswered_id=body.source_unanswered_id)
     return QAOut.of(entry)
 
 
@@ -105,14 +108,26 @@ def import_file(user: CurrentUser, session: SessionDep, search: SearchOptDep,
                      errors=report.errors)
 
 
-@router.get("/{entry_id}", response_model=QADetailOut, summary="Chi tiết và lịch sử sửa đổi")
-def detail(entry_id: EntryId, user: CurrentUser, session: SessionDep) -> QADetailOut:
+@router.get("/{entry_id}", response_model=QADetailOut, summary="Chi tiết và lịch sử sửa đổi",
+            description="Kèm các điều luật được trích dẫn (tên đầy đủ, nguồn: căn cứ pháp lý "
+                        "hay gắn tay), cảnh báo lĩnh vực/điều luật không khớp và lý do từ chối "
+                        "gần nhất.")
+def detail(entry_id: EntryId, user: CurrentUser, session: SessionDep,
+           search: SearchOptDep) -> QADetailOut:
     entry = svc.view_entry(session, user, entry_id)
     revisions = [RevisionOut(version=r.version, action=r.action, user_id=r.user_id,
                              user_name=r.user.full_name if r.user else None,
                              created_at=r.created_at, snapshot=r.snapshot)
                  for r in entry.revisions]
-    return QADetailOut(**QAOut.of(entry).model_dump(), revisions=revisions)
+    last_reason = None
+    for r in entry.revisions:  # the reason stays visible while the author reworks the entry
+        if r.action == "reject":
+            last_reason = r.snapshot.get("reject_reason")
+        elif r.action == "approve":
+            last_reason = None
+    articles, flags = entry_articles.describe(search, entry)
+    return QADetailOut(**QAOut.of(entry).model_dump(), revisions=revisions, articles=articles,
+                       flags=flags, reject_reason_last=last_reason)
 
 
 @router.patch("/{entry_id}", response_model=QAOut, summary="Sửa câu hỏi – trả lời",
@@ -125,10 +140,13 @@ def edit(entry_id: EntryId, body: QAUpdateIn, user: CurrentUser, session: Sessio
     return QAOut.of(entry)
 
 
-@router.post("/{entry_id}/submit", response_model=QAOut, summary="Gửi duyệt")
+@router.post("/{entry_id}/submit", response_model=QAOut, summary="Gửi duyệt",
+             description="Câu bị từ chối chỉ được gửi lại khi đã sửa, hoặc kèm `note` cho người "
+                         "duyệt (nếu không → 422).")
 def submit(entry_id: EntryId, user: CurrentUser, session: SessionDep,
-           body: VersionIn | None = None) -> QAOut:
-    return QAOut.of(svc.submit_entry(session, user, entry_id, body.version if body else None))
+           body: SubmitIn | None = None) -> QAOut:
+    return QAOut.of(svc.submit_entry(session, user, entry_id, body.version if body else None,
+                                     body.note if body else None))
 
 
 @router.post("/{entry_id}/withdraw", response_model=QAOut, summary="Rút lại (về bản nháp)")

@@ -33,6 +33,11 @@ PAGES: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
     "duyet": ("review.html", "Duyệt", ("reviewer", "admin")),
     "thong-ke": ("stats.html", "Thống kê", ("admin", "court_admin", "reviewer")),
     "van-ban": ("documents.html", "Văn bản pháp luật", ("reviewer", "admin")),
+    "cua-toi": ("mine.html", "Của tôi", None),
+}
+# pages reached from the header but not tabs of their own (the bell)
+OTHER_PAGES: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
+    "thong-bao": ("notifications.html", "Thông báo", None),
 }
 
 
@@ -42,10 +47,14 @@ def _asset_version() -> str:
     return str(latest % 10**9)
 
 
-def _render(request: Request, template: str, title: str, slug: str) -> HTMLResponse:
+def _render(request: Request, template: str, title: str, slug: str,
+            roles: tuple[str, ...] | None = None) -> HTMLResponse:
+    """``roles``: who may use the page; the shell shows anyone else one clear message
+    instead of the page (the API enforces the roles regardless)."""
     nav = [{"slug": s, "title": t, "roles": list(r) if r else []} for s, (_, t, r) in PAGES.items()]
     return templates.TemplateResponse(request, template, {
         "title": title, "slug": slug, "nav": nav, "fields": FIELDS, "v": _asset_version(),
+        "page_roles": list(roles or []),
     })
 
 
@@ -60,16 +69,16 @@ def login_page(request: Request) -> HTMLResponse:
 
 
 def _page(slug: str):
-    template, title, _ = PAGES[slug]
+    template, title, roles = {**PAGES, **OTHER_PAGES}[slug]
 
     def page(request: Request) -> HTMLResponse:
-        return _render(request, template, title, slug)
+        return _render(request, template, title, slug, roles)
 
     page.__name__ = f"page_{slug.replace('-', '_')}"
     return page
 
 
-for _slug in PAGES:
+for _slug in (*PAGES, *OTHER_PAGES):
     router.add_api_route(f"/{_slug}", _page(_slug), methods=["GET"], response_class=HTMLResponse)
 
 

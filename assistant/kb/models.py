@@ -227,6 +227,8 @@ class Feedback(Base):
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    user: Mapped[User | None] = relationship()
+
 
 class UnansweredQuestion(Base):
     __tablename__ = "unanswered_questions"
@@ -244,3 +246,40 @@ class UnansweredQuestion(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     asked_by: Mapped[User | None] = relationship()
+
+
+NOTIFICATION_KINDS: dict[str, str] = {
+    "entry_approved": "Câu hỏi – trả lời của bạn đã được duyệt",
+    "entry_rejected": "Câu hỏi – trả lời của bạn bị từ chối",
+    "entry_edited": "Người duyệt đã sửa câu hỏi – trả lời của bạn",
+    "entry_retired": "Câu hỏi – trả lời của bạn đã ngừng sử dụng",
+    "question_answered": "Câu hỏi bạn đã hỏi nay đã có câu trả lời",
+    "entry_unhelpful": "Câu trả lời của bạn bị đánh giá “không hữu ích”",
+}
+
+
+class Notification(Base):
+    """One in-app message to one user (no e-mail: the courts' networks are offline).
+
+    ``message`` is written when the event happens, so the inbox reads the same later
+    even if the entry changes; ``entry_id`` / ``unanswered_id`` give the link."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        # the inbox (newest first) and the header badge (unread count) of one user
+        Index("ix_notifications_user_id_id", "user_id", "id"),
+        Index("ix_notifications_user_unread", "user_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("qa_entries.id", ondelete="CASCADE"))
+    unanswered_id: Mapped[int | None] = mapped_column(
+        ForeignKey("unanswered_questions.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])

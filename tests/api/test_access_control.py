@@ -61,18 +61,26 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", f"{API}/legal-documents"): REVIEW,
     ("POST", f"{API}/legal-documents/{{doc_id}}/confirm"): REVIEW,
     ("GET", f"{API}/legal-documents"): REVIEW,
+    ("GET", f"{API}/notifications"): SIGNED_IN,
+    ("GET", f"{API}/notifications/unread-count"): SIGNED_IN,
+    ("POST", f"{API}/notifications/read-all"): SIGNED_IN,
+    ("POST", f"{API}/notifications/{{notification_id}}/read"): SIGNED_IN,
+    ("GET", f"{API}/me/summary"): SIGNED_IN,
+    ("GET", f"{API}/me/questions"): SIGNED_IN,
     ("GET", f"{API}/ui/articles"): SIGNED_IN,
     ("GET", f"{API}/ui/articles/{{article_id:path}}"): SIGNED_IN,
     # public pages and system endpoints (the pages carry no data; see api/web/router.py)
     ("GET", "/"): PUBLIC, ("GET", "/dang-nhap"): PUBLIC, ("GET", "/hoi-dap"): PUBLIC,
     ("GET", "/dong-gop"): PUBLIC, ("GET", "/duyet"): PUBLIC, ("GET", "/thong-ke"): PUBLIC,
-    ("GET", "/van-ban"): PUBLIC, ("GET", "/static/{name}"): PUBLIC,
+    ("GET", "/van-ban"): PUBLIC, ("GET", "/cua-toi"): PUBLIC, ("GET", "/thong-bao"): PUBLIC,
+    ("GET", "/static/{name}"): PUBLIC,
     ("GET", "/healthz"): PUBLIC, ("GET", "/readyz"): PUBLIC, ("GET", "/metrics"): PUBLIC,
     ("GET", "/docs"): PUBLIC, ("GET", "/docs/oauth2-redirect"): PUBLIC,
     ("GET", f"{API}/openapi.json"): PUBLIC,
 }
 PARAMS = {"entry_id": "999999", "item_id": "999999", "court_id": "999999", "user_id": "999999",
-          "doc_id": "999999", "article_id": "nope", "usage_event_id": "999999", "name": "app.css"}
+          "doc_id": "999999", "article_id": "nope", "usage_event_id": "999999", "name": "app.css",
+          "notification_id": "999999"}
 
 
 def all_routes(app) -> list[tuple[str, str]]:

@@ -188,7 +188,42 @@ function statusBadge(status, label) {
 
 function hasRole(...roles) { const u = auth.user(); return !!u && roles.includes(u.role); }
 
-/** Every page but the login page needs a token; the header shows who is signed in. */
+/** The one label that says who the user is: the job title ("Thư ký Tòa án"), with the
+ *  role in brackets only when it adds something ("Thẩm phán (Người duyệt)"). */
+function userLabel(user) {
+  const role = ROLE_LABELS[user.role] || user.role;
+  if (!user.title) return role;
+  return user.role === "judge" || user.title === role ? user.title : user.title + " (" + role + ")";
+}
+
+/** The unread count on the header's bell (called again after marking as read). */
+async function refreshBell() {
+  const badge = document.getElementById("bell-count");
+  if (!badge) return;
+  try {
+    const r = await api("/notifications/unread-count");
+    badge.textContent = r.unread > 99 ? "99+" : String(r.unread);
+    badge.hidden = r.unread === 0;
+    document.getElementById("bell").setAttribute("aria-label",
+      r.unread ? "Thông báo: " + r.unread + " chưa đọc" : "Thông báo");
+  } catch (e) { badge.hidden = true; }
+}
+
+/** A page the user's role may not use: one clear message instead of the page. */
+function forbiddenPage(user, roles) {
+  const names = { reviewer: "người duyệt", admin: "quản trị hệ thống", court_admin: "quản trị Tòa án" };
+  const title = document.querySelector("main h1").textContent;
+  const who = roles.map((r) => names[r] || r);
+  const main = document.getElementById("main");
+  clear(main, el("h1", {}, title), el("div", { class: "notice", role: "alert", id: "forbidden" },
+    el("p", {}, "Trang “" + title + "” chỉ dành cho " + who.join(" và ") + ". Bạn đang đăng nhập với vai trò " +
+      (ROLE_LABELS[user.role] || user.role) + " nên không dùng được trang này."),
+    el("p", {}, "Bạn có thể ", el("a", { href: "/hoi-dap" }, "đặt câu hỏi"), " hoặc theo dõi đóng góp của mình ở trang ",
+      el("a", { href: "/cua-toi" }, "Của tôi"), ".")));
+}
+
+/** Every page but the login page needs a token; the header shows who is signed in,
+ *  the unread notifications, and on phones folds the tabs behind one "Menu" button. */
 function initShell() {
   const page = document.body.dataset.page;
   if (page === "dang-nhap") return true;
@@ -198,7 +233,7 @@ function initShell() {
   clear(who,
     el("strong", {}, user.full_name),
     el("span", { class: "sep" }, " · "), user.court_name || "Chưa gắn Tòa án",
-    el("span", { class: "sep" }, " · "), el("span", { class: "role" }, ROLE_LABELS[user.role] || user.role));
+    el("span", { class: "sep" }, " · "), el("span", { class: "role" }, userLabel(user)));
   for (const li of document.querySelectorAll(".tabs li[data-roles]")) {
     const roles = li.dataset.roles ? li.dataset.roles.split(",") : [];
     li.hidden = roles.length > 0 && !roles.includes(user.role);
@@ -206,6 +241,19 @@ function initShell() {
   document.getElementById("logout").addEventListener("click", () => {
     auth.clear(); location.assign("/dang-nhap");
   });
+  const toggle = document.getElementById("menu-toggle");
+  const menu = document.getElementById("menu");
+  toggle.addEventListener("click", () => {
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    menu.classList.toggle("open", open);
+  });
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape" && menu.classList.contains("open")) { toggle.click(); toggle.focus(); }
+  });
+  refreshBell();
+  const roles = document.body.dataset.roles ? document.body.dataset.roles.split(",") : [];
+  if (roles.length && !roles.includes(user.role)) { forbiddenPage(user, roles); return false; }
   return true;
 }
 

@@ -18,17 +18,31 @@ function articleRef(a) {
   return (a.clause ? "Khoản " + a.clause + " " : "") + "Điều " + a.article_number + " " + a.law_short;
 }
 
+/** "Hữu ích" sends at once; "Không hữu ích" first asks why (the reviewer and the author
+ *  read the reason), then sends with or without one. */
 function feedbackBar(target, eventId) {
   const bar = el("div", { class: "feedback", role: "group", "aria-label": "Đánh giá kết quả" });
-  const send = async (helpful) => {
+  const send = async (helpful, comment = null) => {
     try {
-      await api("/feedback", { method: "POST", json: { helpful, usage_event_id: eventId, ...target } });
+      await api("/feedback", { method: "POST", json: { helpful, comment, usage_event_id: eventId, ...target } });
       clear(bar, el("span", { class: "thanks" }, "Cảm ơn bạn đã đánh giá."));
     } catch (e) { flash(e.message, "error"); }
   };
-  bar.append(
+  const askWhy = () => {
+    const id = "why-" + Math.random().toString(36).slice(2, 8);
+    const box = el("textarea", { id, rows: 2, maxlength: 2000, placeholder: "ví dụ: căn cứ đã hết hiệu lực, trả lời chưa đúng câu hỏi…" });
+    const form = el("form", { class: "why" },
+      el("label", { for: id }, "Vì sao chưa hữu ích?"), box,
+      el("div", { class: "actions tight" }, el("button", { type: "submit", class: "small primary" }, "Gửi đánh giá"),
+        el("button", { type: "button", class: "small", onclick: () => clear(bar, ...buttons()) }, "Hủy")));
+    form.addEventListener("submit", (ev) => { ev.preventDefault(); send(false, box.value.trim() || null); });
+    clear(bar, form);
+    box.focus();
+  };
+  const buttons = () => [
     el("button", { type: "button", class: "small", onclick: () => send(true) }, "Hữu ích"),
-    el("button", { type: "button", class: "small", onclick: () => send(false) }, "Không hữu ích"));
+    el("button", { type: "button", class: "small", onclick: askWhy }, "Không hữu ích")];
+  bar.append(...buttons());
   return bar;
 }
 

@@ -1,12 +1,16 @@
-/* Đóng góp: write a Q&A entry. While the question is typed, similar existing entries
- * are shown (debounced POST /qa/similar) so duplicates are caught before review;
- * articles can be attached through an autocomplete over the indexed articles. */
+/* Đóng góp: write a Q&A entry, or rework one of mine (a draft, or a rejected entry with
+ * the reviewer's reason beside the form; `?sua=<id>`). While the question is typed,
+ * similar existing entries are shown (debounced POST /qa/similar) so duplicates are
+ * caught before review; articles can be attached through an autocomplete over the
+ * indexed articles. "Lưu nháp" always saves a draft, also when answering a question
+ * of the unanswered queue; "Gửi duyệt" sends it to review. */
 "use strict";
 
 const STATUS = { draft: "Bản nháp", pending: "Chờ duyệt", approved: "Đã duyệt", rejected: "Bị từ chối", retired: "Ngừng sử dụng" };
 const $ = (id) => document.getElementById(id);
 const attached = new Map(); // article_id → label
 let unansweredId = null; // answering a question from the "chưa có lời giải đáp" queue
+let editing = null; // the entry being reworked: { id, version, status, before }
 
 function answerOpen(item) {
   unansweredId = item.id;
@@ -95,8 +99,9 @@ async function loadMine() {
       el("div", { class: "row" }, statusBadge(e.status, e.status_label), el("span", { class: "hint" }, fmtDate(e.updated_at))),
       el("p", {}, e.question),
       e.reject_reason ? el("p", { class: "comment" }, "Ý kiến người duyệt: " + e.reject_reason) : null,
-      ["draft", "rejected"].includes(e.status)
-        ? el("button", { type: "button", class: "small", onclick: () => resubmit(e) }, "Gửi duyệt") : null))));
+      ["draft", "rejected"].includes(e.status) ? el("div", { class: "actions tight" },
+        el("button", { type: "button", class: "small", onclick: () => startEdit(e.id) }, "Sửa"),
+        e.status === "draft" ? el("button", { type: "button", class: "small", onclick: () => resubmit(e) }, "Gửi duyệt") : null) : null))));
   } catch (e) { clear(box, el("p", { class: "error" }, e.message)); }
 }
 
@@ -108,26 +113,83 @@ async function resubmit(e) {
   loadMine();
 }
 
-async function save(submit) {
-  const err = $("qa-error");
-  err.textContent = "";
-  const body = {
+/** The form's content as the API takes it. */
+function formBody() {
+  return {
     question: $("qa-question").value.trim(), answer: $("qa-answer").value.trim(),
     field: $("qa-field").value, citation_text: $("qa-citation").value.trim(),
     tags: $("qa-tags").value.split(",").map((t) => t.trim()).filter(Boolean),
-    article_ids: [...attached.keys()], submit,
+    article_ids: [...attached.keys()],
   };
+}
+const sameContent = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Loads one of my entries into the form to rework it. */
+async function startEdit(id) {
+  try {
+    const e = await api("/qa/" + id);
+    if (!["draft", "rejected"].includes(e.status)) { flash("Chỉ sửa được bản nháp hoặc câu bị từ chối.", "error"); return; }
+    $("qa-question").value = e.question; $("qa-answer").value = e.answer;
+    $("qa-field").value = e.field; $("qa-tags").value = e.tags.join(", ");
+    $("qa-citation").value = e.citation_text;
+    attached.clear();
+    for (const a of e.articles) if (a.source === "attached") attached.set(a.article_id, a.label);
+    renderChips();
+    unansweredId = null; $("qa-unanswered").hidden = true;
+    editing = { id: e.id, version: e.version, status: e.status, before: formBody() };
+    $("qa-form-title").textContent = "Sửa câu hỏi – trả lời #" + e.id + " (" + e.status_label.toLowerCase() + ")";
+    const reason = e.reject_reason || e.reject_reason_last;
+    const box = $("qa-reject");
+    clear(box, reason ? [el("strong", {}, "Ý kiến người duyệt khi từ chối:"), el("p", {}, reason),
+      el("p", { class: "hint" }, "Sửa theo ý kiến này rồi gửi duyệt lại. Nếu giữ nguyên nội dung, hãy ghi chú cho người duyệt lý do.")] : []);
+    box.hidden = !reason;
+    $("qa-note-wrap").hidden = !reason;
+    $("qa-cancel").hidden = false;
+    $("qa-form").scrollIntoView({ block: "start" });
+    $("qa-question").focus();
+  } catch (err) { flash(err.message, "error"); }
+}
+
+function endEdit() {
+  editing = null;
+  $("qa-form").reset(); attached.clear(); renderChips(); clear($("similar"));
+  $("qa-form-title").textContent = "Soạn câu hỏi – trả lời";
+  $("qa-reject").hidden = true; $("qa-note-wrap").hidden = true; $("qa-cancel").hidden = true;
+  if (new URLSearchParams(location.search).has("sua")) history.replaceState(null, "", "/dong-gop");
+}
+
+/** Saves my rework: PATCH when something changed, then submit (with the note) if asked. */
+async function saveEdit(body, submit) {
+  let entry = null;
+  const changed = !sameContent(body, editing.before);
+  if (changed || !submit) {
+    entry = await api("/qa/" + editing.id, { method: "PATCH", json: { ...body, version: editing.version } });
+    editing.version = entry.version;
+  }
+  if (submit) {
+    const note = $("qa-note").value.trim();
+    entry = await api("/qa/" + editing.id + "/submit", { method: "POST", json: { version: editing.version, note: note || null } });
+  }
+  return entry;
+}
+
+async function save(submit) {
+  const err = $("qa-error");
+  err.textContent = "";
+  const body = formBody();
   if (!body.question || !body.answer) { err.textContent = "Vui lòng nhập câu hỏi và câu trả lời."; return; }
   try {
     let saved;
-    if (unansweredId) {
-      const { submit: _, ...answerBody } = body; // answers to the queue always go to review
-      saved = (await api("/unanswered/" + unansweredId + "/answer", { method: "POST", json: answerBody })).entry;
-      submit = true;
+    if (editing) {
+      saved = await saveEdit(body, submit);
+    } else if (unansweredId && submit) {
+      saved = (await api("/unanswered/" + unansweredId + "/answer", { method: "POST", json: body })).entry;
     } else {
-      saved = await api("/qa", { method: "POST", json: body });
+      // a draft answering a queued question stays linked to it; the question closes
+      // when the answer is approved
+      saved = await api("/qa", { method: "POST", json: { ...body, submit, source_unanswered_id: unansweredId } });
     }
-    $("qa-form").reset(); attached.clear(); renderChips(); clear($("similar"));
+    endEdit();
     unansweredId = null; $("qa-unanswered").hidden = true;
     const warnings = (saved && saved.warnings) || [];
     flash([submit ? "Đã gửi câu hỏi – trả lời để duyệt." : "Đã lưu bản nháp.", ...warnings].join(" "),
@@ -143,6 +205,9 @@ if (window.APP_READY) {
     save((ev.submitter && ev.submitter.dataset.submit) === "1");
   });
   setupArticleCombo();
+  $("qa-cancel").addEventListener("click", () => { endEdit(); flash(""); });
+  const editId = Number(new URLSearchParams(location.search).get("sua"));
+  if (editId) startEdit(editId);
   loadMine();
   loadOpen().then(() => {
     const id = Number(new URLSearchParams(location.search).get("unanswered"));

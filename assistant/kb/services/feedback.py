@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from assistant.kb.errors import Forbidden, InvalidInput
 from assistant.kb.models import Feedback, UsageEvent, User
+from assistant.kb.services import notifications
 from assistant.kb.services.qa import get_entry, is_reviewer
 from assistant.kb.text import clean
 from assistant.search_types import SearchEngine
@@ -38,6 +39,8 @@ def give_feedback(session: Session, search: SearchEngine | None, actor: User, *,
                   comment=clean(comment, "nhận xét", max_len=2000, required=False) or None)
     session.add(fb)
     session.flush()
+    if entry_id is not None and not helpful:
+        notifications.entry_found_unhelpful(session, entry, actor, fb.comment)
     return fb
 
 

@@ -24,6 +24,8 @@ from corpus.vietnamese import fold_diacritics, normalize_text, syllables
 from assistant.kb.citations import engine_resolver, resolve_citations
 from assistant.kb.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from assistant.kb.models import FIELDS, QAEntry, QARevision, User, utcnow
+from assistant.kb.services import notifications
+from assistant.kb.services.entry_articles import hand_attached_ids
 from assistant.kb.text import clean, clean_tags
 from assistant.search_types import QAIndexEntry, SearchEngine
 
@@ -68,9 +70,13 @@ def index_entry(entry: QAEntry) -> QAIndexEntry:
     )
 
 
-def _record(session: Session, entry: QAEntry, action: str, user: User | None) -> None:
+def _record(session: Session, entry: QAEntry, action: str, user: User | None,
+            note: str | None = None) -> None:
+    state = snapshot(entry)
+    if note:
+        state["note"] = note  # the author's word to the reviewer on a resubmission
     session.add(QARevision(entry_id=entry.id, version=entry.version, action=action,
-                           user_id=user.id if user else None, snapshot=snapshot(entry)))
+                           user_id=user.id if user else None, snapshot=state))
 
 
 @dataclass
@@ -219,8 +225,10 @@ def update_entry(session: Session, search: SearchEngine | None, actor: User, ent
         field=entry.field if field is None else field,
         tags=entry.tags if tags is None else tags,
         citation_text=entry.citation_text if citation_text is None else citation_text,
-        article_ids=[] if citation_text is not None and article_ids is None
-        else (entry.article_ids if article_ids is None else article_ids),
+        # a new citation text re-resolves its own articles; those attached by hand stay
+        article_ids=(hand_attached_ids(search, entry.citation_text, entry.article_ids)
+                     if citation_text is not None and article_ids is None
+                     else (entry.article_ids if article_ids is None else article_ids)),
     )
     values = dict(question=data.question, answer=data.answer, field=data.field, tags=data.tags,
                   citation_text=data.citation_text, article_ids=data.article_ids)
@@ -228,23 +236,49 @@ def update_entry(session: Session, search: SearchEngine | None, actor: User, ent
         values["status"] = "draft"
         values["reject_reason"] = None
     _conditional(session, entry, version, allowed, values, _STALE)
-    _record(session, entry, "edit" if entry.author_id == actor.id else "review_edit", actor)
+    action = "edit" if entry.author_id == actor.id else "review_edit"
+    _record(session, entry, action, actor)
     session.flush()
     if entry.status == "approved":
         _sync_index(search, entry, session)
+    if action == "review_edit":
+        notifications.entry_reviewed(session, entry, actor, action)
     entry.citation_warnings = data.warnings  # for this response only (not a column)
     return entry
 
 
-def submit_entry(session: Session, actor: User, entry_id: int, version: int | None = None) -> QAEntry:
+CONTENT_KEYS = ("question", "answer", "field", "tags", "article_ids", "citation_text")
+
+
+def unchanged_since_rejection(session: Session, entry: QAEntry) -> bool:
+    """Whether the entry still reads exactly as it did when it was last rejected."""
+    rejected = session.scalar(select(QARevision).where(
+        QARevision.entry_id == entry.id, QARevision.action == "reject")
+        .order_by(QARevision.id.desc()).limit(1))
+    if rejected is None:
+        return False
+    before, now = rejected.snapshot, snapshot(entry)
+    return all(before.get(k) == now.get(k) for k in CONTENT_KEYS)
+
+
+def submit_entry(session: Session, actor: User, entry_id: int, version: int | None = None,
+                 note: str | None = None) -> QAEntry:
+    """Sends a draft (or a rejected entry) to review. A rejected entry goes back only
+    changed, or with ``note`` saying why it is right as it is: a reviewer must never get
+    the same text again without a word."""
     entry = get_entry(session, entry_id)
     if entry.author_id != actor.id:
         raise Forbidden("Chỉ người soạn mới gửi duyệt được câu hỏi này.")
     if entry.status not in ("draft", "rejected"):
         raise _status_error(entry, "gửi duyệt")
+    note = clean(note, "ghi chú", max_len=2000, required=False) or None
+    if note is None and unchanged_since_rejection(session, entry):
+        raise InvalidInput("Câu hỏi – trả lời này đã bị từ chối và chưa được sửa. Hãy sửa theo "
+                           "ý kiến người duyệt, hoặc ghi chú cho người duyệt vì sao gửi lại "
+                           "mà không sửa.")
     _conditional(session, entry, version, ("draft", "rejected"),
                  {"status": "pending", "submitted_at": utcnow(), "reject_reason": None}, _STALE)
-    _record(session, entry, "submit", actor)
+    _record(session, entry, "submit", actor, note)
     session.flush()
     return entry
 
@@ -302,6 +336,7 @@ def _review_transition(session: Session, search: SearchEngine | None, actor: Use
     _record(session, entry, action, actor)
     session.flush()
     _sync_index(search, entry, session)
+    notifications.entry_reviewed(session, entry, actor, action)
     return entry
 
 
