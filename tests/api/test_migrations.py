@@ -35,3 +35,21 @@ def test_downgrade_one_step_and_back(db_url):
     finally:
         engine.dispose()
     upgrade_database(db_url)
+
+
+def test_notifications_migration_goes_down_and_up(db_url):
+    """0004_notifications: the inbox table and its two indexes appear and disappear."""
+    upgrade_database(db_url)
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            assert {ix["name"] for ix in inspect(conn).get_indexes("notifications")} >= {
+                "ix_notifications_user_id_id", "ix_notifications_user_unread"}
+        downgrade_database(db_url, "0002")
+        with engine.connect() as conn:
+            assert "notifications" not in inspect(conn).get_table_names()
+        upgrade_database(db_url)
+        with engine.connect() as conn:
+            assert "notifications" in inspect(conn).get_table_names()
+    finally:
+        engine.dispose()
