@@ -341,6 +341,7 @@ class FeedbackOut(BaseModel):
     comment: str | None
     created_at: datetime
     user_name: str | None = Field(None, description="Người đánh giá (chỉ người duyệt thấy).")
+    entry_question: str | None = Field(None, description="Câu hỏi của câu trả lời được đánh giá.")
 
 
 class UnansweredOut(BaseModel):

@@ -26,6 +26,7 @@ def list_feedback(user: ReviewerUser, session: SessionDep,
                   limit: int = Query(100, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_ID)
                   ) -> list[FeedbackOut]:
     return [FeedbackOut.model_validate(f).model_copy(
-                update={"user_name": f.user.full_name if f.user else None})
+                update={"user_name": f.user.full_name if f.user else None,
+                        "entry_question": f.entry.question if f.entry else None})
             for f in svc.list_feedback(session, user, entry_id=entry_id, helpful=helpful,
                                        limit=limit, offset=offset)]

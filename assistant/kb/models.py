@@ -228,6 +228,7 @@ class Feedback(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user: Mapped[User | None] = relationship()
+    entry: Mapped[QAEntry | None] = relationship()
 
 
 class UnansweredQuestion(Base):

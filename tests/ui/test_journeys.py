@@ -119,8 +119,8 @@ def test_reviewer_edits_sees_the_diff_and_approves(visitor, site):
     page.get_by_label("Trả lời").fill(
         "Không quá 01 tháng kể từ ngày ra quyết định hoãn phiên tòa sơ thẩm.")
     page.get_by_role("button", name="Lưu thay đổi").click()
-    expect(page.locator("#detail ins")).to_contain_text("sơ thẩm")
-    expect(page.locator("#detail del")).to_contain_text("tòa.")
+    expect(page.locator("#detail > dl.diff ins")).to_contain_text("sơ thẩm")
+    expect(page.locator("#detail > dl.diff del")).to_contain_text("tòa.")
     v.shot("duyet")
     page.get_by_role("button", name="Duyệt", exact=True).click()
     expect(page.locator("#flash")).to_contain_text("Đã duyệt câu hỏi.")
@@ -285,7 +285,7 @@ def test_rejection_reason_reaches_the_author(visitor, site):
     item = page.locator("#mine li").filter(has_text="ủy quyền")
     expect(item.locator(".badge")).to_have_text("Bị từ chối")
     expect(item.locator(".comment")).to_have_text("Ý kiến người duyệt: Cần nêu căn cứ Điều 272 BLTTDS.")
-    expect(item.get_by_role("button", name="Gửi duyệt")).to_be_visible()
+    expect(item.get_by_role("button", name="Sửa")).to_be_visible()
 
 
 def test_reviewer_answers_an_unanswered_question(visitor, site):

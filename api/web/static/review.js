@@ -29,6 +29,25 @@ async function loadQueue(selectId) {
   } catch (e) { clear(ul, el("li", { class: "error" }, e.message)); }
 }
 
+/** Approved entries judged "không hữu ích", most recent first, with how many times. */
+async function loadUnhelpful() {
+  const ul = $("unhelpful");
+  try {
+    const items = await api("/feedback?helpful=false&limit=500");
+    const byEntry = new Map();
+    for (const f of items) {
+      if (!f.entry_id) continue;
+      const seen = byEntry.get(f.entry_id) || { question: f.entry_question, n: 0, last: f.created_at };
+      seen.n += 1; byEntry.set(f.entry_id, seen);
+    }
+    clear(ul, byEntry.size ? [...byEntry].slice(0, 20).map(([id, e]) => el("li", {},
+      el("button", { type: "button", class: "item", "data-entry-id": id, onclick: () => openEntry(id) },
+        el("span", { class: "q" }, e.question || "Câu hỏi #" + id),
+        el("span", { class: "hint" }, e.n + " lượt không hữu ích · gần nhất " + fmtDate(e.last)))))
+      : el("li", { class: "hint" }, "Chưa có câu trả lời nào bị đánh giá không hữu ích."));
+  } catch (e) { clear(ul, el("li", { class: "error" }, e.message)); }
+}
+
 /** The latest earlier revision whose content differs from the entry as it is now. */
 function previousSnapshot(entry) {
   const revs = [...entry.revisions].sort((x, y) => y.version - x.version);
@@ -165,7 +184,7 @@ async function act(entry, action, body, message) {
     await api("/review/" + entry.id + "/" + action, { method: "POST", json: body });
     flash(message);
     clear($("detail"), el("p", { class: "hint" }, message + " Chọn câu hỏi tiếp theo."));
-    loadQueue();
+    loadQueue(); loadUnhelpful();
   } catch (e) { flash(e.message, "error"); if (e.status === 409) openEntry(entry.id); }
 }
 
@@ -186,6 +205,8 @@ async function openEntry(id) {
     const lastSubmit = [...entry.revisions].reverse().find((r) => r.action === "submit");
     const actions = el("div", { class: "actions" });
     const panel = el("div", {});
+    if (entry.status === "approved") actions.append(
+      el("button", { type: "button", class: "danger", onclick: () => act(entry, "retire", { version: entry.version }, "Đã ngừng sử dụng câu hỏi.") }, "Ngừng sử dụng"));
     if (entry.status === "pending") actions.append(
       el("button", { type: "button", class: "primary", onclick: () => act(entry, "approve", { version: entry.version }, "Đã duyệt câu hỏi.") }, "Duyệt"),
       el("button", { type: "button", class: "danger", onclick: () => { clear(panel, rejectForm(entry)); $("reject-reason").focus(); } }, "Từ chối…"));
@@ -210,4 +231,4 @@ async function openEntry(id) {
   } catch (e) { clear(box, el("p", { class: "error" }, e.message)); }
 }
 
-if (window.APP_READY) loadQueue();
+if (window.APP_READY) { loadQueue(); loadUnhelpful(); }
