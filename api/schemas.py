@@ -289,6 +289,9 @@ class QADetailOut(QAOut):
     flags: list[str] = Field(default_factory=list,
                              description="Cảnh báo cho người duyệt, ví dụ câu dân sự trích dẫn "
                                          "điều luật hình sự.")
+    article_labels: dict[str, str] = Field(
+        default_factory=dict, description="Tên của mọi điều luật xuất hiện trong lịch sử "
+                                          "(mã → “Điều 273 BLTTDS 2015 – Thời hạn kháng cáo”).")
     reject_reason_last: str | None = Field(
         None, description="Lý do từ chối gần nhất (còn giữ sau khi người soạn đã sửa).")
 

@@ -126,8 +126,10 @@ def detail(entry_id: EntryId, user: CurrentUser, session: SessionDep,
         elif r.action == "approve":
             last_reason = None
     articles, flags = entry_articles.describe(search, entry)
+    every_id = list(dict.fromkeys(i for r in entry.revisions for i in r.snapshot.get("article_ids") or []))
+    labels = {a.article_id: a.label for a in entry_articles.article_refs(search, every_id, "")}
     return QADetailOut(**QAOut.of(entry).model_dump(), revisions=revisions, articles=articles,
-                       flags=flags, reject_reason_last=last_reason)
+                       flags=flags, article_labels=labels, reject_reason_last=last_reason)
 
 
 @router.patch("/{entry_id}", response_model=QAOut, summary="Sửa câu hỏi – trả lời",

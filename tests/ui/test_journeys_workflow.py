@@ -18,6 +18,8 @@ a three-line header, the API's error under the page shell).
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 expect = pytest.importorskip(
@@ -57,7 +59,7 @@ def test_contributor_reworks_a_rejected_entry_from_the_personal_page(visitor, si
 
     page = judge.page
     page.get_by_role("link", name="Của tôi").click()
-    page.get_by_role("button", name="Bị từ chối (1)").click()
+    page.get_by_role("button", name=re.compile(r"^Bị từ chối \(\d+\)$")).click()
     item = page.locator("#my-entries li").filter(has_text=REWORK_Q)
     expect(item.locator(".comment")).to_contain_text("Điều 217 BLTTDS")
     item.get_by_role("link", name="Sửa").click()
@@ -206,6 +208,9 @@ def test_reviewer_edits_field_tags_articles_and_reads_the_timeline(visitor, site
     expect(last).to_contain_text("Người duyệt sửa")
     expect(last).to_contain_text("Phạm Thị Dung")
     expect(last.locator("summary")).to_contain_text("lĩnh vực")
+    expect(page.locator("#detail")).not_to_contain_text("37.5.LQ.273")  # names, not ids
+    expect(last).to_contain_text("Điều 273 BLTTDS 2015 – Thời hạn kháng cáo")
+    assert page.locator("header.top").bounding_box()["height"] <= 60  # one line at 1366 px too
     expect(last.locator("del").first).to_be_attached()
     expect(last.locator("ins").first).to_be_attached()
     v.shot("duyet-lich-su", full_page=True)

@@ -232,7 +232,7 @@ function initShell() {
   const who = document.getElementById("who");
   clear(who,
     el("strong", {}, user.full_name),
-    el("span", { class: "sep" }, " · "), user.court_name || "Chưa gắn Tòa án",
+    el("span", { class: "sep" }, " · "), el("span", { class: "court", title: user.court_name || "" }, user.court_name || "Chưa gắn Tòa án"),
     el("span", { class: "sep" }, " · "), el("span", { class: "role" }, userLabel(user)));
   for (const li of document.querySelectorAll(".tabs li[data-roles]")) {
     const roles = li.dataset.roles ? li.dataset.roles.split(",") : [];

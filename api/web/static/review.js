@@ -12,7 +12,9 @@ const FIELDS_DIFFED = [["question", "Câu hỏi"], ["answer", "Trả lời"], ["
   ["citation_text", "Căn cứ pháp lý"], ["tags", "Thẻ"], ["article_ids", "Điều luật"]];
 const ACTIONS = { create: "Tạo", edit: "Người soạn sửa", review_edit: "Người duyệt sửa", submit: "Gửi duyệt",
   withdraw: "Rút lại", approve: "Duyệt", reject: "Từ chối", retire: "Ngừng sử dụng", import: "Nhập từ tệp" };
-const asText = (v) => (Array.isArray(v) ? v.join(", ") : v || "");
+let labels = {}; // article id → "Điều 273 BLTTDS 2015 – Thời hạn kháng cáo"
+const asText = (v, k) => (k === "article_ids" ? (v || []).map((id) => labels[id] || id).join("; ")
+  : Array.isArray(v) ? v.join(", ") : v || "");
 const capitalize = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 let selected = null;
 
@@ -51,13 +53,13 @@ async function loadUnhelpful() {
 /** The latest earlier revision whose content differs from the entry as it is now. */
 function previousSnapshot(entry) {
   const revs = [...entry.revisions].sort((x, y) => y.version - x.version);
-  return revs.find((r) => FIELDS_DIFFED.some(([k]) => asText(r.snapshot[k]) !== asText(entry[k]))) || null;
+  return revs.find((r) => FIELDS_DIFFED.some(([k]) => asText(r.snapshot[k], k) !== asText(entry[k], k))) || null;
 }
 
 function diffTable(after, before) {
   return el("dl", { class: "diff" }, FIELDS_DIFFED.flatMap(([k, label]) => {
-    const now = asText(after[k]);
-    const then = before ? asText(before[k]) : now;
+    const now = asText(after[k], k);
+    const then = before ? asText(before[k], k) : now;
     return [el("dt", {}, label), el("dd", { class: k === "answer" ? "answer-text" : "" }, then === now ? now || "—" : wordDiff(then, now))];
   }));
 }
@@ -67,7 +69,7 @@ function timeline(entry) {
   const revs = [...entry.revisions].sort((x, y) => x.version - y.version || 0);
   return el("ol", { class: "timeline", id: "timeline" }, revs.map((r, i) => {
     const prev = i > 0 ? revs[i - 1].snapshot : null;
-    const changed = prev ? FIELDS_DIFFED.filter(([k]) => asText(prev[k]) !== asText(r.snapshot[k])) : [];
+    const changed = prev ? FIELDS_DIFFED.filter(([k]) => asText(prev[k], k) !== asText(r.snapshot[k], k)) : [];
     const said = r.action === "reject" || r.action === "retire" ? r.snapshot.reject_reason : r.snapshot.note;
     return el("li", { "data-version": r.version },
       el("p", {}, el("strong", {}, ACTIONS[r.action] || r.action), " · ", r.user_name || "—", " · ", fmtDate(r.created_at, true),
@@ -77,7 +79,7 @@ function timeline(entry) {
         : changed.length ? el("details", { open: i === revs.length - 1 || undefined },
           el("summary", {}, "Thay đổi: " + changed.map(([, l]) => l.toLowerCase()).join(", ")),
           el("dl", { class: "diff" }, changed.flatMap(([k, label]) => [el("dt", {}, label),
-            el("dd", { class: k === "answer" ? "answer-text" : "" }, wordDiff(asText(prev[k]), asText(r.snapshot[k])))])))
+            el("dd", { class: k === "answer" ? "answer-text" : "" }, wordDiff(asText(prev[k], k), asText(r.snapshot[k], k)))])))
           : null);
   }));
 }
@@ -201,6 +203,7 @@ async function openEntry(id) {
   try {
     const entry = await api("/qa/" + id);
     selected = entry;
+    labels = entry.article_labels || {};
     const prev = previousSnapshot(entry);
     const lastSubmit = [...entry.revisions].reverse().find((r) => r.action === "submit");
     const actions = el("div", { class: "actions" });
