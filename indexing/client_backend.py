@@ -24,7 +24,7 @@ from qdrant_client import QdrantClient
 from qdrant_client.http import models as rest
 
 from indexing import qdrant_schema as schema
-from indexing.qdrant_backend import Fusion, PayloadSelection, PointQuery, StoredPoint
+from indexing.qdrant_backend import Fusion, PayloadSelection, PointQuery, StoredPoint, named_vectors, point_from_record
 from indexing.qdrant_filters import QdrantFilter
 
 
@@ -43,19 +43,6 @@ def _fusion(spec: Fusion) -> Any:
     if spec.k == schema.DEFAULT_RRF_K and not spec.weights:
         return rest.FusionQuery(fusion=rest.Fusion.RRF)  # plain RRF works on every server version
     return rest.RrfQuery(rrf=rest.Rrf(k=spec.k, weights=list(spec.weights) if spec.weights else None))
-
-
-def _point(record: Any) -> StoredPoint:
-    dense = sparse = None
-    vectors = record.vector
-    if isinstance(vectors, dict):
-        d = vectors.get(schema.DENSE_VECTOR)
-        dense = list(d) if d is not None else None
-        sv = vectors.get(schema.SPARSE_VECTOR)
-        if sv is not None:
-            sparse = SparseEmbedding(indices=list(sv.indices), values=list(sv.values))
-    return StoredPoint(id=str(record.id), payload=record.payload or {}, dense=dense, sparse=sparse,
-                       score=getattr(record, "score", None))
 
 
 class ClientBackend:
@@ -136,14 +123,7 @@ class ClientBackend:
 
     # -- writes ---------------------------------------------------------------------
     def upsert(self, points: list[StoredPoint]) -> None:
-        structs = []
-        for p in points:
-            vector: dict[str, Any] = {}
-            if p.dense is not None:
-                vector[schema.DENSE_VECTOR] = [float(x) for x in p.dense]
-            if p.sparse is not None:
-                vector[schema.SPARSE_VECTOR] = _sparse(p.sparse)
-            structs.append(rest.PointStruct(id=p.id, vector=vector, payload=p.payload))
+        structs = [rest.PointStruct(id=p.id, vector=named_vectors(p, _sparse), payload=p.payload) for p in points]
         self.client.upsert(self.collection, points=structs, wait=True)
 
     def delete(self, point_ids: list[str]) -> None:
@@ -163,7 +143,7 @@ class ClientBackend:
     def retrieve(self, point_ids: list[str], with_payload: PayloadSelection, with_vectors: bool) -> list[StoredPoint]:
         records = self.client.retrieve(self.collection, ids=list(point_ids), with_payload=with_payload,
                                        with_vectors=with_vectors)
-        return [_point(r) for r in records]
+        return [point_from_record(r) for r in records]
 
     def scroll(
         self, flt: QdrantFilter | None, limit: int, offset: Any, with_payload: PayloadSelection, with_vectors: bool
@@ -172,7 +152,7 @@ class ClientBackend:
             self.collection, scroll_filter=client_filter(flt), limit=limit, offset=offset,
             with_payload=with_payload, with_vectors=with_vectors,
         )
-        return [_point(r) for r in records], offset
+        return [point_from_record(r) for r in records], offset
 
     def count(self, flt: QdrantFilter | None) -> int:
         return int(self.client.count(self.collection, count_filter=client_filter(flt), exact=True).count)
@@ -207,7 +187,7 @@ class ClientBackend:
                 with_vectors=query.with_vectors,
                 search_params=params,
             )
-        return [_point(p) for p in response.points]
+        return [point_from_record(p) for p in response.points]
 
     # -- lifecycle ------------------------------------------------------------------
     def close(self) -> None:

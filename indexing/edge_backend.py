@@ -28,7 +28,7 @@ from haystack import default_from_dict, default_to_dict
 from haystack.dataclasses import SparseEmbedding
 
 from indexing import qdrant_schema as schema
-from indexing.qdrant_backend import Fusion, PayloadSelection, PointQuery, StoredPoint
+from indexing.qdrant_backend import Fusion, PayloadSelection, PointQuery, StoredPoint, named_vectors, point_from_record
 from indexing.qdrant_filters import QdrantFilter, is_datetime_range
 
 
@@ -145,19 +145,6 @@ def _fusion(spec: Fusion) -> Any:
     return qe.Fusion.Rrf(k=spec.k, weights=list(spec.weights) if spec.weights else None)
 
 
-def _point(record: Any) -> StoredPoint:
-    dense = sparse = None
-    vectors = record.vector
-    if isinstance(vectors, dict):
-        d = vectors.get(schema.DENSE_VECTOR)
-        dense = list(d) if d is not None else None
-        sv = vectors.get(schema.SPARSE_VECTOR)
-        if sv is not None:
-            sparse = SparseEmbedding(indices=list(sv.indices), values=list(sv.values))
-    return StoredPoint(id=str(record.id), payload=record.payload or {}, dense=dense, sparse=sparse,
-                       score=getattr(record, "score", None))
-
-
 class EdgeBackend:
     """Points in a Qdrant Edge shard at ``<path>/<collection>``, opened lazily on first use."""
 
@@ -212,7 +199,7 @@ class EdgeBackend:
     # -- reads ----------------------------------------------------------------------
     def retrieve(self, point_ids: list[str], with_payload: PayloadSelection, with_vectors: bool) -> list[StoredPoint]:
         records = self.shard.retrieve(point_ids, with_payload=_payload(with_payload), with_vector=with_vectors)
-        return [_point(r) for r in records]
+        return [point_from_record(r) for r in records]
 
     def scroll(
         self, flt: QdrantFilter | None, limit: int, offset: Any, with_payload: PayloadSelection, with_vectors: bool
@@ -221,7 +208,7 @@ class EdgeBackend:
             qe.ScrollRequest(offset=offset, limit=limit, filter=edge_filter(flt), with_payload=_payload(with_payload),
                              with_vector=with_vectors)
         )
-        return [_point(r) for r in records], offset
+        return [point_from_record(r) for r in records], offset
 
     def count(self, flt: QdrantFilter | None) -> int:
         return int(self.shard.count(qe.CountRequest(exact=True, filter=edge_filter(flt))))
@@ -249,7 +236,7 @@ class EdgeBackend:
             with_vector=query.with_vectors,
             params=None if prefetches else params,
         )
-        return [_point(p) for p in self.shard.query(request)]
+        return [point_from_record(p) for p in self.shard.query(request)]
 
     # -- lifecycle ------------------------------------------------------------------
     def close(self) -> None:
@@ -268,9 +255,4 @@ class EdgeBackend:
 
     @staticmethod
     def _edge_point(point: StoredPoint) -> qe.Point:
-        vector: dict[str, Any] = {}
-        if point.dense is not None:
-            vector[schema.DENSE_VECTOR] = [float(x) for x in point.dense]
-        if point.sparse is not None:
-            vector[schema.SPARSE_VECTOR] = _sparse(point.sparse)
-        return qe.Point(id=point.id, vector=vector, payload=point.payload)
+        return qe.Point(id=point.id, vector=named_vectors(point, _sparse), payload=point.payload)

@@ -10,14 +10,14 @@ objects.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ContextManager, Literal, Protocol, runtime_checkable
 
 from haystack.dataclasses import SparseEmbedding
 
 from indexing.qdrant_filters import QdrantFilter
-from indexing.qdrant_schema import DEFAULT_RRF_K
+from indexing.qdrant_schema import DEFAULT_RRF_K, DENSE_VECTOR, SPARSE_VECTOR
 
 FUSIONS = ("rrf", "dbsf")
 
@@ -31,6 +31,31 @@ class StoredPoint:
     dense: list[float] | None = None
     sparse: SparseEmbedding | None = None
     score: float | None = None
+
+
+def named_vectors(point: StoredPoint, to_sparse: Callable[[SparseEmbedding], Any]) -> dict[str, Any]:
+    """The vectors a point is written with, by schema name (a document may lack either)."""
+    vector: dict[str, Any] = {}
+    if point.dense is not None:
+        vector[DENSE_VECTOR] = [float(x) for x in point.dense]
+    if point.sparse is not None:
+        vector[SPARSE_VECTOR] = to_sparse(point.sparse)
+    return vector
+
+
+def point_from_record(record: Any) -> StoredPoint:
+    """A record or scored point of either library (``id``, ``payload``, ``vector`` by name,
+    optional ``score``; sparse vectors with ``indices``/``values``) as a StoredPoint."""
+    dense = sparse = None
+    vectors = record.vector
+    if isinstance(vectors, dict):
+        d = vectors.get(DENSE_VECTOR)
+        dense = list(d) if d is not None else None
+        sv = vectors.get(SPARSE_VECTOR)
+        if sv is not None:
+            sparse = SparseEmbedding(indices=list(sv.indices), values=list(sv.values))
+    return StoredPoint(id=str(record.id), payload=record.payload or {}, dense=dense, sparse=sparse,
+                       score=getattr(record, "score", None))
 
 
 @dataclass(frozen=True)
