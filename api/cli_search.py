@@ -147,12 +147,12 @@ def evaluate(
     Ranking options left out come from the settings (TROLY_RANKING_*)."""
     from assistant.engine_factory import ModelMissingError, open_engine
     from eval.datasets import DatasetError, read_questions
-    from eval.runner import eval_ranking, ranking_report, run_eval
+    from eval.runner import run_eval
 
     try:
         questions = read_questions(file)
-        ranking = eval_ranking(get_settings().ranking, mode=mode, fusion=fusion, candidates=candidates, rrf_k=rrf_k,
-                               law_boost=law_boost, title_weight=title_weight)
+        ranking = get_settings().ranking.override(mode=mode, fusion=fusion, candidates=candidates, rrf_k=rrf_k,
+                                                  law_boost=law_boost, title_weight=title_weight)
         engine = open_engine(ranking=ranking)
     except (DatasetError, ModelMissingError, ValueError) as exc:
         fail(str(exc))
@@ -163,7 +163,7 @@ def evaluate(
         task = progress.add_task("Đánh giá", total=len(questions))
         report = run_eval(engine, questions, fold=fold, on_step=lambda: progress.advance(task))
     report.pop("rankings")
-    report["ranking"] = ranking_report(ranking)
+    report["ranking"] = ranking.as_dict()
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))
         return

@@ -12,8 +12,8 @@ engine runs in a child, never loads those.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Literal
 
 MODES = ("hybrid", "dense", "sparse")
 FUSIONS = ("dbsf", "rrf")
@@ -53,3 +53,11 @@ class RankingConfig:
             if len(self.rrf_weights) != 2 or any(w < 0 for w in self.rrf_weights):
                 raise ValueError(f"rrf_weights phải là hai số ≥ 0 (dense, sparse), không phải {self.rrf_weights!r}")
             object.__setattr__(self, "rrf_weights", (float(self.rrf_weights[0]), float(self.rrf_weights[1])))
+
+    def override(self, **options: Any) -> "RankingConfig":
+        """This config with the options given (None = keep), e.g. from ``troly eval`` flags."""
+        return replace(self, **{k: v for k, v in options.items() if v is not None})
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON, printed beside the metrics it produced."""
+        return asdict(self)

@@ -23,7 +23,7 @@ from pathlib import Path
 from assistant.engine_factory import open_engine
 from assistant.settings import Settings, get_settings
 from eval.datasets import read_questions
-from eval.runner import ranking_report, run_eval
+from eval.runner import run_eval
 from indexing.legal_index import parse_sources
 
 
@@ -44,7 +44,7 @@ def bench(phapdien: Path, questions: Path, keep: Path | None) -> dict:
     articles = parse_sources([phapdien])
     out["parse_s"] = round(time.perf_counter() - started, 1)
     engine = open_engine(settings, ranking=base.ranking)
-    out["ranking"] = ranking_report(engine.ranking)
+    out["ranking"] = engine.ranking.as_dict()
     started = time.perf_counter()
     result = engine.index_legal_articles(articles)
     out["index_s"] = round(time.perf_counter() - started, 1)

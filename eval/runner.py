@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, replace
 from typing import Any
-
-from assistant.ranking_config import RankingConfig
 
 import numpy as np
 
 from corpus.vietnamese import fold_diacritics
 from eval.datasets import EvalQuestion
 from eval.metrics import metrics_by_source, retrieval_metrics
-
-
-def eval_ranking(base: RankingConfig, **overrides: Any) -> RankingConfig:
-    """``base`` (the settings' ranking) with the options an evaluation run set (None = keep)."""
-    return replace(base, **{k: v for k, v in overrides.items() if v is not None})
-
-
-def ranking_report(ranking: RankingConfig) -> dict[str, Any]:
-    """The ranking options as plain JSON, printed beside the metrics they produced."""
-    return asdict(ranking)
 
 
 def run_eval(

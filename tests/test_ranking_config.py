@@ -7,7 +7,6 @@ from pydantic import ValidationError
 
 from assistant.ranking_config import RankingConfig
 from assistant.settings import Settings
-from eval.runner import eval_ranking
 
 
 def test_defaults_are_production_values_and_qdrants_rrf_constant():
@@ -39,4 +38,5 @@ def test_config_is_frozen_and_eval_overrides_only_what_is_given():
     r = RankingConfig()
     with pytest.raises(AttributeError):
         r.fusion = "rrf"  # type: ignore[misc]
-    assert eval_ranking(r, mode="dense", fusion=None, law_boost=None) == RankingConfig(mode="dense")
+    assert r.override(mode="dense", fusion=None, law_boost=None) == RankingConfig(mode="dense")
+    assert r.as_dict()["law_boost"] == 0.5
