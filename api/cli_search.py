@@ -111,7 +111,7 @@ def ask(
     question: Annotated[str, typer.Argument(help="Câu hỏi, có dấu hoặc không dấu")],
     top_k: Annotated[int, typer.Option("--top-k", min=1, max=50)] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
-    mode: Annotated[str, typer.Option(help="hybrid | dense | sparse")] = "hybrid",
+    mode: Annotated[str | None, typer.Option(help="hybrid | dense | sparse (default: TROLY_RANKING_MODE)")] = None,
 ) -> None:
     """Ask a question; prints ranked articles with citation, score and the matching clause."""
     from assistant.engine_factory import ModelMissingError, open_engine
@@ -120,7 +120,7 @@ def ask(
     try:
         engine = open_engine(mode=mode)
         result = engine.ask(question, top_k=top_k)
-    except (QueryError, ModelMissingError) as exc:
+    except (QueryError, ModelMissingError, ValueError) as exc:
         fail(str(exc))
     if as_json:
         payload = {
@@ -148,26 +148,37 @@ def ask(
 def evaluate(
     file: Annotated[Path, typer.Argument(help="Questions: .jsonl with question+gold, or an ALQAC question .json")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
-    mode: Annotated[str, typer.Option(help="hybrid | dense | sparse")] = "hybrid",
+    mode: Annotated[str | None, typer.Option(help="hybrid | dense | sparse")] = None,
     fold: Annotated[bool, typer.Option(help="Strip diacritics from the questions first")] = False,
     limit: Annotated[int, typer.Option(help="Only the first N questions (0 = all)")] = 0,
+    fusion: Annotated[str | None, typer.Option(help="dbsf | rrf")] = None,
+    candidates: Annotated[int | None, typer.Option(help="Chunks fetched per question")] = None,
+    rrf_k: Annotated[int | None, typer.Option(help="RRF constant k")] = None,
+    law_boost: Annotated[float | None, typer.Option(help="Lift of a named law's articles")] = None,
+    title_weight: Annotated[float | None, typer.Option(help="Weight of title precision")] = None,
 ) -> None:
-    """R@1/5/10, MRR@10 and nDCG@10 overall and per source, against what is indexed."""
+    """R@1/5/10, MRR@10 and nDCG@10 overall and per source, against what is indexed.
+
+    Ranking options left out come from the settings (TROLY_RANKING_*)."""
     from assistant.engine_factory import ModelMissingError, open_engine
     from eval.datasets import DatasetError, read_questions
     from eval.runner import run_eval
 
     try:
         questions = read_questions(file)
-        engine = open_engine(mode=mode)
-    except (DatasetError, ModelMissingError) as exc:
+        ranking = get_settings().ranking.override(mode=mode, fusion=fusion, candidates=candidates, rrf_k=rrf_k,
+                                                  law_boost=law_boost, title_weight=title_weight)
+        engine = open_engine(ranking=ranking)
+    except (DatasetError, ModelMissingError, ValueError) as exc:
         fail(str(exc))
+    mode = ranking.mode
     if limit:
         questions = questions[:limit]
     with _progress() as progress:
         task = progress.add_task("Đánh giá", total=len(questions))
         report = run_eval(engine, questions, fold=fold, on_step=lambda: progress.advance(task))
     report.pop("rankings")
+    report["ranking"] = ranking.as_dict()
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False))
         return

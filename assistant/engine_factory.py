@@ -8,8 +8,10 @@ runs in a child process, checks the model without loading them (~0.5 GB less).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from assistant.ranking_config import RankingConfig
 from assistant.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -36,10 +38,11 @@ def check_model(settings: Settings) -> None:
         )
 
 
-def open_engine(settings: Settings | None = None, *, mode: str = "hybrid", bulk: bool = True,
-                **options) -> LegalSearchEngine:
+def open_engine(settings: Settings | None = None, *, mode: str | None = None, bulk: bool = True,
+                ranking: RankingConfig | None = None) -> LegalSearchEngine:
     """The engine the settings describe. ``bulk=False`` for a server: passages are embedded
-    one approved entry at a time, without ONNX threads spinning beside the asks."""
+    one approved entry at a time, without ONNX threads spinning beside the asks.
+    ``ranking`` replaces the settings' ranking options; ``mode`` then overrides its mode."""
     from assistant.search_engine import RESTORER_FILE, LegalSearchEngine
     from indexing.embedders import document_embedder, text_embedder
 
@@ -52,6 +55,5 @@ def open_engine(settings: Settings | None = None, *, mode: str = "hybrid", bulk:
         document_embedder(settings.model_dir, backend, meta_fields_to_embed=(), progress_bar=False,
                           max_tokens=settings.passage_max_tokens, bulk=bulk),
         restorer_path=settings.index_dir / RESTORER_FILE,
-        mode=mode,
-        **options,
+        ranking=replace(ranking or settings.ranking, **({"mode": mode} if mode else {})),
     )

@@ -5,8 +5,9 @@
                └law_weights─────────────────────────────────────────────────▲
                                                     └▶ qa_retriever ▶ (approved Q&A)
 
-``mode`` picks the retrieval: ``hybrid`` (dense + sparse fused inside Qdrant, the
-default), ``dense`` or ``sparse`` — the latter two exist to measure what fusion buys.
+Every ranking option comes from one :class:`~assistant.ranking_config.RankingConfig`
+(``mode``: ``hybrid`` dense + sparse fused inside Qdrant, ``dense`` or ``sparse``; fusion;
+candidates; law and title re-ranking), so a pipeline built here ranks as the engine does.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from haystack import Pipeline
 
 from assistant.article_ranking import ArticleAggregator
 from assistant.query_processing import QueryPreprocessor
+from assistant.ranking_config import MODES, RankingConfig
 from indexing.embedders import fresh_copy
 from indexing.retrievers import EdgeEmbeddingRetriever, EdgeHybridRetriever, EdgeSparseEmbeddingRetriever
 from indexing.sparse import VietnameseSparseTextEmbedder
@@ -26,7 +28,6 @@ from indexing.sparse import VietnameseSparseTextEmbedder
 # fast as a two-value "in" over every point of a filtered full scan (5.4 → 2.7 ms/query).
 LEGAL_FILTER = {"field": "meta.kind", "operator": "!=", "value": "qa"}
 QA_FILTER = {"field": "meta.kind", "operator": "==", "value": "qa"}
-MODES = ("hybrid", "dense", "sparse")
 
 
 def _retriever(store: Any, mode: str, top_k: int, filters: dict, fusion: str, rrf_k: int, weights: Any) -> Any:
@@ -50,18 +51,14 @@ def _retriever(store: Any, mode: str, top_k: int, filters: dict, fusion: str, rr
 def build_query_pipeline(
     store: Any,
     text_embedder: Any,
+    ranking: RankingConfig,
     *,
     restorer_path: str | None = None,
-    mode: str = "hybrid",
-    candidates: int = 60,
     top_k: int = 10,
-    fusion: str = "rrf",
-    rrf_k: int = 2,
-    rrf_weights: tuple[float, float] | None = None,
-    law_boost: float = 0.0,
-    title_weight: float = 0.0,
     with_qa: bool = True,
 ) -> Pipeline:
+    mode, candidates, law_boost, title_weight = ranking.mode, ranking.candidates, ranking.law_boost, ranking.title_weight
+    fusion, rrf_k, rrf_weights = ranking.fusion, ranking.rrf_k, ranking.rrf_weights
     pipe = Pipeline()
     pipe.add_component("preprocess", QueryPreprocessor(restorer_path=restorer_path))
     pipe.add_component("articles_retriever", _retriever(store, mode, candidates, LEGAL_FILTER, fusion, rrf_k, rrf_weights))

@@ -18,6 +18,7 @@ from haystack.document_stores.types import DuplicatePolicy
 
 from indexing.pipeline_runner import run_acyclic
 from assistant.query_pipeline import QA_FILTER, build_query_pipeline
+from assistant.ranking_config import RankingConfig
 from assistant.search_types import ArticleHit, AskResult, QAHit, QAIndexEntry
 from corpus.laws import load_catalogue
 from corpus.vietnamese import normalize_text
@@ -87,29 +88,21 @@ class LegalSearchEngine:
         document_embedder: Any | None = None,
         *,
         restorer_path: Path | None = None,
-        mode: str = "hybrid",
-        candidates: int = 60,
-        fusion: str = "dbsf",
-        rrf_k: int = 2,
-        rrf_weights: tuple[float, float] | None = None,
-        law_boost: float = 0.5,
-        title_weight: float = 0.15,
+        ranking: RankingConfig | None = None,
     ) -> None:
+        """``ranking`` = the ranking options (usually ``Settings.ranking``; None = production defaults)."""
         self.store = store
         self.document_embedder = document_embedder
         self.restorer_path = restorer_path
         self._lock = threading.Lock()
-        self._options = dict(
-            mode=mode, candidates=candidates, fusion=fusion, rrf_k=rrf_k, rrf_weights=rrf_weights, law_boost=law_boost,
-            title_weight=title_weight,
-        )
+        self.ranking = ranking or RankingConfig()
         self._text_embedder = text_embedder
         self.reload()
 
     def reload(self) -> None:
         """Rebuild the query pipeline (after re-indexing, to pick up a new diacritics model)."""
         restorer = str(self.restorer_path) if self.restorer_path and self.restorer_path.is_file() else None
-        pipeline = build_query_pipeline(self.store, self._text_embedder, restorer_path=restorer, **self._options)
+        pipeline = build_query_pipeline(self.store, self._text_embedder, self.ranking, restorer_path=restorer)
         pipeline.warm_up()
         self.pipeline = pipeline
 

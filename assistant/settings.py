@@ -9,8 +9,12 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from assistant.ranking_config import RankingConfig
+
+_R = RankingConfig  # the only holder of ranking defaults
 
 
 class Settings(BaseSettings):
@@ -65,6 +69,35 @@ class Settings(BaseSettings):
                     "(0 = always recomputed).")
     search_connections: int = Field(8, ge=1, le=64,
                                     description="Asks the search process answers at once.")
+
+    # Ranking (assistant/ranking_config.py holds the defaults; docs/benchmarks.md the measurements).
+    ranking_mode: str = Field(_R.mode, description="'hybrid' (default), 'dense' or 'sparse'.")
+    ranking_candidates: int = Field(_R.candidates, description="Chunks fetched per question before "
+                                                               "they are grouped into articles.")
+    ranking_fusion: str = Field(_R.fusion, description="'dbsf' (default) or 'rrf'.")
+    ranking_rrf_k: int = Field(_R.rrf_k, description="RRF constant k (RRF only).")
+    ranking_rrf_weights: tuple[float, float] | None = Field(
+        _R.rrf_weights, description="RRF weights (dense, sparse) as JSON, e.g. '[1, 2]' (RRF only).")
+    ranking_law_boost: float = Field(_R.law_boost, description="Lift of articles of a law the question names.")
+    ranking_title_weight: float = Field(_R.title_weight, description="Weight of title precision.")
+
+    @property
+    def ranking(self) -> RankingConfig:
+        """The ranking options these settings describe (validated at load)."""
+        return RankingConfig(
+            mode=self.ranking_mode,  # type: ignore[arg-type]  # checked by RankingConfig
+            candidates=self.ranking_candidates,
+            fusion=self.ranking_fusion,  # type: ignore[arg-type]
+            rrf_k=self.ranking_rrf_k,
+            rrf_weights=self.ranking_rrf_weights,
+            law_boost=self.ranking_law_boost,
+            title_weight=self.ranking_title_weight,
+        )
+
+    @model_validator(mode="after")
+    def _ranking_is_valid(self) -> "Settings":
+        self.ranking  # noqa: B018 — raises ValueError on a bad TROLY_RANKING_* value
+        return self
 
     @property
     def model_dir(self) -> Path:

@@ -2,8 +2,8 @@
 
 Why: the offline deployment can run either the embedded Edge shard or — for tests and
 tiny installs — qdrant-client's pure-Python local mode.  This measures what that choice
-costs on a realistic corpus size.  Both go through our document stores
-(indexing/edge_store.py, indexing/server_store.py), i.e. what the API server does.
+costs on a realistic corpus size.  Both go through the one document store
+(indexing/document_store.py) on its two point backends, i.e. what the API server does.
 
 Data: N synthetic points, 384-d random unit vectors, random sparse vectors
 (Zipf-distributed term ids so IDF matters).  Queries: dense-only and hybrid
@@ -29,9 +29,8 @@ import numpy as np
 from haystack import Document
 from haystack.dataclasses import SparseEmbedding
 
-from indexing.edge_store import EdgeDocumentStore
+from indexing.document_store import client_document_store, edge_document_store
 from indexing.qdrant_schema import DENSE_DIM
-from indexing.server_store import server_document_store
 
 VOCAB = 50_000
 KINDS = ["article", "case", "qa", "form"]
@@ -145,7 +144,7 @@ def recall_at_10(store: Any, qs: list[tuple[list[float], SparseEmbedding]], n: i
 
 
 def bench_edge(n: int, qs: list, budget: float, workdir: Path, efs: list[int]) -> dict[str, Any]:
-    store = EdgeDocumentStore(workdir / "edge", collection="bench")
+    store = edge_document_store(workdir / "edge", collection="bench")
     upsert = optimize = 0.0
     if store.count_documents() != n:  # a kept --workdir with the same corpus skips the build
         upsert = build(store, n, _BATCH)
@@ -156,13 +155,13 @@ def bench_edge(n: int, qs: list, budget: float, workdir: Path, efs: list[int]) -
     out |= run_queries(store, qs, budget)
     out["recall@10"] = recall_at_10(store, qs[:50], n)
     for ef in efs:
-        store.hnsw_ef = ef
+        store.backend.hnsw_ef = ef
         out[f"recall@10 ef={ef}"] = recall_at_10(store, qs[:50], n)
         out[f"dense ef={ef}"] = timed(lambda it=iter(qs): store.query_dense(next(it)[0], top_k=10), len(qs), budget)
-    store.hnsw_ef = None
+    store.backend.hnsw_ef = None
     store.close()
     t0 = time.perf_counter()
-    reopened = EdgeDocumentStore(workdir / "edge", collection="bench")
+    reopened = edge_document_store(workdir / "edge", collection="bench")
     reopened.count_documents()
     out["reopen_s"] = time.perf_counter() - t0
     reopened.close()
@@ -171,7 +170,7 @@ def bench_edge(n: int, qs: list, budget: float, workdir: Path, efs: list[int]) -
 
 
 def bench_local(n: int, qs: list, budget: float) -> dict[str, Any]:
-    store = server_document_store(location=":memory:", collection="bench")
+    store = client_document_store(location=":memory:", collection="bench")
     upsert = build(store, n, _BATCH)
     out: dict[str, Any] = {"points": store.count_documents(), "upsert_s": upsert, "optimize_s": 0.0}
     out |= run_queries(store, qs, budget)

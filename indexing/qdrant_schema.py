@@ -1,9 +1,10 @@
 """One Qdrant schema for both index modes (embedded Qdrant Edge and a Qdrant server).
 
-Why a separate module: the Edge store and the server store must agree on point ids,
-payload layout and payload indexes, otherwise a filter or an id written by one mode
-would not work in the other. Everything that defines "what a point looks like" lives
-here; the stores only move points in and out.
+Why a separate module: both point backends (indexing/edge_backend.py,
+indexing/client_backend.py) must agree on vector names, point ids, payload layout and
+payload indexes, otherwise a filter or an id written by one mode would not work in the
+other. Everything that defines "what a point looks like" lives here; the backends only
+move points in and out.
 
 Layout of a point:
     id      = uuid5(POINT_ID_NAMESPACE, document.id)  (Qdrant wants UUID or int ids)
@@ -13,9 +14,10 @@ Layout of a point:
               {"id": <haystack id>, "content": ..., "blob": ..., "meta": {...}}
 so Haystack filter fields ``meta.kind`` map 1:1 onto payload keys.
 
-Vector names: qdrant-haystack hard-codes "text-dense"/"text-sparse" for the server
-mode, so the server collection uses those; the Edge shard uses "dense"/"sparse".
-The two never share storage, so only the query code needs to know the names.
+Vector names: "dense"/"sparse" in both modes — the names Edge shards have always used,
+so existing Edge indexes open unchanged. A server collection made by the former
+qdrant-haystack based store ("text-dense"/"text-sparse") is refused with a clear
+"re-index needed" error (``IndexLayoutError``) rather than silently read wrong.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ DENSE_DIM = 384
 DENSE_VECTOR = "dense"
 SPARSE_VECTOR = "sparse"
 
-# The same namespace qdrant-haystack uses (converters.UUID_NAMESPACE), so a document
-# gets the same point id in both modes.
+# The namespace qdrant-haystack uses (converters.UUID_NAMESPACE): existing indexes were
+# written with it, so it must never change.
 POINT_ID_NAMESPACE = uuid.UUID("3896d314-1e95-4a3a-b45a-945f9f0b541d")
 
 # Meta fields that are filtered on by upper layers; indexed as keyword.
@@ -53,7 +55,21 @@ HNSW_EF_CONSTRUCT = 100
 HNSW_FULL_SCAN_THRESHOLD = 10_000  # in KB, Qdrant semantics
 
 # Qdrant's own default RRF constant (server, client local mode and Edge agree on 2).
+# The retrievers default to it; the production ranking (assistant/ranking_config.py) uses it.
 DEFAULT_RRF_K = 2
+
+
+class IndexLayoutError(RuntimeError):
+    """An existing index was built with another layout (vector names); re-index needed."""
+
+
+def layout_error(collection: str, found: object) -> IndexLayoutError:
+    """The message an admin sees when an index on disk/server has another layout."""
+    return IndexLayoutError(
+        f"Chỉ mục Qdrant '{collection}' có bố cục cũ (vector {found}; cần '{DENSE_VECTOR}'/'{SPARSE_VECTOR}'): "
+        "cần lập lại chỉ mục — xóa collection này rồi chạy `troly index laws …`; các Hỏi–Đáp đã duyệt "
+        "được ghi lại từ cơ sở dữ liệu khi máy chủ khởi động."
+    )
 
 
 def payload_index_keys() -> list[str]:

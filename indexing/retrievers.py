@@ -1,10 +1,9 @@
-"""Haystack retriever components over either Qdrant backend (Edge shard or server).
+"""Haystack retriever components over the one Qdrant store (Edge shard or server).
 
-Why our own components instead of qdrant-haystack's retrievers: those accept only a
-QdrantDocumentStore.  These call the store's ``query_dense / query_sparse /
-query_hybrid`` (see indexing/index_backend.py), so one pipeline definition runs on both
-backends.  ``to_dict`` embeds the store's ``to_dict`` so pipelines survive a YAML
-round trip; a plain QdrantDocumentStore (without the query_* methods) also works.
+Why our own components instead of qdrant-haystack's retrievers: ours call the store's
+``query_dense / query_sparse / query_hybrid`` (indexing/document_store.py), which work
+the same on every point backend. ``to_dict`` embeds the store's ``to_dict`` so
+pipelines survive a YAML round trip.
 """
 
 from __future__ import annotations
@@ -17,34 +16,20 @@ from haystack.dataclasses import SparseEmbedding
 from haystack.document_stores.types import FilterPolicy
 from haystack.document_stores.types.filter_policy import apply_filter_policy
 
-from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
-
-from indexing import server_store
-from indexing.edge_store import EdgeDocumentStore
+from indexing.document_store import QdrantDocumentStore
+from indexing.qdrant_backend import fusion as make_fusion
+from indexing.qdrant_schema import DEFAULT_RRF_K
 
 # Haystack refuses to deserialise classes from modules outside its allowlist. Pass this
 # to Pipeline.load(s)(..., allowed_modules=DESERIALIZATION_MODULES) for pipelines that
-# contain these retrievers (it covers the retrievers and both document stores).
-DESERIALIZATION_MODULES: tuple[str, ...] = ("indexing.retrievers", "indexing.edge_store", "indexing.server_store")
-
-
-def _query(store: Any, method: str, *args: Any, **kwargs: Any) -> list[Document]:
-    """Call ``store.<method>``; fall back to the helpers for a plain QdrantDocumentStore."""
-    fn = getattr(store, method, None)
-    if fn is None:
-        fn = getattr(server_store, method, None)
-        if fn is None:
-            raise TypeError(f"{type(store).__name__} does not support {method}")
-        return fn(store, *args, **kwargs)
-    return fn(*args, **kwargs)
-
+# contain these retrievers (it covers the retrievers, the store and its backends).
+DESERIALIZATION_MODULES: tuple[str, ...] = (
+    "indexing.retrievers", "indexing.document_store", "indexing.edge_backend", "indexing.client_backend",
+)
 
 # Stores we know are deserialised directly; any other type goes through Haystack's
 # import (and its module allowlist).
-_KNOWN_STORES: dict[str, type] = {
-    f"{c.__module__}.{c.__name__}": c
-    for c in (EdgeDocumentStore, server_store.ServerDocumentStore, QdrantDocumentStore)
-}
+_KNOWN_STORES: dict[str, type] = {f"{c.__module__}.{c.__name__}": c for c in (QdrantDocumentStore,)}
 
 
 def _store_from_dict(data: dict[str, Any]) -> dict[str, Any]:
@@ -69,9 +54,9 @@ class _BaseRetriever:
         filters: dict[str, Any] | None = None,
         filter_policy: FilterPolicy | str = FilterPolicy.REPLACE,
     ) -> None:
-        for name in ("to_dict", "filter_documents"):
+        for name in ("to_dict", "query_dense", "query_sparse", "query_hybrid"):
             if not hasattr(document_store, name):
-                raise TypeError(f"document_store must be a DocumentStore, got {type(document_store).__name__}")
+                raise TypeError(f"document_store must be a QdrantDocumentStore, got {type(document_store).__name__}")
         self.document_store = document_store
         self.top_k = top_k
         self.filters = filters
@@ -109,7 +94,7 @@ class EdgeEmbeddingRetriever(_BaseRetriever):
         filters: dict[str, Any] | None = None,
         top_k: int | None = None,
     ) -> dict[str, list[Document]]:
-        docs = _query(self.document_store, "query_dense", query_embedding, top_k or self.top_k, self._filters(filters))
+        docs = self.document_store.query_dense(query_embedding, top_k or self.top_k, self._filters(filters))
         return {"documents": docs}
 
 
@@ -124,9 +109,7 @@ class EdgeSparseEmbeddingRetriever(_BaseRetriever):
         filters: dict[str, Any] | None = None,
         top_k: int | None = None,
     ) -> dict[str, list[Document]]:
-        docs = _query(
-            self.document_store, "query_sparse", query_sparse_embedding, top_k or self.top_k, self._filters(filters)
-        )
+        docs = self.document_store.query_sparse(query_sparse_embedding, top_k or self.top_k, self._filters(filters))
         return {"documents": docs}
 
 
@@ -142,12 +125,11 @@ class EdgeHybridRetriever(_BaseRetriever):
         filters: dict[str, Any] | None = None,
         fusion: str = "rrf",
         filter_policy: FilterPolicy | str = FilterPolicy.REPLACE,
-        rrf_k: int = 2,
+        rrf_k: int = DEFAULT_RRF_K,
         rrf_weights: list[float] | None = None,
     ) -> None:
         _BaseRetriever.__init__(self, document_store, top_k=top_k, filters=filters, filter_policy=filter_policy)
-        if fusion not in ("rrf", "dbsf"):
-            raise ValueError(f"fusion must be 'rrf' or 'dbsf', got {fusion!r}")
+        make_fusion(fusion, rrf_k, rrf_weights)  # refuse bad options when the pipeline is built
         self.prefetch_k = prefetch_k
         self.fusion = fusion
         self.rrf_k = rrf_k
@@ -170,9 +152,7 @@ class EdgeHybridRetriever(_BaseRetriever):
         filters: dict[str, Any] | None = None,
         top_k: int | None = None,
     ) -> dict[str, list[Document]]:
-        docs = _query(
-            self.document_store,
-            "query_hybrid",
+        docs = self.document_store.query_hybrid(
             query_embedding,
             query_sparse_embedding,
             top_k or self.top_k,

@@ -60,6 +60,13 @@ def test_eval_json_has_the_documented_keys(cli_env, tmp_path):
     assert "Đánh giá" in result.stderr  # the progress bar went to stderr
     assert {"n", "recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "by_source"} <= set(report)
     assert report["n"] == 2 and report["recall@10"] == 1.0 and set(report["by_source"]) == {"a", "b"}
+    assert report["ranking"]["fusion"] == "dbsf" and report["ranking"]["law_boost"] == 0.5  # the settings' config
+    tried = runner.invoke(app, ["eval", str(questions), "--json", "--fusion", "rrf", "--law-boost", "0"])
+    assert tried.exit_code == 0, tried.output
+    ranking = json.loads(tried.output.strip().splitlines()[-1])["ranking"]
+    assert (ranking["fusion"], ranking["law_boost"], ranking["title_weight"]) == ("rrf", 0.0, 0.15)
+    refused = runner.invoke(app, ["eval", str(questions), "--fusion", "max"])
+    assert refused.exit_code == 2 and "fusion" in refused.output
 
 
 @pytest.mark.parametrize("question", ["", "   ", "x" * 200_000])

@@ -141,3 +141,26 @@ def test_bad_law_files_leave_the_index_intact(indexed, tmp_path, content):
 def test_document_embedder_factory_refuses_unknown_backend(e5_model_dir):
     with pytest.raises(ValueError):
         document_embedder(e5_model_dir, "cuda-magic")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Thời hạn kháng cáo bản án sơ thẩm dân sự là bao lâu?", "tra lai don khoi kien khi nao", "thời hạn kháng cáo theo BLTTHS"],
+)
+def test_pipeline_built_directly_ranks_as_the_engine(settings, indexed, question):
+    """One ranking config: a pipeline built with RankingConfig() ranks exactly as production."""
+    from assistant.query_pipeline import build_query_pipeline
+    from assistant.ranking_config import RankingConfig
+    from indexing.embedders import text_embedder
+    from indexing.pipeline_runner import run_acyclic
+
+    engine, _ = indexed
+    assert engine.ranking == settings.ranking == RankingConfig()
+    pipeline = build_query_pipeline(engine.store, text_embedder(settings.model_dir, settings.embedding_backend),
+                                    RankingConfig(), restorer_path=str(settings.index_dir / RESTORER_FILE))
+    pipeline.warm_up()
+    out = run_acyclic(pipeline, {"preprocess": {"query": question}, "articles": {"top_k": 5}})
+    direct = [(d.meta["article_id"], d.score) for d in out["articles"]["documents"]]
+    via_engine = [(a.article_id, a.score) for a in engine.ask(question, top_k=5).articles]
+    assert [i for i, _ in direct] == [i for i, _ in via_engine]
+    assert [s for _, s in direct] == pytest.approx([s for _, s in via_engine])

@@ -1,4 +1,4 @@
-"""Retriever components over both Qdrant backends, plus pipeline YAML round trips."""
+"""Retriever components over the one Qdrant store on both backends, plus pipeline YAML round trips."""
 
 from __future__ import annotations
 
@@ -6,14 +6,11 @@ import numpy as np
 import pytest
 from haystack import Document, Pipeline
 from haystack.dataclasses import SparseEmbedding
-from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
 
-from indexing.edge_store import EdgeDocumentStore
+from indexing.document_store import client_document_store, edge_document_store
+from indexing.edge_backend import EdgeBackend
 from indexing.qdrant_schema import DENSE_DIM
 from indexing.retrievers import DESERIALIZATION_MODULES, EdgeEmbeddingRetriever, EdgeHybridRetriever, EdgeSparseEmbeddingRetriever
-from indexing.server_store import server_document_store
-
-pytestmark = pytest.mark.filterwarnings("ignore:Payload indexes have no effect:UserWarning")
 
 
 def unit(seed: int) -> list[float]:
@@ -37,9 +34,9 @@ CASE = {"field": "meta.kind", "operator": "==", "value": "case"}
 @pytest.fixture(params=["edge", "local"])
 def store(request, tmp_path):
     s = (
-        EdgeDocumentStore(tmp_path / "q", collection="legal")
+        edge_document_store(tmp_path / "q", collection="legal")
         if request.param == "edge"
-        else server_document_store(location=":memory:", collection="legal")
+        else client_document_store(location=":memory:", collection="legal")
     )
     s.write_documents(DOCS)
     yield s
@@ -74,12 +71,11 @@ def test_init_filters_and_merge_policy(store):
     assert {d.id for d in narrowed} == {"d2", "d4"}
 
 
-def test_plain_qdrant_document_store_is_accepted():
-    plain = QdrantDocumentStore(":memory:", embedding_dim=DENSE_DIM, use_sparse_embeddings=True, sparse_idf=True, progress_bar=False)
-    plain.write_documents(DOCS)
-    r = EdgeHybridRetriever(document_store=plain, top_k=2)
-    assert r.run(query_embedding=unit(6), query_sparse_embedding=SparseEmbedding([6], [1.0]))["documents"][0].id == "d6"
-    assert EdgeEmbeddingRetriever(document_store=plain).run(query_embedding=unit(2))["documents"][0].id == "d2"
+def test_bad_fusion_is_refused_when_the_pipeline_is_built(store):
+    with pytest.raises(ValueError):
+        EdgeHybridRetriever(document_store=store, fusion="max")
+    with pytest.raises(ValueError):
+        EdgeHybridRetriever(document_store=store, rrf_weights=[1.0, 2.0, 3.0])
 
 
 def test_retriever_rejects_non_store():
@@ -95,17 +91,17 @@ def test_to_dict_from_dict(store, cls):
     clone = cls.from_dict(data)
     assert clone.to_dict() == data
     assert type(clone.document_store) is type(store)
-    if isinstance(store, EdgeDocumentStore):
+    if isinstance(store.backend, EdgeBackend):
         clone.document_store.close()
 
 
 def test_pipeline_yaml_round_trip_edge(tmp_path):
-    store = EdgeDocumentStore(tmp_path / "q", collection="legal")
+    store = edge_document_store(tmp_path / "q", collection="legal")
     store.write_documents(DOCS)
     pipe = Pipeline()
     pipe.add_component("retriever", EdgeHybridRetriever(document_store=store, top_k=3, prefetch_k=10, fusion="dbsf"))
     yaml_text = pipe.dumps()
-    assert "indexing.edge_store.EdgeDocumentStore" in yaml_text
+    assert "indexing.document_store.QdrantDocumentStore" in yaml_text and "indexing.edge_backend.EdgeBackend" in yaml_text
     loaded = Pipeline.loads(yaml_text, allowed_modules=DESERIALIZATION_MODULES)
     assert loaded.dumps() == yaml_text
     out = loaded.run({"retriever": {"query_embedding": unit(2), "query_sparse_embedding": SparseEmbedding([2], [1.0])}})
@@ -115,10 +111,10 @@ def test_pipeline_yaml_round_trip_edge(tmp_path):
 
 
 def test_pipeline_yaml_round_trip_server():
-    store = server_document_store(url="http://qdrant.invalid:6333", collection="legal")  # never contacted
+    store = client_document_store(url="http://qdrant.invalid:6333", collection="legal")  # never contacted
     pipe = Pipeline()
     pipe.add_component("retriever", EdgeEmbeddingRetriever(document_store=store, top_k=5))
     yaml_text = pipe.dumps()
     loaded = Pipeline.loads(yaml_text, allowed_modules=DESERIALIZATION_MODULES)
     assert loaded.dumps() == yaml_text
-    assert loaded.get_component("retriever").document_store.url == "http://qdrant.invalid:6333"
+    assert loaded.get_component("retriever").document_store.backend.url == "http://qdrant.invalid:6333"

@@ -1,13 +1,16 @@
-"""Behaviour of the Qdrant document stores, the same tests over both backends.
+"""Congruence suite: the one Qdrant document store, the same assertions on both backends.
 
-"edge"  = EdgeDocumentStore on a temp directory (embedded Qdrant Edge)
-"local" = ServerDocumentStore on qdrant-client local mode (stand-in for a server)
-Vectors are small hand-made / seeded random ones: no model needed.
+"edge"  = QdrantDocumentStore on an EdgeBackend in a temp directory (embedded Qdrant Edge)
+"local" = QdrantDocumentStore on a ClientBackend in qdrant-client's local mode (the
+          stand-in for a Qdrant server: same client API, pure-Python engine)
+Plus Haystack's own DocumentStore test mixins against both. Vectors are small
+hand-made / seeded random ones: no model needed.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -16,10 +19,23 @@ from haystack.dataclasses import ByteStream, SparseEmbedding
 from haystack.document_stores.errors import DuplicateDocumentError
 from haystack.document_stores.types import DuplicatePolicy
 
-from indexing.edge_store import EdgeDocumentStore, convert_filters
-from indexing.index_backend import SearchStore, open_document_store
-from indexing.qdrant_schema import DENSE_DIM, point_id
-from indexing.server_store import ServerDocumentStore, server_document_store
+from haystack.testing.document_store import (
+    CountDocumentsByFilterTest,
+    CountDocumentsTest,
+    DeleteByFilterTest,
+    DeleteDocumentsTest,
+    FilterDocumentsTest,
+    WriteDocumentsTest,
+    create_filterable_docs,
+)
+
+from indexing.client_backend import ClientBackend
+from indexing.document_store import QdrantDocumentStore, client_document_store, edge_document_store
+from indexing.edge_backend import EdgeBackend
+from indexing.index_backend import open_document_store
+from indexing.qdrant_backend import PointBackend
+from indexing.qdrant_filters import convert_filters
+from indexing.qdrant_schema import DENSE_DIM, IndexLayoutError, point_id
 
 RNG = np.random.default_rng(7)
 
@@ -48,12 +64,15 @@ def make_docs(n: int = 12) -> list[Document]:
     ]
 
 
+def open_store(kind: str, tmp_path) -> QdrantDocumentStore:
+    if kind == "edge":
+        return edge_document_store(tmp_path / "qdrant", collection="legal")
+    return client_document_store(location=":memory:", collection="legal")
+
+
 @pytest.fixture(params=["edge", "local"])
 def store(request, tmp_path):
-    if request.param == "edge":
-        s = EdgeDocumentStore(tmp_path / "qdrant", collection="legal")
-    else:
-        s = server_document_store(location=":memory:", collection="legal")
+    s = open_store(request.param, tmp_path)
     yield s
     s.close()
 
@@ -65,8 +84,8 @@ def ids(docs: list[Document]) -> list[str]:
 # --------------------------------------------------------------------------- CRUD
 
 
-def test_protocol(store):
-    assert isinstance(store, SearchStore)
+def test_backend_protocol(store):
+    assert isinstance(store.backend, PointBackend)
 
 
 def test_write_count_get(store):
@@ -246,11 +265,11 @@ def test_idf_rare_term_outweighs_common_term(store):
 
 
 def test_edge_reopen_from_disk(tmp_path):
-    s = EdgeDocumentStore(tmp_path, collection="legal")
+    s = edge_document_store(tmp_path, collection="legal")
     s.write_documents(make_docs())
     s.delete_documents(["doc-11"])
     s.close()
-    s2 = EdgeDocumentStore(tmp_path, collection="legal")
+    s2 = edge_document_store(tmp_path, collection="legal")
     assert s2.count_documents() == 11
     assert s2.query_dense(unit(4), top_k=1)[0].id == "doc-4"
     assert ids(s2.filter_documents({"field": "meta.kind", "operator": "==", "value": "qa"})) != []
@@ -258,27 +277,27 @@ def test_edge_reopen_from_disk(tmp_path):
 
 
 def test_edge_reopen_after_optimize(tmp_path):
-    s = EdgeDocumentStore(tmp_path, collection="legal")
+    s = edge_document_store(tmp_path, collection="legal")
     s.write_documents(make_docs())
     s.optimize()
     s.close()
-    with EdgeDocumentStore(tmp_path, collection="legal") as s2:
+    with edge_document_store(tmp_path, collection="legal") as s2:
         assert s2.count_documents() == 12
         assert s2.query_hybrid(unit(7), SparseEmbedding([7], [1.0]), top_k=1)[0].id == "doc-7"
 
 
 def test_local_mode_reopen_from_disk(tmp_path):
-    s = server_document_store(path=str(tmp_path / "local"), collection="legal")
+    s = client_document_store(path=str(tmp_path / "local"), collection="legal")
     s.write_documents(make_docs())
     s.close()
-    s2 = server_document_store(path=str(tmp_path / "local"), collection="legal")
+    s2 = client_document_store(path=str(tmp_path / "local"), collection="legal")
     assert s2.count_documents() == 12
     s2.close()
 
 
 def test_edge_two_handles_share_one_shard(tmp_path):
-    a = EdgeDocumentStore(tmp_path, collection="legal")
-    b = EdgeDocumentStore.from_dict(a.to_dict())
+    a = edge_document_store(tmp_path, collection="legal")
+    b = QdrantDocumentStore.from_dict(a.to_dict())
     a.write_documents(make_docs(3))
     assert b.count_documents() == 3
     a.close()
@@ -287,7 +306,7 @@ def test_edge_two_handles_share_one_shard(tmp_path):
 
 
 def test_edge_concurrent_writes_and_queries(tmp_path):
-    s = EdgeDocumentStore(tmp_path, collection="legal")
+    s = edge_document_store(tmp_path, collection="legal")
     errors: list[BaseException] = []
 
     def work(k: int) -> None:
@@ -309,7 +328,7 @@ def test_edge_concurrent_writes_and_queries(tmp_path):
     s.close()
 
 
-def test_edge_filter_conversion_errors():
+def test_filter_conversion_errors():
     from haystack.utils.filters import FilterError
 
     with pytest.raises(FilterError):
@@ -323,26 +342,208 @@ def test_edge_filter_conversion_errors():
 
 def test_open_document_store_picks_backend(tmp_path):
     edge = open_document_store(path=tmp_path, url=None, collection="legal")
-    assert isinstance(edge, EdgeDocumentStore)
+    assert isinstance(edge.backend, EdgeBackend)
     edge.close()
     server = open_document_store(path=None, url="http://localhost:6333", collection="legal")
-    assert isinstance(server, ServerDocumentStore)  # lazy: no connection made yet
-    assert server.to_dict()["init_parameters"]["sparse_idf"] is True
+    assert isinstance(server.backend, ClientBackend)  # lazy: no connection made yet
+    assert server.to_dict()["init_parameters"]["backend"]["init_parameters"]["url"] == "http://localhost:6333"
     with pytest.raises(ValueError):
         open_document_store(path=None, url=None, collection="legal")
 
 
-def test_weighted_rrf_weights_are_dense_then_sparse(tmp_path):
-    """A wins on dense, B on sparse: the heavier weight decides, in (dense, sparse) order."""
-    store = EdgeDocumentStore(tmp_path)
-    dense_a = [1.0] + [0.0] * 383
-    dense_b = [0.0, 1.0] + [0.0] * 382
+def _qdrant_weighted_rrf(lists: list[list[str]], weights: tuple[float, float], k: int) -> dict[str, float]:
+    """Qdrant's documented weighted RRF: sum over lists of 1 / ((rank + 1) / w + k - 1)."""
+    scores: dict[str, float] = {}
+    for ranked, w in zip(lists, weights):
+        for rank, doc_id in enumerate(ranked):
+            scores[doc_id] = scores.get(doc_id, 0.0) + 1 / ((rank + 1) / w + k - 1)
+    return scores
+
+
+@pytest.mark.parametrize(("weights", "k"), [((100, 1), 2), ((1, 100), 2), ((4, 1), 2), ((1, 3), 5), ((2, 1), 2)])
+def test_weighted_rrf_weights_are_dense_then_sparse(store, weights, k):
+    """Dense ranks A, B, C; sparse ranks C, B, A: both engines fuse exactly as Qdrant's formula
+    with the weights in (dense, sparse) order."""
+    dense = {"A": [1.0, 0.0], "B": [0.8, 0.6], "C": [0.0, 1.0]}
+    sparse = {"A": 0.1, "B": 1.0, "C": 5.0}
+    store.write_documents([
+        Document(id=i, content=i, embedding=dense[i] + [0.0] * (DENSE_DIM - 2), sparse_embedding=SparseEmbedding([1], [sparse[i]]))
+        for i in "ABC"
+    ])
+    got = store.query_hybrid([1.0] + [0.0] * (DENSE_DIM - 1), SparseEmbedding([1], [1.0]), top_k=3,
+                             rrf_k=k, rrf_weights=weights)
+    expected = _qdrant_weighted_rrf([["A", "B", "C"], ["C", "B", "A"]], weights, k)
+    assert [d.id for d in got] == sorted(expected, key=expected.get, reverse=True)
+    assert [d.score for d in got] == pytest.approx(sorted(expected.values(), reverse=True), rel=1e-4)
+
+
+def test_bad_fusion_options_are_refused(store):
+    q = (unit(1), SparseEmbedding([1], [1.0]))
+    for bad in (dict(fusion="max"), dict(rrf_k=0), dict(rrf_weights=(1.0,)), dict(rrf_weights=(1.0, -1.0))):
+        with pytest.raises(ValueError):
+            store.query_hybrid(*q, **bad)
+
+
+NESTED = {
+    "operator": "OR",
+    "conditions": [
+        {
+            "operator": "AND",
+            "conditions": [
+                {"field": "meta.kind", "operator": "in", "value": ["article", "qa"]},
+                {"operator": "NOT", "conditions": [{"field": "meta.law_key", "operator": "==", "value": "L0"}]},
+            ],
+        },
+        {"field": "meta.n", "operator": "==", "value": 4},
+    ],
+}
+
+
+def test_nested_and_or_not_filters(store):
+    store.write_documents(make_docs())
+    # (kind in {article, qa} and law_key != L0) or n == 4: odd n with kind article/qa, plus doc-4
+    expected = {i for i in range(12) if (i % 3 in (0, 2) and i % 2 == 1) or i == 4}
+    assert {int(i.split("-")[1]) for i in store.scroll_ids(NESTED)} == expected == {3, 4, 5, 9, 11}
+    assert store.count_documents_by_filter(NESTED) == len(expected)
+    hits = store.query_hybrid(unit(4), SparseEmbedding([4], [1.0]), top_k=12, filters=NESTED)
+    assert hits[0].id == "doc-4" and {int(d.id.split("-")[1]) for d in hits} == expected
+
+
+def test_delete_by_filter(store):
+    store.write_documents(make_docs())
+    assert store.delete_by_filter({"field": "meta.kind", "operator": "==", "value": "qa"}) == 4
+    assert store.count_documents() == 8
+    assert store.delete_by_filter({"field": "meta.kind", "operator": "==", "value": "qa"}) == 0
+
+
+def test_float_and_bool_equality_and_empty_in(store):
     store.write_documents(
-        [
-            Document(id="A", content="a", embedding=dense_a, sparse_embedding=SparseEmbedding([1], [0.1])),
-            Document(id="B", content="b", embedding=dense_b, sparse_embedding=SparseEmbedding([1], [5.0])),
-        ]
+        [Document(id=f"x{i}", content="x", meta={"w": i / 2, "flag": i % 2 == 0}, embedding=unit(i)) for i in range(4)]
     )
-    query = (dense_a, SparseEmbedding([1], [1.0]))
-    assert [d.id for d in store.query_hybrid(*query, top_k=2, rrf_weights=(100, 1))] == ["A", "B"]
-    assert [d.id for d in store.query_hybrid(*query, top_k=2, rrf_weights=(1, 100))] == ["B", "A"]
+    assert sorted(store.scroll_ids({"field": "meta.w", "operator": "==", "value": 0.5})) == ["x1"]
+    from haystack.utils.filters import FilterError
+
+    with pytest.raises(FilterError):  # qdrant-edge-py cannot match booleans: refused everywhere alike
+        store.scroll_ids({"field": "meta.flag", "operator": "==", "value": True})
+    assert store.scroll_ids({"field": "meta.w", "operator": "in", "value": []}) == []
+    assert len(store.scroll_ids({"field": "meta.w", "operator": "not in", "value": []})) == 4
+
+
+# --------------------------------------------------------------------------- layouts on disk / server
+
+
+def _old_edge_shard(directory) -> None:
+    """A shard exactly as the former indexing/edge_store.py wrote it (raw qdrant_edge calls)."""
+    import qdrant_edge as qe
+
+    from indexing.qdrant_schema import document_to_payload, payload_index_keys
+
+    config = qe.EdgeConfig(
+        vectors={"dense": qe.EdgeVectorParams(size=DENSE_DIM, distance=qe.Distance.Cosine)},
+        sparse_vectors={"sparse": qe.EdgeSparseVectorParams(modifier=qe.Modifier.Idf)},
+        hnsw_config=qe.HnswIndexConfig(m=16, ef_construct=100, full_scan_threshold=10_000),
+    )
+    directory.mkdir(parents=True)
+    shard = qe.EdgeShard.create(str(directory), config)
+    for field in payload_index_keys():
+        shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
+    points = [
+        qe.Point(id=point_id(d.id), payload=document_to_payload(d),
+                 vector={"dense": d.embedding, "sparse": qe.SparseVector(list(d.sparse_embedding.indices),
+                                                                         list(d.sparse_embedding.values))})
+        for d in make_docs()
+    ]
+    shard.update(qe.UpdateOperation.upsert_points(points))
+    shard.flush()
+    shard.close()
+
+
+def test_edge_index_built_by_earlier_versions_opens_without_reindexing(tmp_path):
+    _old_edge_shard(tmp_path / "legal")
+    with edge_document_store(tmp_path, collection="legal") as s:
+        assert s.count_documents() == 12
+        assert s.query_hybrid(unit(5), SparseEmbedding([5], [1.0]), top_k=1, fusion="dbsf")[0].id == "doc-5"
+        assert s.get_documents_by_id(["doc-2"])[0].meta["kind"] == "qa"
+
+
+def test_edge_shard_with_other_vector_names_says_reindex_needed(tmp_path):
+    import qdrant_edge as qe
+
+    qe.EdgeShard.create(
+        str(tmp_path / "legal"),
+        qe.EdgeConfig(vectors={"text-dense": qe.EdgeVectorParams(size=DENSE_DIM, distance=qe.Distance.Cosine)}),
+    ).close()
+    s = edge_document_store(tmp_path, collection="legal")
+    with pytest.raises(IndexLayoutError, match="cần lập lại chỉ mục"):
+        s.count_documents()
+
+
+def test_server_collection_of_the_former_store_says_reindex_needed(tmp_path):
+    """qdrant-haystack's layout ("text-dense"/"text-sparse") is detected, not misread."""
+    from qdrant_client import QdrantClient
+    from qdrant_client.http import models as rest
+
+    client = QdrantClient(path=str(tmp_path / "server"))
+    client.create_collection(
+        "legal",
+        vectors_config={"text-dense": rest.VectorParams(size=DENSE_DIM, distance=rest.Distance.COSINE)},
+        sparse_vectors_config={"text-sparse": rest.SparseVectorParams(modifier=rest.Modifier.IDF)},
+    )
+    client.close()
+    s = client_document_store(path=str(tmp_path / "server"), collection="legal")
+    with pytest.raises(IndexLayoutError, match="text-dense"):
+        s.count_documents()
+    s.close()
+
+
+# --------------------------------------------------------------------------- Haystack's DocumentStore mixins
+
+
+def _fit(doc: Document) -> Document:
+    """Haystack's fixtures carry 768-d embeddings; the schema is 384-d."""
+    return replace(doc, embedding=doc.embedding[:DENSE_DIM]) if doc.embedding is not None else doc
+
+
+class _HaystackSuite(
+    CountDocumentsTest,
+    CountDocumentsByFilterTest,
+    DeleteDocumentsTest,
+    DeleteByFilterTest,
+    FilterDocumentsTest,
+    WriteDocumentsTest,
+):
+    kind = ""
+
+    @pytest.fixture
+    def document_store(self, tmp_path):
+        s = open_store(self.kind, tmp_path)
+        yield s
+        s.close()
+
+    @pytest.fixture
+    def filterable_docs(self) -> list[Document]:
+        return [_fit(d) for d in create_filterable_docs()]
+
+    @staticmethod
+    def assert_documents_are_equal(received: list[Document], expected: list[Document]) -> None:
+        """Order-free (points come back in id order) and without comparing vectors: cosine
+        storage normalises them; their presence must still round-trip."""
+        def key(d: Document) -> tuple:
+            return d.id, d.content, d.meta, d.blob, d.embedding is None
+
+        assert sorted(map(key, received)) == sorted(map(key, expected))
+
+    def test_write_documents(self, document_store):
+        doc = Document(content="test doc")
+        assert document_store.write_documents([doc]) == 1
+        with pytest.raises(DuplicateDocumentError):  # no policy = FAIL
+            document_store.write_documents([doc])
+        self.assert_documents_are_equal(document_store.filter_documents(), [doc])
+
+
+class TestHaystackSuiteEdge(_HaystackSuite):
+    kind = "edge"
+
+
+class TestHaystackSuiteLocalMode(_HaystackSuite):
+    kind = "local"

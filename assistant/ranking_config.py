@@ -1,0 +1,63 @@
+"""The one set of ranking options: how a question's candidates are fetched, fused and re-ranked.
+
+Why one frozen dataclass: the engine, the pipeline builder and the evaluation used to
+carry their own defaults (DBSF with a law boost in one, plain RRF without it in
+another), so a pipeline built directly ranked differently from production. Now only
+this class holds defaults — today's production values, measured in docs/benchmarks.md —
+settings override them (``TROLY_RANKING_*``), and everyone else receives the object.
+
+Kept free of Haystack/Qdrant imports: settings import it, and the API process, whose
+engine runs in a child, never loads those.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Literal
+
+MODES = ("hybrid", "dense", "sparse")
+FUSIONS = ("dbsf", "rrf")
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """Ranking options; defaults are production's.
+
+    * ``mode``: ``hybrid`` (dense + sparse fused inside Qdrant), ``dense`` or ``sparse``
+      (the latter two exist to measure what fusion buys).
+    * ``candidates``: chunks fetched per question (and per prefetch) before they are
+      grouped into articles.
+    * ``fusion``: ``dbsf`` or ``rrf``; ``rrf_k`` and ``rrf_weights`` (dense, sparse) apply to RRF.
+    * ``law_boost``: lift of articles of a law the question names or hints at.
+    * ``title_weight``: how much an article title's precision against the question counts.
+    """
+
+    mode: Literal["hybrid", "dense", "sparse"] = "hybrid"
+    candidates: int = 60
+    fusion: Literal["dbsf", "rrf"] = "dbsf"
+    rrf_k: int = 2  # Qdrant's own constant (indexing.qdrant_schema.DEFAULT_RRF_K; a test keeps them equal)
+    rrf_weights: tuple[float, float] | None = None
+    law_boost: float = 0.5
+    title_weight: float = 0.15
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"Chế độ tìm kiếm (mode) phải là một trong {MODES}, không phải {self.mode!r}")
+        if self.fusion not in FUSIONS:
+            raise ValueError(f"Cách hợp nhất (fusion) phải là một trong {FUSIONS}, không phải {self.fusion!r}")
+        if self.candidates < 1 or self.rrf_k < 1:
+            raise ValueError("candidates và rrf_k phải ≥ 1")
+        if self.law_boost < 0 or self.title_weight < 0:
+            raise ValueError("law_boost và title_weight phải ≥ 0")
+        if self.rrf_weights is not None:
+            if len(self.rrf_weights) != 2 or any(w < 0 for w in self.rrf_weights):
+                raise ValueError(f"rrf_weights phải là hai số ≥ 0 (dense, sparse), không phải {self.rrf_weights!r}")
+            object.__setattr__(self, "rrf_weights", (float(self.rrf_weights[0]), float(self.rrf_weights[1])))
+
+    def override(self, **options: Any) -> "RankingConfig":
+        """This config with the options given (None = keep), e.g. from ``troly eval`` flags."""
+        return replace(self, **{k: v for k, v in options.items() if v is not None})
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON, printed beside the metrics it produced."""
+        return asdict(self)

@@ -1,0 +1,42 @@
+"""One ranking config: defaults live in RankingConfig only; settings override them."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from assistant.ranking_config import RankingConfig
+from assistant.settings import Settings
+
+
+def test_defaults_are_production_values_and_qdrants_rrf_constant():
+    from indexing.qdrant_schema import DEFAULT_RRF_K
+
+    r = RankingConfig()
+    assert (r.mode, r.candidates, r.fusion, r.rrf_weights, r.law_boost, r.title_weight) == (
+        "hybrid", 60, "dbsf", None, 0.5, 0.15)
+    assert r.rrf_k == DEFAULT_RRF_K
+
+
+def test_settings_default_to_the_config_and_read_troly_ranking_env(monkeypatch):
+    assert Settings(_env_file=None).ranking == RankingConfig()
+    monkeypatch.setenv("TROLY_RANKING_FUSION", "rrf")
+    monkeypatch.setenv("TROLY_RANKING_RRF_WEIGHTS", "[1, 2]")
+    monkeypatch.setenv("TROLY_RANKING_LAW_BOOST", "0")
+    r = Settings(_env_file=None).ranking
+    assert (r.fusion, r.rrf_weights, r.law_boost, r.title_weight) == ("rrf", (1.0, 2.0), 0.0, 0.15)
+
+
+@pytest.mark.parametrize("bad", [{"ranking_fusion": "max"}, {"ranking_mode": "x"}, {"ranking_candidates": 0},
+                                 {"ranking_law_boost": -1}])
+def test_bad_ranking_settings_are_refused_at_load(bad):
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None, **bad)
+
+
+def test_config_is_frozen_and_eval_overrides_only_what_is_given():
+    r = RankingConfig()
+    with pytest.raises(AttributeError):
+        r.fusion = "rrf"  # type: ignore[misc]
+    assert r.override(mode="dense", fusion=None, law_boost=None) == RankingConfig(mode="dense")
+    assert r.as_dict()["law_boost"] == 0.5
