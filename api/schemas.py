@@ -313,20 +313,70 @@ class FeedbackOut(BaseModel):
     created_at: datetime
 
 
-class UnansweredOut(BaseModel):
+class UnansweredRefOut(BaseModel):
+    """An item folded into another (merged or dismissed as its duplicate)."""
     id: int
     question: str
     status: str
+    times_asked: int
+
+
+class UnansweredEntryOut(BaseModel):
+    """The entry that answers an item (link: /thu-vien/{id} once approved)."""
+    id: int
+    question: str
+    status: str
+    status_label: str
+
+
+class UnansweredOut(BaseModel):
+    id: int
+    question: str
+    status: str = Field(description="open, answered, dismissed (junk / duplicate), merged.")
+    status_label: str
     asked_by: str | None
     court_id: int | None
     entry_id: int | None
-    times_asked: int
+    entry: UnansweredEntryOut | None = Field(None, description="Câu trả lời đóng câu hỏi này.")
+    times_asked: int = Field(description="Số lần được hỏi (gồm các câu đã gộp vào).")
+    judges: int = Field(1, description="Số Thẩm phán đã hỏi (gồm các câu đã gộp vào).")
+    last_asked_at: datetime | None = None
+    assignee_id: int | None = None
+    assignee_name: str | None = None
+    dismiss_reason: str | None = Field(None, description="junk hoặc duplicate.")
+    duplicate_of_id: int | None = Field(None, description="Câu hỏi gốc (khi đã gộp / trùng).")
+    merged: list[UnansweredRefOut] = Field(default_factory=list,
+                                           description="Các câu hỏi đã gộp vào câu này.")
     created_at: datetime
 
 
 class UnansweredListOut(BaseModel):
     total: int
     items: list[UnansweredOut]
+
+
+class DismissIn(_In):
+    reason: Literal["junk", "duplicate"] = Field(
+        description="junk = không phải câu hỏi nghiệp vụ; duplicate = trùng câu hỏi khác.")
+    duplicate_of: int | None = Field(None, ge=1, le=MAX_ID,
+                                     description="Câu hỏi gốc (bắt buộc khi duplicate).")
+
+
+class MergeIn(_In):
+    target_id: int = Field(ge=1, le=MAX_ID, description="Câu hỏi giữ lại.")
+    item_ids: list[int] = Field(min_length=1, max_length=50,
+                                description="Các câu hỏi gộp vào câu giữ lại.")
+
+
+class AssignIn(_In):
+    assignee_id: int | None = Field(None, ge=1, le=MAX_ID,
+                                    description="Người duyệt được giao (null = bỏ giao).")
+
+
+class ReviewerRefOut(BaseModel):
+    id: int
+    full_name: str
+    court_name: str | None
 
 
 class AnswerIn(_In):
