@@ -98,10 +98,10 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
     install_observability(app, settings.log_format)
     install_security_headers(app)
 
-    from api.routes import admin, ask, auth, feedback, qa, review, stats, unanswered
+    from api.routes import admin, ask, auth, feedback, library, qa, review, stats, unanswered
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, ask, qa, review, feedback, unanswered, stats, admin):
+    for module in (auth, ask, qa, review, feedback, unanswered, library, stats, admin):
         api.include_router(module.router)
     try:
         from api.routes import legal_documents

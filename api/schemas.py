@@ -406,5 +406,73 @@ class LegalDocumentOut(BaseModel):
     status: str
     error: str | None
     created_at: datetime
+    status_label: str = ""
+    confirmed_at: datetime | None = None
+    withdrawn_at: datetime | None = None
     preview: list[dict] = Field(default_factory=list,
-                                description="Các điều luật đọc được (tối đa 20 điều đầu).")
+                                description="Các điều luật đọc được (tối đa 20 điều đầu); "
+                                            "`lines`: phần mở đầu, từng khoản, từng điểm.")
+
+
+class DocumentProgressOut(BaseModel):
+    id: int
+    status: str = Field(description="indexing khi đang lập chỉ mục; confirmed khi xong; "
+                                    "preview (kèm error) nếu thất bại.")
+    status_label: str
+    done: int = Field(description="Số phần đã lập chỉ mục.")
+    total: int = Field(description="Tổng số phần cần lập chỉ mục.")
+    percent: int = Field(ge=0, le=100)
+    error: str | None
+
+
+# --- library ----------------------------------------------------------------------------
+
+
+class LibraryEntryOut(BaseModel):
+    """An approved entry as the library shows it (its page: /thu-vien/{id})."""
+    id: int
+    question: str
+    answer: str
+    field: str
+    tags: list[str]
+    citation_text: str
+    article_ids: list[str]
+    author_name: str | None
+    court_name: str | None
+    reviewer_name: str | None
+    approved_at: datetime | None
+    url: str = Field(description="Đường dẫn trang riêng của câu hỏi – trả lời (cần đăng nhập).")
+
+    @classmethod
+    def of(cls, e: QAEntry) -> LibraryEntryOut:
+        return cls(id=e.id, question=e.question, answer=e.answer, field=e.field,
+                   tags=list(e.tags or []), citation_text=e.citation_text or "",
+                   article_ids=list(e.article_ids or []),
+                   author_name=e.author.full_name if e.author else None,
+                   court_name=e.court.name if e.court else None,
+                   reviewer_name=e.reviewer.full_name if e.reviewer else None,
+                   approved_at=e.approved_at, url=f"/thu-vien/{e.id}")
+
+
+class FieldCountOut(BaseModel):
+    field: str
+    count: int
+
+
+class TagCountOut(BaseModel):
+    tag: str
+    count: int
+
+
+class LibraryListOut(BaseModel):
+    total: int
+    items: list[LibraryEntryOut]
+    fields: list[FieldCountOut] = Field(description="Số câu đã duyệt theo lĩnh vực.")
+    tags: list[TagCountOut] = Field(description="Các thẻ (trong lĩnh vực đang chọn), nhiều nhất trước.")
+
+
+class SuggestionOut(BaseModel):
+    entry_id: int
+    question: str
+    field: str
+    url: str
