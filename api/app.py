@@ -103,6 +103,7 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
         ask,
         auth,
         feedback,
+        library,
         me,
         notifications,
         qa,
@@ -112,7 +113,7 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
     )
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, ask, qa, review, feedback, unanswered, stats, admin, notifications, me):
+    for module in (auth, ask, qa, review, feedback, unanswered, library, stats, admin, notifications, me):
         api.include_router(module.router)
     try:
         from api.routes import legal_documents

@@ -347,20 +347,70 @@ class FeedbackOut(BaseModel):
     entry_question: str | None = Field(None, description="Câu hỏi của câu trả lời được đánh giá.")
 
 
-class UnansweredOut(BaseModel):
+class UnansweredRefOut(BaseModel):
+    """An item folded into another (merged or dismissed as its duplicate)."""
     id: int
     question: str
     status: str
+    times_asked: int
+
+
+class UnansweredEntryOut(BaseModel):
+    """The entry that answers an item (link: /thu-vien/{id} once approved)."""
+    id: int
+    question: str
+    status: str
+    status_label: str
+
+
+class UnansweredOut(BaseModel):
+    id: int
+    question: str
+    status: str = Field(description="open, answered, dismissed (junk / duplicate), merged.")
+    status_label: str
     asked_by: str | None
     court_id: int | None
     entry_id: int | None
-    times_asked: int
+    entry: UnansweredEntryOut | None = Field(None, description="Câu trả lời đóng câu hỏi này.")
+    times_asked: int = Field(description="Số lần được hỏi (gồm các câu đã gộp vào).")
+    judges: int = Field(1, description="Số Thẩm phán đã hỏi (gồm các câu đã gộp vào).")
+    last_asked_at: datetime | None = None
+    assignee_id: int | None = None
+    assignee_name: str | None = None
+    dismiss_reason: str | None = Field(None, description="junk hoặc duplicate.")
+    duplicate_of_id: int | None = Field(None, description="Câu hỏi gốc (khi đã gộp / trùng).")
+    merged: list[UnansweredRefOut] = Field(default_factory=list,
+                                           description="Các câu hỏi đã gộp vào câu này.")
     created_at: datetime
 
 
 class UnansweredListOut(BaseModel):
     total: int
     items: list[UnansweredOut]
+
+
+class DismissIn(_In):
+    reason: Literal["junk", "duplicate"] = Field(
+        description="junk = không phải câu hỏi nghiệp vụ; duplicate = trùng câu hỏi khác.")
+    duplicate_of: int | None = Field(None, ge=1, le=MAX_ID,
+                                     description="Câu hỏi gốc (bắt buộc khi duplicate).")
+
+
+class MergeIn(_In):
+    target_id: int = Field(ge=1, le=MAX_ID, description="Câu hỏi giữ lại.")
+    item_ids: list[int] = Field(min_length=1, max_length=50,
+                                description="Các câu hỏi gộp vào câu giữ lại.")
+
+
+class AssignIn(_In):
+    assignee_id: int | None = Field(None, ge=1, le=MAX_ID,
+                                    description="Người duyệt được giao (null = bỏ giao).")
+
+
+class ReviewerRefOut(BaseModel):
+    id: int
+    full_name: str
+    court_name: str | None
 
 
 class AnswerIn(_In):
@@ -390,8 +440,12 @@ class LegalDocumentOut(BaseModel):
     status: str
     error: str | None
     created_at: datetime
+    status_label: str = ""
+    confirmed_at: datetime | None = None
+    withdrawn_at: datetime | None = None
     preview: list[dict] = Field(default_factory=list,
-                                description="Các điều luật đọc được (tối đa 20 điều đầu).")
+                                description="Các điều luật đọc được (tối đa 20 điều đầu); "
+                                            "`lines`: phần mở đầu, từng khoản, từng điểm.")
 
 
 # --- notifications & the personal page -----------------------------------------------------
@@ -452,3 +506,68 @@ class MySummaryOut(BaseModel):
     questions: int = Field(description="Số câu hỏi khác nhau tôi đã hỏi.")
     answered_later: int = Field(description="Câu hỏi của tôi đã có câu trả lời được duyệt sau đó.")
     unread_notifications: int
+
+
+
+class DocumentProgressOut(BaseModel):
+    id: int
+    status: str = Field(description="indexing khi đang lập chỉ mục; confirmed khi xong; "
+                                    "preview (kèm error) nếu thất bại.")
+    status_label: str
+    done: int = Field(description="Số phần đã lập chỉ mục.")
+    total: int = Field(description="Tổng số phần cần lập chỉ mục.")
+    percent: int = Field(ge=0, le=100)
+    error: str | None
+
+
+# --- library ----------------------------------------------------------------------------
+
+
+class LibraryEntryOut(BaseModel):
+    """An approved entry as the library shows it (its page: /thu-vien/{id})."""
+    id: int
+    question: str
+    answer: str
+    field: str
+    tags: list[str]
+    citation_text: str
+    article_ids: list[str]
+    author_name: str | None
+    court_name: str | None
+    reviewer_name: str | None
+    approved_at: datetime | None
+    url: str = Field(description="Đường dẫn trang riêng của câu hỏi – trả lời (cần đăng nhập).")
+
+    @classmethod
+    def of(cls, e: QAEntry) -> LibraryEntryOut:
+        return cls(id=e.id, question=e.question, answer=e.answer, field=e.field,
+                   tags=list(e.tags or []), citation_text=e.citation_text or "",
+                   article_ids=list(e.article_ids or []),
+                   author_name=e.author.full_name if e.author else None,
+                   court_name=e.court.name if e.court else None,
+                   reviewer_name=e.reviewer.full_name if e.reviewer else None,
+                   approved_at=e.approved_at, url=f"/thu-vien/{e.id}")
+
+
+class FieldCountOut(BaseModel):
+    field: str
+    count: int
+
+
+class TagCountOut(BaseModel):
+    tag: str
+    count: int
+
+
+class LibraryListOut(BaseModel):
+    total: int
+    items: list[LibraryEntryOut]
+    fields: list[FieldCountOut] = Field(description="Số câu đã duyệt theo lĩnh vực.")
+    tags: list[TagCountOut] = Field(description="Các thẻ (trong lĩnh vực đang chọn), nhiều nhất trước.")
+
+
+class SuggestionOut(BaseModel):
+    entry_id: int
+    question: str
+    field: str
+    url: str

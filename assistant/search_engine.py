@@ -205,6 +205,21 @@ class LegalSearchEngine:
         ]})
         return article_hit(min(docs, key=lambda d: d.id), score=1.0) if docs else None
 
+    def delete_legal_source(self, source: str) -> int:
+        """Remove every article and clause of one source (a withdrawn upload); returns
+        how many documents left the index."""
+        scope = {"operator": "AND", "conditions": [
+            {"field": "meta.kind", "operator": "in", "value": ["article", "clause"]},
+            {"field": "meta.source", "operator": "==", "value": source},
+        ]}
+        with self._lock:
+            ids = [d.id for d in self.store.filter_documents(scope)]
+            if ids:
+                self.store.delete_documents(ids)
+        if ids:
+            self.reload()
+        return len(ids)
+
     def index_legal_articles(self, articles: list, on_progress=None) -> LegalIndexResult:
         """Index parsed articles (a law file, an upload a reviewer confirmed); searchable on return."""
         if self.document_embedder is None:

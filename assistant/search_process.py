@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 METHODS = frozenset({
     "ask", "search_articles", "search_qa", "upsert_qa", "delete_qa", "qa_entry_ids",
     "get_article", "get_article_by_number", "index_legal_articles", "count_documents",
+    "delete_legal_source",
 })
 
 
@@ -76,6 +77,8 @@ def _serve_pipe(engine: Any, conn: Connection) -> None:
         try:
             if method not in METHODS:
                 raise AttributeError(f"search process: no method {method!r}")
+            if kwargs.pop("report_progress", False):  # progress messages precede the reply
+                kwargs["on_progress"] = lambda done, total: conn.send(("progress", (done, total)))
             reply = ("ok", getattr(engine, method)(*args, **kwargs))
         except Exception as exc:  # noqa: BLE001 - travels back to the caller
             reply = ("error", _picklable(exc))
@@ -215,7 +218,8 @@ class SearchProcess:
             else:
                 conn.close()
 
-    def _call(self, method: str, *args: Any, timeout: float | None = CALL_TIMEOUT_S, **kwargs: Any) -> Any:
+    def _call(self, method: str, *args: Any, timeout: float | None = CALL_TIMEOUT_S,
+              progress: Any = None, **kwargs: Any) -> Any:
         """One call in the child; retried once on a new child if the pipe breaks (every
         call is a read or an idempotent write: upsert overwrites, delete deletes). A child
         silent for ``timeout`` seconds is killed: a hung search must not hang the API."""
@@ -227,6 +231,10 @@ class SearchProcess:
                         self._forget_dead_child(wait=0)
                         raise SearchProcessError(f"search process silent for {timeout:.0f} s during {method}")
                     status, value = conn.recv()
+                    while status == "progress":  # a long call reporting how far it got
+                        if progress is not None:
+                            progress(*value)
+                        status, value = conn.recv()
                 break
             except (EOFError, OSError) as exc:
                 self._forget_dead_child()
@@ -269,9 +277,15 @@ class SearchProcess:
         return self._call("get_article_by_number", law_key, number)
 
     def index_legal_articles(self, articles: list, on_progress=None):
-        """Progress is not reported across processes (the CLI indexes in-process); a long
-        law takes minutes, so no time limit."""
-        return self._call("index_legal_articles", list(articles), timeout=None)
+        """Progress travels back as messages before the reply (the documents page shows
+        it); a long law takes minutes, so no time limit."""
+        if on_progress is None:
+            return self._call("index_legal_articles", list(articles), timeout=None)
+        return self._call("index_legal_articles", list(articles), timeout=None,
+                          progress=on_progress, report_progress=True)
+
+    def delete_legal_source(self, source: str) -> int:
+        return int(self._call("delete_legal_source", source, timeout=None))
 
     def count_documents(self) -> int:
         return int(self._call("count_documents"))

@@ -128,3 +128,33 @@ class FakeSearchEngine:
             if a.article_number == number and law is not None and a.law_number == law.number:
                 return a
         return None
+
+
+class FakeLegalSearchEngine(FakeSearchEngine):
+    """The fake plus uploaded legal texts: ``index_legal_articles`` reports progress one
+    article at a time and, when ``gate`` is set to an unset :class:`threading.Event`,
+    waits on it after the first article, so a test can watch a confirmation in progress
+    without timing anything; ``delete_legal_source`` removes a withdrawn upload."""
+
+    def __init__(self, articles: tuple[ArticleHit, ...] = ARTICLES) -> None:
+        super().__init__(articles)
+        self.legal: dict[str, list[str]] = {}
+        self.gate: threading.Event | None = None
+        self.halfway = threading.Event()
+
+    def index_legal_articles(self, articles: list, on_progress=None):
+        total = len(articles)
+        for done, article in enumerate(articles, start=1):
+            with self._lock:
+                self.legal.setdefault(article.source, []).append(article.article_id)
+            if on_progress:
+                on_progress(done, total)
+            if done == 1:
+                self.halfway.set()
+                if self.gate is not None:
+                    self.gate.wait(timeout=30)
+        return None
+
+    def delete_legal_source(self, source: str) -> int:
+        with self._lock:
+            return len(self.legal.pop(source, []))

@@ -12,11 +12,11 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path as PathParam, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from api.deps import CurrentUser, SearchDep
+from api.deps import MAX_ID, CurrentUser, SearchDep
 from assistant.kb.errors import NotFound
 from assistant.kb.models import FIELDS
 
@@ -29,7 +29,9 @@ router = APIRouter(include_in_schema=False)
 # path → (template, page title, roles allowed to see the tab; None = everyone signed in)
 PAGES: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
     "hoi-dap": ("ask.html", "Hỏi đáp", None),
+    "thu-vien": ("library.html", "Thư viện", None),
     "dong-gop": ("contribute.html", "Đóng góp", None),
+    "cho-giai-dap": ("queue.html", "Chờ giải đáp", ("reviewer", "admin")),
     "duyet": ("review.html", "Duyệt", ("reviewer", "admin")),
     "thong-ke": ("stats.html", "Thống kê", ("admin", "court_admin", "reviewer")),
     "van-ban": ("documents.html", "Văn bản pháp luật", ("reviewer", "admin")),
@@ -80,6 +82,14 @@ def _page(slug: str):
 
 for _slug in (*PAGES, *OTHER_PAGES):
     router.add_api_route(f"/{_slug}", _page(_slug), methods=["GET"], response_class=HTMLResponse)
+
+
+@router.get("/thu-vien/{entry_id}", response_class=HTMLResponse)
+def library_entry_page(request: Request, entry_id: int = PathParam(ge=1, le=MAX_ID)) -> HTMLResponse:
+    """One approved entry's own page, a link a judge can share inside the court: the
+    page is public like every page, its data comes from /api/v1/library/{id} with the
+    reader's token (signing in first when there is none)."""
+    return _render(request, "library_entry.html", "Thư viện", "thu-vien")
 
 
 @router.get("/static/{name}")

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -61,8 +62,17 @@ QA_STATUSES: dict[str, str] = {
     "retired": "Ngừng sử dụng",
 }
 
-DOCUMENT_STATUSES = ("preview", "confirmed", "failed")
-UNANSWERED_STATUSES = ("open", "answered")
+DOCUMENT_STATUSES = ("preview", "indexing", "confirmed", "failed", "withdrawn")
+# open: waiting for an entry; answered: an entry answers it (linked); dismissed: junk or a
+# duplicate (``dismiss_reason``); merged: folded into another item (``duplicate_of_id``)
+UNANSWERED_STATUSES: dict[str, str] = {
+    "open": "Chờ giải đáp",
+    "answered": "Đã có câu trả lời",
+    "dismissed": "Đã loại",
+    "merged": "Đã gộp",
+}
+DISMISS_REASONS: dict[str, str] = {"junk": "Không phải câu hỏi nghiệp vụ",
+                                   "duplicate": "Trùng với câu hỏi khác"}
 
 
 def utcnow() -> datetime:
@@ -190,6 +200,10 @@ class LegalDocument(Base):
     effective_date: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default="preview")
     error: Mapped[str | None] = mapped_column(Text)
+    # SHA-256 of the file: the same file uploaded twice is recognised
+    content_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -245,8 +259,22 @@ class UnansweredQuestion(Base):
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("qa_entries.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # kept up to date on every ask (and summed over the items merged into this one), so
+    # the queue sorts by how often a question is asked without scanning usage events
+    ask_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    asker_count: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    last_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    dismiss_reason: Mapped[str | None] = mapped_column(String(16))
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("unanswered_questions.id", ondelete="SET NULL"), index=True)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    asked_by: Mapped[User | None] = relationship()
+    asked_by: Mapped[User | None] = relationship(foreign_keys=[asked_by_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    closed_by: Mapped[User | None] = relationship(foreign_keys=[closed_by_id])
+    entry: Mapped[QAEntry | None] = relationship(foreign_keys=[entry_id])
 
 
 NOTIFICATION_KINDS: dict[str, str] = {
@@ -284,3 +312,19 @@ class Notification(Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     actor: Mapped[User | None] = relationship(foreign_keys=[actor_id])
+
+
+class UnansweredAsker(Base):
+    """Who asked a queued question and how many times: "asked 7 times by 4 judges", and
+    the people to notify when it is answered."""
+
+    __tablename__ = "unanswered_askers"
+    __table_args__ = (UniqueConstraint("item_id", "user_id", name="uq_unanswered_askers_item_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("unanswered_questions.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    times: Mapped[int] = mapped_column(Integer, default=1)
+    first_asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -53,3 +53,44 @@ def test_notifications_migration_goes_down_and_up(db_url):
             assert "notifications" in inspect(conn).get_table_names()
     finally:
         engine.dispose()
+
+
+def test_unanswered_queue_revision_down_and_up_keeps_the_queue(db_url):
+    """0006_unanswered_queue: existing items get their ask counts from the usage events on
+    the way up; the way down turns statuses the old code does not know into ones it does."""
+    from sqlalchemy import text
+
+    upgrade_database(db_url)
+    downgrade_database(db_url, "0002")
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            assert "unanswered_askers" not in inspect(conn).get_table_names()
+            conn.execute(text("DELETE FROM usage_events"))
+            conn.execute(text("DELETE FROM unanswered_questions"))
+            conn.execute(text("DELETE FROM users WHERE username LIKE 'mig-%'"))
+            for name in ("mig-a", "mig-b"):
+                conn.execute(text("INSERT INTO users (username, full_name, password_hash, role, "
+                                  "is_active, password_changed_at, created_at) VALUES (:u, :u, 'x', "
+                                  "'judge', true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"u": name})
+            ids = [r[0] for r in conn.execute(text("SELECT id FROM users WHERE username LIKE 'mig-%' ORDER BY username"))]
+            for uid in (ids[0], ids[0], ids[1]):
+                conn.execute(text("INSERT INTO usage_events (user_id, created_at, query, returned_ids, "
+                                  "latency_ms, answered) VALUES (:u, CURRENT_TIMESTAMP, 'câu hỏi cũ', '[]', 1, false)"),
+                             {"u": uid})
+            conn.execute(text("INSERT INTO unanswered_questions (question, status, created_at) "
+                              "VALUES ('câu hỏi cũ', 'open', CURRENT_TIMESTAMP)"))
+        upgrade_database(db_url)
+        with engine.begin() as conn:
+            row = conn.execute(text("SELECT ask_count, asker_count FROM unanswered_questions")).one()
+            assert tuple(row) == (3, 2)
+            conn.execute(text("UPDATE unanswered_questions SET status = 'merged'"))
+        downgrade_database(db_url, "0002")
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT status FROM unanswered_questions")).scalar() == "answered"
+            conn.execute(text("DELETE FROM usage_events"))
+            conn.execute(text("DELETE FROM unanswered_questions"))
+            conn.execute(text("DELETE FROM users WHERE username LIKE 'mig-%'"))
+    finally:
+        engine.dispose()
+    upgrade_database(db_url)

@@ -26,6 +26,8 @@ function toLogin() {
   location.replace("/dang-nhap?next=" + encodeURIComponent(next));
 }
 
+const NETWORK_ERROR = "Không kết nối được máy chủ. Kiểm tra mạng (hoặc máy chủ đã bật chưa) rồi thử lại.";
+
 class ApiError extends Error {
   constructor(status, message) { super(message); this.status = status; }
 }
@@ -40,7 +42,14 @@ async function api(path, { method = "GET", json, form, raw = false, signal } = {
   let body;
   if (json !== undefined) { headers["Content-Type"] = "application/json"; body = JSON.stringify(json); }
   else if (form !== undefined) body = form;
-  const res = await fetch("/api/v1" + path, { method, headers, body, signal });
+  let res;
+  try {
+    res = await fetch("/api/v1" + path, { method, headers, body, signal });
+  } catch (e) {
+    if (e && e.name === "AbortError") throw e;  // cancelled on purpose: callers ignore it
+    // "Failed to fetch" / "NetworkError…": the browser's English, never shown to a judge
+    throw new ApiError(0, NETWORK_ERROR);
+  }
   if (res.status === 401 && !path.startsWith("/auth/token")) { toLogin(); throw new ApiError(401, "Phiên đăng nhập đã hết hạn."); }
   if (!res.ok) {
     let msg = "Có lỗi xảy ra (mã " + res.status + ").";
@@ -257,4 +266,38 @@ function initShell() {
   return true;
 }
 
+/** The browser's own validation bubbles ("Please fill out this field.") in Vietnamese,
+ *  on every form of every page: a capturing "invalid" listener sets the message, and
+ *  the next edit clears it so the browser checks the field again. */
+function validationMessage(field) {
+  const v = field.validity;
+  if (v.valueMissing) {
+    if (field.type === "file") return "Vui lòng chọn một tệp.";
+    if (field.type === "checkbox" || field.type === "radio") return "Vui lòng đánh dấu mục này.";
+    if (field.tagName === "SELECT") return "Vui lòng chọn một mục trong danh sách.";
+    return "Vui lòng điền vào trường này.";
+  }
+  if (v.typeMismatch) return field.type === "email" ? "Vui lòng nhập địa chỉ thư điện tử hợp lệ." : "Giá trị chưa đúng định dạng.";
+  if (v.patternMismatch) return field.title || (field.placeholder ? "Vui lòng nhập đúng dạng " + field.placeholder + "." : "Giá trị chưa đúng định dạng.");
+  if (v.tooShort) return "Vui lòng nhập ít nhất " + field.minLength + " ký tự (hiện có " + field.value.length + ").";
+  if (v.tooLong) return "Vui lòng nhập tối đa " + field.maxLength + " ký tự.";
+  if (v.rangeUnderflow) return "Giá trị phải từ " + field.min + " trở lên.";
+  if (v.rangeOverflow) return "Giá trị phải từ " + field.max + " trở xuống.";
+  if (v.stepMismatch || v.badInput) return "Vui lòng nhập một giá trị hợp lệ.";
+  return "";
+}
+
+function installValidationMessages(root = document) {
+  root.addEventListener("invalid", (ev) => {
+    const f = ev.target;
+    if (!f || typeof f.setCustomValidity !== "function") return;
+    f.setCustomValidity("");  // measure the field's own state, not our previous message
+    if (!f.validity.valid) f.setCustomValidity(validationMessage(f));
+  }, true);
+  const reset = (ev) => { const f = ev.target; if (f && typeof f.setCustomValidity === "function") f.setCustomValidity(""); };
+  root.addEventListener("input", reset, true);
+  root.addEventListener("change", reset, true);
+}
+
+installValidationMessages();
 window.APP_READY = initShell();

@@ -18,7 +18,7 @@ document.getElementById("login-form").addEventListener("submit", async (ev) => {
     const next = new URLSearchParams(location.search).get("next") || "";
     location.assign(next.startsWith("/") && !next.startsWith("//") ? next : "/hoi-dap");
   } catch (e) {
-    err.textContent = e.message;
+    err.textContent = e instanceof TypeError ? NETWORK_ERROR : e.message;  // "Failed to fetch"
   }
 });
 document.getElementById("username").focus();

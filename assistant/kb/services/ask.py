@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from assistant.kb import direct_lookup
 from assistant.kb.db import committed_write
 from assistant.kb.errors import InvalidInput, KBError, ServiceUnavailable
-from assistant.kb.models import QAEntry, UnansweredQuestion, UsageEvent, User
+from assistant.kb.models import QAEntry, UsageEvent, User
+from assistant.kb.services import unanswered
 from assistant.kb.text import clean
 from assistant.search_types import ArticleHit, SearchEngine
 
@@ -104,11 +105,4 @@ def _record(session: Session, actor: User, result: AskResult) -> None:
     session.flush()
     result.usage_event_id = event.id
     if not result.answered and not result.citation_only:
-        existing = session.scalar(select(UnansweredQuestion).where(
-            UnansweredQuestion.status == "open", UnansweredQuestion.question == result.question))
-        if existing is None:
-            existing = UnansweredQuestion(question=result.question, asked_by_id=actor.id,
-                                          court_id=actor.court_id, usage_event_id=event.id)
-            session.add(existing)
-            session.flush()
-        result.unanswered_id = existing.id
+        result.unanswered_id = unanswered.record_ask(session, actor, result.question, event.id).id

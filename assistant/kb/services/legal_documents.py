@@ -1,23 +1,38 @@
-"""Uploaded legal texts (.txt/.md/.docx): parse → preview → confirm.
+"""Uploaded legal texts (.txt/.md/.docx): parse → preview → confirm (or discard) →
+withdraw.
 
 Why: new laws reach courts as Word files before the pháp điển is updated. A reviewer
-uploads the file, checks the parsed articles, then confirms; confirmation hands the
-articles to the search engine when it offers ``index_legal_articles`` (wired by the
-search layer), otherwise the document is kept for the next ``troly index laws``.
+uploads the file, checks the parsed articles (each khoản and điểm on its own line),
+then confirms; confirmation hands the articles to the search engine when it offers
+``index_legal_articles`` (wired by the search layer), otherwise the document is kept
+for the next ``troly index laws``. Embedding a long law takes tens of seconds, so the
+confirmation runs as a background job (:class:`IndexingJobs`) whose progress the page
+polls. The same file uploaded twice is recognised by its SHA-256; a preview can be
+discarded, and a confirmed document withdrawn (its articles leave the index).
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import tempfile
+import threading
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from assistant.kb.errors import Conflict, InvalidInput, NotFound
-from assistant.kb.models import LegalDocument, User
+from assistant.kb.db import session_scope
+from assistant.kb.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from assistant.kb.models import DOCUMENT_STATUSES, LegalDocument, User, utcnow
 from assistant.search_types import SearchEngine
+
+log = logging.getLogger(__name__)
+
+STATUS_LABELS = dict(zip(DOCUMENT_STATUSES, (
+    "Chờ xác nhận", "Đang lập chỉ mục", "Đã xác nhận", "Lỗi", "Đã rút lại"), strict=True))
 
 SUFFIXES = (".txt", ".md", ".docx")
 
@@ -56,21 +71,48 @@ def _parse(filename: str, data: bytes, stem: str = "upload"):
             raise InvalidInput("Không đọc được tệp văn bản luật (tệp hỏng hoặc sai định dạng).") from exc
 
 
+def article_lines(article) -> list[dict]:
+    """The article as the preview shows it: the lead-in, then each khoản and each điểm on
+    its own line (``kind`` = intro / clause / point), never run together."""
+    clauses = getattr(article, "clauses", None) or []
+    if not clauses:
+        return [{"kind": "intro", "label": "", "text": line.strip()}
+                for line in (article.text or "").splitlines() if line.strip()]
+    lines = [{"kind": "intro", "label": "", "text": article.intro.strip()}] if getattr(article, "intro", "").strip() else []
+    for clause in clauses:
+        lines.append({"kind": "clause", "label": f"{clause.number}.", "text": clause.text})
+        lines.extend({"kind": "point", "label": f"{p.label})", "text": p.text} for p in clause.points)
+    return lines
+
+
 def preview_rows(articles, limit: int = 20) -> list[dict]:
     return [{"article_id": a.article_id, "article_number": a.article_number, "title": a.title,
-             "law_short": a.law_short, "text": a.text[:400]} for a in articles[:limit]]
+             "law_short": a.law_short, "text": a.text[:400], "lines": article_lines(a)[:40]}
+            for a in articles[:limit]]
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def upload_document(session: Session, actor: User, filename: str, data: bytes,
                     effective_date: date | None = None) -> tuple[LegalDocument, list]:
     if not data:
         raise InvalidInput("Tệp rỗng.")
+    digest = content_hash(data)
+    same = session.scalar(select(LegalDocument).where(
+        LegalDocument.content_sha256 == digest,
+        LegalDocument.status.in_(("preview", "indexing", "confirmed"))).order_by(LegalDocument.id))
+    if same is not None:
+        raise Conflict(f"Tệp này đã được tải lên ngày {same.created_at:%d/%m/%Y} "
+                       f"(“{same.title or same.filename}”, {STATUS_LABELS[same.status].lower()}). "
+                       "Mở văn bản đó trong danh sách thay vì tải lại.")
     articles = _parse(filename, data)
     live = [a for a in articles if not a.repealed]
     doc = LegalDocument(filename=Path(filename).name[:255], content=data,
                         title=(articles[0].law_name or None) if articles else None,
                         article_count=len(live), effective_date=effective_date,
-                        status="preview", uploaded_by_id=actor.id)
+                        status="preview", uploaded_by_id=actor.id, content_sha256=digest)
     session.add(doc)
     session.flush()
     return doc, articles
@@ -83,18 +125,117 @@ def get_document(session: Session, doc_id: int) -> LegalDocument:
     return doc
 
 
-def confirm_document(session: Session, search: SearchEngine | None, actor: User,
-                     doc_id: int) -> tuple[LegalDocument, list]:
+def discard_document(session: Session, actor: User, doc_id: int) -> None:
+    """Throw away a preview (wrong file, bad parse): nothing of it was indexed."""
     doc = get_document(session, doc_id)
-    if doc.status != "preview":
-        raise Conflict("Văn bản này đã được xác nhận.")
-    articles = parse_document(doc)
-    indexer = getattr(search, "index_legal_articles", None)
-    if callable(indexer):
-        indexer([a for a in articles if not a.repealed])
-    doc.status = "confirmed"
+    if doc.status not in ("preview", "failed"):
+        raise Conflict("Chỉ hủy được văn bản chưa xác nhận; văn bản đã xác nhận thì rút lại."
+                       if doc.status == "confirmed" else "Văn bản đang được lập chỉ mục.")
+    session.delete(doc)
     session.flush()
-    return doc, articles
+
+
+def withdraw_document(session: Session, search: SearchEngine | None, actor: User,
+                      doc_id: int) -> LegalDocument:
+    """Take a confirmed document out of use: its articles leave the search index."""
+    doc = get_document(session, doc_id)
+    if doc.status != "confirmed":
+        raise Conflict("Chỉ rút lại được văn bản đã xác nhận.")
+    remover = getattr(search, "delete_legal_source", None)
+    if search is not None and not callable(remover):
+        raise ServiceUnavailable("Máy chủ tìm kiếm này không gỡ được điều luật khỏi chỉ mục.")
+    if callable(remover):
+        remover(upload_source(doc))
+    doc.status, doc.withdrawn_at = "withdrawn", utcnow()
+    session.flush()
+    return doc
+
+
+class IndexingJobs:
+    """Confirmations running in background threads, with their progress.
+
+    Why in memory: progress matters only while the server that runs the job lives; a
+    document left "indexing" by a restart is noticed (:meth:`running` is false) and
+    can be confirmed again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: dict[int, dict] = {}
+
+    def running(self, doc_id: int) -> bool:
+        with self._lock:
+            return doc_id in self._jobs and not self._jobs[doc_id]["finished"]
+
+    def get(self, doc_id: int) -> dict | None:
+        with self._lock:
+            job = self._jobs.get(doc_id)
+            return dict(job) if job else None
+
+    def _set(self, doc_id: int, **values) -> None:
+        with self._lock:
+            self._jobs.setdefault(doc_id, {"done": 0, "total": 0, "finished": False, "error": None})
+            self._jobs[doc_id].update(values)
+
+    def start(self, factory: sessionmaker, search: SearchEngine | None, doc_id: int,
+              *, inline: bool = False) -> None:
+        self._set(doc_id, done=0, total=0, finished=False, error=None)
+        if inline:
+            self._run(factory, search, doc_id)
+        else:
+            threading.Thread(target=self._run, args=(factory, search, doc_id),
+                             name=f"confirm-document-{doc_id}", daemon=True).start()
+
+    def _run(self, factory: sessionmaker, search: SearchEngine | None, doc_id: int) -> None:
+        try:
+            with session_scope(factory) as session:
+                articles = [a for a in parse_document(get_document(session, doc_id)) if not a.repealed]
+            self._set(doc_id, total=len(articles))
+            indexer = getattr(search, "index_legal_articles", None)
+            if callable(indexer):
+                progress: Callable[[int, int], None] = lambda done, total: self._set(  # noqa: E731
+                    doc_id, done=done, total=total)
+                indexer(articles, on_progress=progress)
+            with session_scope(factory) as session:
+                doc = get_document(session, doc_id)
+                doc.status, doc.confirmed_at, doc.error = "confirmed", utcnow(), None
+            self._set(doc_id, finished=True)
+        except Exception as exc:  # noqa: BLE001 - reported on the page, the preview stays
+            log.exception("confirming uploaded document %s failed", doc_id)
+            message = getattr(exc, "message", None) or "Lập chỉ mục thất bại; hãy thử xác nhận lại."
+            try:
+                with session_scope(factory) as session:
+                    doc = get_document(session, doc_id)
+                    doc.status, doc.error = "preview", message
+            finally:
+                self._set(doc_id, finished=True, error=message)
+
+
+def begin_confirm(session: Session, jobs: IndexingJobs, doc_id: int) -> LegalDocument:
+    """Mark the document "indexing" (the caller commits, then starts the job)."""
+    doc = get_document(session, doc_id)
+    if doc.status == "indexing" and jobs.running(doc_id):
+        raise Conflict("Văn bản này đang được lập chỉ mục.")
+    if doc.status not in ("preview", "indexing"):  # "indexing" with no job: a restart cut it
+        raise Conflict("Văn bản này đã được xác nhận." if doc.status == "confirmed"
+                       else "Văn bản này không còn chờ xác nhận.")
+    doc.status, doc.error = "indexing", None
+    session.flush()
+    return doc
+
+
+def progress(session: Session, jobs: IndexingJobs, doc_id: int) -> dict:
+    """Where the confirmation of a document stands: status, done/total, error."""
+    doc = get_document(session, doc_id)
+    job = jobs.get(doc_id) or {}
+    if doc.status == "indexing" and not jobs.running(doc_id):
+        doc.status, doc.error = "preview", "Việc lập chỉ mục bị gián đoạn (máy chủ khởi động lại); hãy xác nhận lại."
+        session.flush()
+    done, total = int(job.get("done", 0)), int(job.get("total", 0))
+    if doc.status == "confirmed":
+        done = total = max(total, 1)
+    percent = int(100 * done / total) if total else 0
+    return {"id": doc.id, "status": doc.status, "status_label": STATUS_LABELS.get(doc.status, doc.status),
+            "done": done, "total": total, "percent": min(100, percent), "error": doc.error}
 
 
 def list_documents(session: Session) -> list[LegalDocument]:

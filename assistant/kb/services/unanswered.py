@@ -1,51 +1,315 @@
-"""The queue of questions the assistant could not answer, and answering them.
+"""The queue of questions the assistant could not answer: counting, triage, answering.
 
-Why: the gaps judges actually hit are the best guide to which entries to write next;
-answering one creates a Q&A entry linked to it (pending review).
+Why: the gaps judges actually hit are the best guide to which entries to write next, so
+the queue is sorted by how often a question is asked (and by how many judges), not by
+age. Every unanswered ask lands here through :func:`record_ask`, which keeps the
+per-item counts up to date; reviewers dismiss junk or duplicates, merge items that ask
+the same thing (their counts add up), and assign items to a reviewer. Answering an item
+creates a Q&A entry linked to it (pending review); an approved entry that answers an
+item closes it through :func:`close_answered` (called by the verifier and the
+notifications workflow, which decide "answers it" and tell the askers).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from assistant.kb.errors import Conflict, NotFound
-from assistant.kb.models import UnansweredQuestion, UsageEvent, User, utcnow
-from assistant.kb.services.qa import create_entry
+from assistant.kb.errors import Conflict, Forbidden, InvalidInput, NotFound
+from assistant.kb.models import (
+    DISMISS_REASONS,
+    QAEntry,
+    UnansweredAsker,
+    UnansweredQuestion,
+    User,
+    utcnow,
+)
+from assistant.kb.services.qa import create_entry, is_reviewer
 from assistant.search_types import SearchEngine
 
+SORTS = ("asked", "recent")
+MAX_MERGE = 50
+
+
+# --- counting -----------------------------------------------------------------------
+
+def _root(session: Session, item: UnansweredQuestion) -> UnansweredQuestion:
+    """The item this one was merged (or dismissed as a duplicate) into, followed to the end."""
+    seen = {item.id}
+    while item.duplicate_of_id is not None and item.status in ("merged", "dismissed"):
+        parent = session.get(UnansweredQuestion, item.duplicate_of_id)
+        if parent is None or parent.id in seen:
+            break
+        seen.add(parent.id)
+        item = parent
+    return item
+
+
+def _group_ids(session: Session, root_id: int) -> list[int]:
+    """The root and every item folded into it (merges are flattened, so one level)."""
+    children = session.scalars(select(UnansweredQuestion.id).where(
+        UnansweredQuestion.duplicate_of_id == root_id,
+        UnansweredQuestion.status.in_(("merged", "dismissed"))))
+    return [root_id, *children]
+
+
+def refresh_counts(session: Session, item: UnansweredQuestion) -> None:
+    """``ask_count``/``asker_count``/``last_asked_at`` of ``item`` from its askers and those
+    of the items merged into it (a judge who asked two merged items counts once)."""
+    session.flush()
+    ids = _group_ids(session, item.id)
+    times, judges, last = session.execute(
+        select(func.coalesce(func.sum(UnansweredAsker.times), 0),
+               func.count(func.distinct(UnansweredAsker.user_id)),
+               func.max(UnansweredAsker.last_asked_at))
+        .where(UnansweredAsker.item_id.in_(ids))).one()
+    item.ask_count = max(1, int(times or 0))
+    item.asker_count = max(1, int(judges or 0))
+    item.last_asked_at = last or item.last_asked_at or item.created_at
+
+
+def _count_asker(session: Session, item: UnansweredQuestion, user: User) -> None:
+    now = utcnow()
+    row = session.scalar(select(UnansweredAsker).where(
+        UnansweredAsker.item_id == item.id, UnansweredAsker.user_id == user.id))
+    if row is None:
+        try:  # the same judge asking twice at once (PostgreSQL): the second one counts up
+            with session.begin_nested():
+                session.add(UnansweredAsker(item_id=item.id, user_id=user.id, times=1,
+                                            first_asked_at=now, last_asked_at=now))
+            return
+        except IntegrityError:
+            row = session.scalar(select(UnansweredAsker).where(
+                UnansweredAsker.item_id == item.id, UnansweredAsker.user_id == user.id))
+            if row is None:
+                raise
+    row.times += 1
+    row.last_asked_at = now
+
+
+def record_ask(session: Session, actor: User, question: str,
+               usage_event_id: int | None = None) -> UnansweredQuestion:
+    """File an unanswered ask: the item with the same text counts one more ask (the item
+    it was merged into is refreshed too); otherwise a new open item. A question closed as
+    answered that is asked again (the assistant still could not answer it) opens a new
+    item; one dismissed as junk stays dismissed, only counted."""
+    items = list(session.scalars(
+        select(UnansweredQuestion).where(UnansweredQuestion.question == question)
+        .order_by(UnansweredQuestion.id.desc())))
+    item = next((i for i in items if i.status in ("open", "merged", "dismissed")), None)
+    if item is None:
+        item = UnansweredQuestion(question=question, asked_by_id=actor.id,
+                                  court_id=actor.court_id, usage_event_id=usage_event_id,
+                                  status="open", ask_count=1, asker_count=1,
+                                  last_asked_at=utcnow())
+        session.add(item)
+        session.flush()
+    _count_asker(session, item, actor)
+    refresh_counts(session, item)
+    root = _root(session, item)
+    if root.id != item.id:
+        refresh_counts(session, root)
+    session.flush()
+    return item
+
+
+def askers(session: Session, item: UnansweredQuestion) -> list[User]:
+    """Everyone who asked the item or an item merged into it (for notifications)."""
+    ids = _group_ids(session, item.id)
+    return list(session.scalars(
+        select(User).join(UnansweredAsker, UnansweredAsker.user_id == User.id)
+        .where(UnansweredAsker.item_id.in_(ids)).distinct().order_by(User.id)))
+
+
+# --- reading ------------------------------------------------------------------------
 
 def list_unanswered(session: Session, *, status: str | None = "open", court_ids=None,
-                    limit: int = 50, offset: int = 0) -> tuple[list[tuple[UnansweredQuestion, int]], int]:
-    """Items with how many times the same question was asked."""
+                    assignee_id: int | None = None, sort: str = "asked",
+                    limit: int = 50, offset: int = 0) -> tuple[list[UnansweredQuestion], int]:
+    """Items, most asked first (ties: more judges, then the latest ask)."""
     stmt = select(UnansweredQuestion)
     if status:
         stmt = stmt.where(UnansweredQuestion.status == status)
     if court_ids is not None:
         stmt = stmt.where(UnansweredQuestion.court_id.in_(court_ids))
+    if assignee_id is not None:
+        stmt = stmt.where(UnansweredQuestion.assignee_id == assignee_id)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    items = list(session.scalars(stmt.order_by(UnansweredQuestion.id.desc())
-                                 .limit(limit).offset(offset)))
-    counts = dict(session.execute(
-        select(UsageEvent.query, func.count()).where(
-            UsageEvent.query.in_([i.question for i in items])).group_by(UsageEvent.query)
-    ).all()) if items else {}
-    return [(i, int(counts.get(i.question, 1))) for i in items], total
+    last = func.coalesce(UnansweredQuestion.last_asked_at, UnansweredQuestion.created_at)
+    if sort == "recent":
+        order = (last.desc(), UnansweredQuestion.id.desc())
+    else:
+        order = (UnansweredQuestion.ask_count.desc(), UnansweredQuestion.asker_count.desc(),
+                 last.desc(), UnansweredQuestion.id.desc())
+    items = list(session.scalars(stmt.order_by(*order).limit(limit).offset(offset)))
+    return items, int(total)
+
+
+def merged_into(session: Session, items: list[UnansweredQuestion]) -> dict[int, list[UnansweredQuestion]]:
+    """For each item, the items folded into it (shown under it in the queue)."""
+    ids = [i.id for i in items]
+    out: dict[int, list[UnansweredQuestion]] = {i: [] for i in ids}
+    if ids:
+        for child in session.scalars(select(UnansweredQuestion).where(
+                UnansweredQuestion.duplicate_of_id.in_(ids),
+                UnansweredQuestion.status.in_(("merged", "dismissed")))
+                .order_by(UnansweredQuestion.id)):
+            out[child.duplicate_of_id].append(child)
+    return out
+
+
+def get_item(session: Session, item_id: int) -> UnansweredQuestion:
+    item = session.get(UnansweredQuestion, item_id)
+    if item is None:
+        raise NotFound("Không tìm thấy câu hỏi chưa có lời giải đáp.")
+    return item
+
+
+# --- triage (reviewers) --------------------------------------------------------------
+
+def _require_reviewer(actor: User) -> None:
+    if not is_reviewer(actor):
+        raise Forbidden("Chỉ người duyệt mới xử lý được danh sách câu hỏi chờ giải đáp.")
+
+
+def _open(item: UnansweredQuestion) -> None:
+    if item.status != "open":
+        raise Conflict("Câu hỏi này đã được xử lý (không còn ở trạng thái chờ giải đáp).")
+
+
+def _fold_into(session: Session, item: UnansweredQuestion, target: UnansweredQuestion,
+               actor: User, status: str, reason: str | None) -> None:
+    # items already folded into ``item`` move with it: merges stay one level deep
+    for child in session.scalars(select(UnansweredQuestion).where(
+            UnansweredQuestion.duplicate_of_id == item.id)):
+        child.duplicate_of_id = target.id
+    item.status, item.dismiss_reason, item.duplicate_of_id = status, reason, target.id
+    item.closed_by_id, item.closed_at = actor.id, utcnow()
+
+
+def dismiss(session: Session, actor: User, item_id: int, *, reason: str,
+            duplicate_of: int | None = None) -> UnansweredQuestion:
+    """Close an item as junk, or as a duplicate of another item (its asks then count there)."""
+    _require_reviewer(actor)
+    if reason not in DISMISS_REASONS:
+        raise InvalidInput("Lý do loại phải là “junk” (không phải câu hỏi nghiệp vụ) hoặc "
+                           "“duplicate” (trùng câu hỏi khác).")
+    item = get_item(session, item_id)
+    _open(item)
+    if reason == "duplicate":
+        if duplicate_of is None:
+            raise InvalidInput("Cần chọn câu hỏi mà câu này trùng với.")
+        target = _root(session, get_item(session, duplicate_of))
+        if target.id == item.id:
+            raise InvalidInput("Một câu hỏi không thể trùng với chính nó.")
+        if target.status not in ("open", "answered"):
+            raise Conflict("Câu hỏi được chọn đã bị loại; hãy chọn câu hỏi khác.")
+        _fold_into(session, item, target, actor, "dismissed", reason)
+        refresh_counts(session, target)
+    else:
+        if duplicate_of is not None:
+            raise InvalidInput("Chỉ câu hỏi trùng mới chỉ ra câu hỏi gốc.")
+        item.status, item.dismiss_reason = "dismissed", reason
+        item.closed_by_id, item.closed_at = actor.id, utcnow()
+    session.flush()
+    return item
+
+
+def merge(session: Session, actor: User, target_id: int, item_ids: list[int]) -> UnansweredQuestion:
+    """Fold ``item_ids`` into ``target_id``: one item, its asks and judges summed."""
+    _require_reviewer(actor)
+    ids = [i for i in dict.fromkeys(item_ids) if i != target_id]
+    if not ids:
+        raise InvalidInput("Chọn ít nhất một câu hỏi khác để gộp.")
+    if len(ids) > MAX_MERGE:
+        raise InvalidInput(f"Gộp tối đa {MAX_MERGE} câu hỏi mỗi lần.")
+    target = get_item(session, target_id)
+    _open(target)
+    items = [get_item(session, i) for i in ids]
+    for item in items:
+        _open(item)
+    for item in items:
+        _fold_into(session, item, target, actor, "merged", None)
+    refresh_counts(session, target)
+    session.flush()
+    return target
+
+
+def assign(session: Session, actor: User, item_id: int, assignee_id: int | None) -> UnansweredQuestion:
+    """Give an item to a reviewer to write its entry (``None`` unassigns)."""
+    _require_reviewer(actor)
+    item = get_item(session, item_id)
+    _open(item)
+    if assignee_id is not None:
+        assignee = session.get(User, assignee_id)
+        if assignee is None or not assignee.is_active:
+            raise InvalidInput("Không tìm thấy người duyệt được giao.")
+        if not is_reviewer(assignee):
+            raise InvalidInput("Chỉ giao được cho người duyệt.")
+    item.assignee_id = assignee_id
+    session.flush()
+    return item
+
+
+def reopen(session: Session, actor: User, item_id: int) -> UnansweredQuestion:
+    """Undo a dismissal or a merge (the item's own asks leave the group it was in)."""
+    _require_reviewer(actor)
+    item = get_item(session, item_id)
+    if item.status not in ("dismissed", "merged"):
+        raise Conflict("Chỉ mở lại được câu hỏi đã bị loại hoặc đã gộp.")
+    target_id = item.duplicate_of_id
+    item.status, item.dismiss_reason, item.duplicate_of_id = "open", None, None
+    item.closed_by_id = item.closed_at = None
+    refresh_counts(session, item)
+    if target_id is not None and (target := session.get(UnansweredQuestion, target_id)):
+        refresh_counts(session, target)
+    session.flush()
+    return item
+
+
+def reviewers(session: Session) -> list[User]:
+    """Who an item can be assigned to."""
+    return list(session.scalars(select(User).where(
+        User.is_active.is_(True), User.role.in_(("reviewer", "admin")))
+        .order_by(case((User.role == "reviewer", 0), else_=1), User.full_name)))
+
+
+# --- answering ----------------------------------------------------------------------
+
+def close_answered(session: Session, item: UnansweredQuestion, entry: QAEntry,
+                   actor: User | None = None) -> UnansweredQuestion:
+    """Close ``item`` (and the items merged into it) as answered by ``entry``.
+
+    Called when an approved entry answers the item (the verifier decides that; the
+    notifications workflow then tells :func:`askers`). Idempotent."""
+    now = utcnow()
+    item.status, item.entry_id = "answered", entry.id
+    item.answered_at = item.answered_at or now
+    if actor is not None:
+        item.closed_by_id, item.closed_at = actor.id, now
+    for child in merged_into(session, [item])[item.id]:
+        child.entry_id = entry.id  # still "merged": the group's answer is the root's
+    session.flush()
+    return item
+
+
+def open_items_for(session: Session, question: str) -> list[UnansweredQuestion]:
+    """Open items asking exactly ``question`` (an approved entry written for it)."""
+    return list(session.scalars(select(UnansweredQuestion).where(
+        UnansweredQuestion.status == "open", UnansweredQuestion.question == question)))
 
 
 def answer_unanswered(session: Session, search: SearchEngine | None, actor: User, item_id: int,
                       *, answer: str, field: str, question: str | None = None, tags=None,
                       citation_text=None, article_ids=None):
-    item = session.get(UnansweredQuestion, item_id)
-    if item is None:
-        raise NotFound("Không tìm thấy câu hỏi chưa có lời giải đáp.")
+    item = get_item(session, item_id)
     if item.status != "open":
-        raise Conflict("Câu hỏi này đã được trả lời.")
+        raise Conflict("Câu hỏi này đã được trả lời." if item.status == "answered"
+                       else "Câu hỏi này đã bị loại hoặc đã gộp vào câu hỏi khác.")
     entry = create_entry(session, search, actor, question=question or item.question,
                          answer=answer, field=field, tags=tags, citation_text=citation_text,
                          article_ids=article_ids, submit=True, source_unanswered_id=item.id)
-    item.status = "answered"
-    item.entry_id = entry.id
-    item.answered_at = utcnow()
-    session.flush()
+    close_answered(session, item, entry)
     return item, entry
+
