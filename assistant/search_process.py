@@ -103,7 +103,7 @@ def _end(process: Any, wait: float) -> None:
     closes only once it has wholly exited and released its files (the shard's lock)."""
     if not mp.connection.wait([process.sentinel], timeout=wait):
         process.kill()
-        mp.connection.wait([process.sentinel], timeout=5)
+    process.join()  # SIGKILL cannot be refused: returns once the child is gone and reaped
 
 
 

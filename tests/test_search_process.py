@@ -112,7 +112,7 @@ def test_a_silent_child_is_ended_and_replaced(remote, expected):
     old = remote.pid
     with pytest.raises(SearchProcessError, match="silent"):
         remote._call("ask", QUESTIONS[0], timeout=0.0)  # no answer within 0 s: treated as hung
-    assert _wait_gone(old, 10)
+    assert not _alive(old)  # ended (and reaped) before the call raised
     assert [a.article_id for a in remote.ask(QUESTIONS[0], top_k=5).articles] == expected[QUESTIONS[0]]
     assert remote.pid != old
 
@@ -135,7 +135,7 @@ def test_child_exits_when_the_api_process_is_killed(settings, expected, remote):
     child, torch_loaded = out.stdout.split()
     child = int(child)
     assert torch_loaded == "False", "the engine's modules were imported into the API process"
-    assert _wait_gone(child, 15), "the search process outlived the killed API process"
+    assert _wait_gone(child, 120), "the search process outlived the killed API process"
     again = open_engine(settings)  # the shard is free again
     assert again.ask(QUESTIONS[0]).articles[0].article_id == expected[QUESTIONS[0]][0]
     again.store.close()
@@ -145,7 +145,7 @@ def test_closed_process_refuses_calls(settings, expected):
     process = SearchProcess(settings, connections=1)
     pid = process.pid
     process.close()
-    assert _wait_gone(pid, 10)
+    assert not _alive(pid)  # close() returns once the child is gone
     with pytest.raises(SearchProcessError):
         process.ask(QUESTIONS[0])
 
