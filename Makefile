@@ -19,8 +19,8 @@ $(BIN)/troly: pyproject.toml constraints.txt
 install: $(BIN)/troly
 
 # Re-checked when the preparation code changes: `troly model prepare` rebuilds the folder
-# only if its format version is older (indexing/e5_model.py MODEL_FORMAT), else does nothing.
-$(TROLY_DATA_DIR)/models/multilingual-e5-small/.ready: indexing/e5_model.py | $(BIN)/troly
+# only if its format version is older (indexing/e5_convert.py MODEL_FORMAT), else does nothing.
+$(TROLY_DATA_DIR)/models/multilingual-e5-small/.ready: indexing/e5_convert.py | $(BIN)/troly
 	$(BIN)/troly model prepare
 	touch $@
 
