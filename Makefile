@@ -7,7 +7,7 @@ PHAPDIEN  ?= ../shared/corpus/phapdien
 EVALSET   ?= ../shared/eval/court_subset/questions.jsonl
 export TROLY_DATA_DIR ?= $(abspath $(DATA))
 
-.PHONY: install model run test eval bench fuzz index clean
+.PHONY: install model run lint test eval bench fuzz index clean
 
 $(BIN)/troly: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -33,7 +33,11 @@ run: model
 	$(BIN)/troly demo prepare --phapdien $(PHAPDIEN)
 	$(BIN)/troly serve
 
-test: model
+# ruff (rules and exceptions in pyproject.toml [tool.ruff]); `make test` fails on a lint error.
+lint: install
+	$(BIN)/ruff check .
+
+test: model lint
 	$(BIN)/pytest -q
 
 eval: index

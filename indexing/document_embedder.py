@@ -46,9 +46,13 @@ class E5DocumentEmbedder:
         self.progress_bar = bool(progress_bar)
         self._encoder: E5Onnx | None = None
 
-    def warm_up(self) -> None:
+    def _loaded(self) -> E5Onnx:
         if self._encoder is None:
             self._encoder = load_e5_onnx(self.model_dir, self.max_tokens, self.threads, self.spinning)
+        return self._encoder
+
+    def warm_up(self) -> None:
+        self._loaded()
 
     def text_to_embed(self, doc: Document) -> str:
         """Prefix + meta values + content, joined exactly as Haystack's embedder joins them."""
@@ -60,9 +64,7 @@ class E5DocumentEmbedder:
         """One row per text, in input order; batches are formed longest first."""
         if not texts:
             return np.zeros((0, 0), dtype=np.float32)
-        if self._encoder is None:
-            self.warm_up()
-        assert self._encoder is not None
+        encoder = self._loaded()
         order = np.argsort([-len(t) for t in texts])  # sentence-transformers' exact call
         starts: Any = range(0, len(texts), self.batch_size)
         if self.progress_bar:
@@ -72,7 +74,7 @@ class E5DocumentEmbedder:
         rows: list[Any] = [None] * len(texts)
         for start in starts:
             batch = order[start : start + self.batch_size]
-            for i, vector in zip(batch, self._encoder.embed_batch([texts[i] for i in batch]), strict=True):
+            for i, vector in zip(batch, encoder.embed_batch([texts[i] for i in batch]), strict=True):
                 rows[i] = vector
         return np.stack(rows)
 

@@ -25,14 +25,18 @@ from __future__ import annotations
 import json
 import shutil
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from indexing.e5_runtime import ONNX_FILE, ONNX_SUBDIR, PROMPTS, TOKENIZER_FILE
+
+if TYPE_CHECKING:  # build-time libraries, imported where they are used
+    import torch
+    from tokenizers import Tokenizer
 
 READY = ".ready"
 # Bumped whenever prepare_model writes a model that embeds differently; an older folder
@@ -242,7 +246,7 @@ def _double_array(keys: list[tuple[bytes, int]]) -> list[int]:
     A unit holds: label (bits 0-7), has_leaf (bit 8), offset to its children's base
     (bits 10-31); a value unit has bit 31 set so it never matches a label.
     """
-    trie: dict = {}
+    trie: dict[int, Any] = {}
     for key, value in keys:
         node = trie
         for byte in key:
@@ -293,10 +297,9 @@ def _find_base(labels: list[int], used: bytearray, bases: set[int], search_from:
         base += 1
 
 
-def build_tokenizer(f: E5File):
+def build_tokenizer(f: E5File) -> Tokenizer:
     """XLM-R SentencePiece Unigram, rebuilt from the pieces/scores/map in the file."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
-    from tokenizers import pre_tokenizers, processors
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     vocab = [(p, float(s)) for p, s in zip(f.pieces, f.scores, strict=True)]
     tok = Tokenizer(models.Unigram(vocab, unk_id=f.special["unk"], byte_fallback=False))
@@ -393,10 +396,10 @@ def export_onnx_int8(model_dir: Path, out_dir: Path, progress: Progress = None) 
     AVX2-only CPU by tests/test_e5_model.py) and closer to fp32 (0.994).
     """
     import torch
+    from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
-    from onnx import TensorProto
     from transformers import BertModel
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -404,7 +407,7 @@ def export_onnx_int8(model_dir: Path, out_dir: Path, progress: Progress = None) 
     fused = out_dir / "model_fused_fp32.onnx"
     model = BertModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
     ids = torch.tensor([[0, 35378, 4, 2]], dtype=torch.long)
-    wrapper = _LastHidden(model)
+    wrapper = _last_hidden(model)
     _say(progress, "exporting ONNX (fp32)")
     with torch.no_grad():
         torch.onnx.export(
@@ -434,21 +437,20 @@ def export_onnx_int8(model_dir: Path, out_dir: Path, progress: Progress = None) 
     return target
 
 
-class _LastHidden:
-    """Callable nn.Module wrapper returning just the hidden states tensor."""
+def _last_hidden(model: Any) -> torch.nn.Module:
+    """The model wrapped as an nn.Module that returns just the hidden states tensor
+    (the one output the ONNX graph needs)."""
+    import torch
 
-    def __new__(cls, model):
-        import torch
+    class LastHidden(torch.nn.Module):
+        def __init__(self, m: Any) -> None:
+            super().__init__()
+            self.m = m
 
-        class Wrapped(torch.nn.Module):
-            def __init__(self, m):
-                super().__init__()
-                self.m = m
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return self.m(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # type: ignore[no-any-return]
 
-            def forward(self, input_ids, attention_mask):
-                return self.m(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-
-        return Wrapped(model)
+    return LastHidden(model)
 
 
 ONNX_FOLDER_TOKENIZER_FILES = (TOKENIZER_FILE, "tokenizer_config.json", "special_tokens_map.json")

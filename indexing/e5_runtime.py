@@ -90,7 +90,8 @@ class E5Onnx:
 def _normalise(vectors: np.ndarray) -> np.ndarray:
     """L2 norm along the last axis, with torch.nn.functional.normalize's epsilon."""
     norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
+    normalised: np.ndarray = vectors / np.maximum(norms, 1e-12)
+    return normalised
 
 
 _LOADED: dict[tuple[str, int, int, bool], E5Onnx] = {}

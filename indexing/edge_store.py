@@ -19,9 +19,10 @@ Design notes:
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import qdrant_edge as qe
 from haystack import Document, default_from_dict, default_to_dict
@@ -234,7 +235,7 @@ class EdgeDocumentStore:
             shared.shard.flush()
         return changed
 
-    def __enter__(self) -> "EdgeDocumentStore":
+    def __enter__(self) -> EdgeDocumentStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -246,7 +247,7 @@ class EdgeDocumentStore:
         return default_to_dict(self, path=str(self.path), collection=self.collection, hnsw_ef=self.hnsw_ef)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "EdgeDocumentStore":
+    def from_dict(cls, data: dict[str, Any]) -> EdgeDocumentStore:
         return default_from_dict(cls, data)
 
     # -- DocumentStore protocol -------------------------------------------------
@@ -444,7 +445,8 @@ class EdgeDocumentStore:
         offset = None
         while True:
             records, offset = self.shard.scroll(
-                qe.ScrollRequest(offset=offset, limit=_SCROLL_BATCH, filter=flt, with_payload=True, with_vector=with_vector)
+                qe.ScrollRequest(offset=offset, limit=_SCROLL_BATCH, filter=flt, with_payload=True,
+                                 with_vector=with_vector)
             )
             for record in records:
                 yield self._record_to_document(record, None)
@@ -470,5 +472,6 @@ class EdgeDocumentStore:
             sv = vectors.get(schema.SPARSE_VECTOR)
             if sv is not None:
                 sparse = SparseEmbedding(indices=list(sv.indices), values=list(sv.values))
-        return schema.payload_to_document(record.payload or {}, score=score, embedding=embedding, sparse_embedding=sparse)
+        return schema.payload_to_document(record.payload or {}, score=score, embedding=embedding,
+                                          sparse_embedding=sparse)
 

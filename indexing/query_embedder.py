@@ -13,18 +13,20 @@ so parallelism across requests beats splitting one short question over two threa
 
 Repeated questions (judges ask the same things) are answered from a small LRU cache
 of vectors; the vector depends only on the text, so the cache never goes stale.
+
+Tokenizer, session and pooling are indexing/e5_runtime.py's, shared with the passage
+embedder (indexing/document_embedder.py).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from pathlib import Path
 from typing import Any
 
 from haystack import component, default_from_dict, default_to_dict
 
-from indexing.e5_runtime import MAX_TOKENS, ONNX_SUBDIR, PROMPTS, E5Onnx, load_e5_onnx
+from indexing.e5_runtime import MAX_TOKENS, PROMPTS, E5Onnx, load_e5_onnx
 
 
 class VectorCache:
@@ -75,23 +77,20 @@ class E5QueryEmbedder:
         self.cache = VectorCache(self.cache_size)
         self._encoder: E5Onnx | None = None
 
-    @property
-    def onnx_dir(self) -> Path:
-        return Path(self.model_dir) / ONNX_SUBDIR
-
-    def warm_up(self) -> None:
+    def _loaded(self) -> E5Onnx:
         if self._encoder is None:
             self._encoder = load_e5_onnx(self.model_dir, self.max_tokens, self.threads, spinning=False)
+        return self._encoder
+
+    def warm_up(self) -> None:
+        self._loaded()
 
     def embed(self, text: str) -> tuple[float, ...]:
         """The vector for ``text`` (cached); ``text`` must already be NFC-normalised."""
         cached = self.cache.get(text)
         if cached is not None:
             return cached
-        if self._encoder is None:
-            self.warm_up()
-        assert self._encoder is not None
-        value = tuple(self._encoder.embed_one(self.prefix + text).tolist())
+        value = tuple(self._loaded().embed_one(self.prefix + text).tolist())
         self.cache.put(text, value)
         return value
 

@@ -16,7 +16,6 @@ from haystack.core.serialization import import_class_by_name
 from haystack.dataclasses import SparseEmbedding
 from haystack.document_stores.types import FilterPolicy
 from haystack.document_stores.types.filter_policy import apply_filter_policy
-
 from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
 
 from indexing import server_store

@@ -118,7 +118,9 @@ def server_document_store(
 # --------------------------------------------------------------------------- plain-store helpers
 
 
-def query_dense(store: QdrantDocumentStore, embedding, top_k=10, filters=None, return_embedding=False) -> list[Document]:
+def query_dense(
+    store: QdrantDocumentStore, embedding, top_k=10, filters=None, return_embedding=False
+) -> list[Document]:
     return store._query_by_embedding(
         query_embedding=list(embedding), filters=filters or None, top_k=top_k, return_embedding=return_embedding
     )

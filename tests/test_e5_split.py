@@ -5,8 +5,8 @@ a folder prepared before the split still works without a rebuild."""
 from __future__ import annotations
 
 import json
-import sys
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -154,10 +154,9 @@ def pre_split_folder(e5_model_dir: Path, tmp_path: Path) -> Path:
 def test_folder_prepared_before_the_split_still_loads(pre_split_folder: Path, e5_model_dir: Path):
     """Its modules.json names a module that no longer exists; nothing reads it, the
     vectors are those of a new folder, and prepare_model leaves it as it is."""
+    import indexing
     from indexing.e5_convert import legacy_onnx_files, prepare_model
     from indexing.embedders import document_embedder, text_embedder
-
-    import indexing
 
     assert not (Path(indexing.__file__).parent / "e5_model.py").exists()
     assert json.loads((pre_split_folder / ONNX_SUBDIR / "modules.json").read_text())[0]["type"] == (

@@ -25,8 +25,10 @@ def test_same_vectors_as_sentence_transformers(e5_model_dir: Path, st_onnx_refer
         SentenceTransformersTextEmbedder,
     )
 
-    reference = SentenceTransformersTextEmbedder(model=str(st_onnx_reference), prefix="query: ", progress_bar=False,
-                                                 trust_remote_code=True, local_files_only=True, normalize_embeddings=True)
+    reference = SentenceTransformersTextEmbedder(
+        model=str(st_onnx_reference), prefix="query: ", progress_bar=False, trust_remote_code=True,
+        local_files_only=True, normalize_embeddings=True,
+    )
     reference.warm_up()
     lean = E5QueryEmbedder(str(e5_model_dir), cache_size=0)
     for text in map(normalize_text, QUESTIONS):

@@ -10,7 +10,12 @@ from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
 
 from indexing.edge_store import EdgeDocumentStore
 from indexing.qdrant_schema import DENSE_DIM
-from indexing.retrievers import DESERIALIZATION_MODULES, EdgeEmbeddingRetriever, EdgeHybridRetriever, EdgeSparseEmbeddingRetriever
+from indexing.retrievers import (
+    DESERIALIZATION_MODULES,
+    EdgeEmbeddingRetriever,
+    EdgeHybridRetriever,
+    EdgeSparseEmbeddingRetriever,
+)
 from indexing.server_store import server_document_store
 
 pytestmark = pytest.mark.filterwarnings("ignore:Payload indexes have no effect:UserWarning")
@@ -75,7 +80,8 @@ def test_init_filters_and_merge_policy(store):
 
 
 def test_plain_qdrant_document_store_is_accepted():
-    plain = QdrantDocumentStore(":memory:", embedding_dim=DENSE_DIM, use_sparse_embeddings=True, sparse_idf=True, progress_bar=False)
+    plain = QdrantDocumentStore(":memory:", embedding_dim=DENSE_DIM, use_sparse_embeddings=True, sparse_idf=True,
+                                progress_bar=False)
     plain.write_documents(DOCS)
     r = EdgeHybridRetriever(document_store=plain, top_k=2)
     assert r.run(query_embedding=unit(6), query_sparse_embedding=SparseEmbedding([6], [1.0]))["documents"][0].id == "d6"
