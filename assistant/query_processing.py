@@ -12,13 +12,12 @@ from pathlib import Path
 
 from haystack import component, default_from_dict, default_to_dict
 
+from assistant.kb.errors import InvalidInput
 from corpus.abbreviations import expand_abbreviations
 from corpus.diacritics import DiacriticRestorer
 from corpus.law_hints import law_hints
 from corpus.laws import laws_in_text
 from corpus.vietnamese import fold_diacritics, has_diacritics, normalize_text
-
-from assistant.kb.errors import InvalidInput
 
 MAX_QUERY_CHARS = 2000
 
@@ -54,7 +53,8 @@ class QueryPreprocessor:
         if restorer_path and Path(restorer_path).is_file():
             self._restorer = DiacriticRestorer.load(Path(restorer_path))
 
-    @component.output_types(dense_text=str, lexical_text=str, law_keys=list[str], law_weights=dict[str, float], restored=bool)
+    @component.output_types(dense_text=str, lexical_text=str, law_keys=list[str], law_weights=dict[str, float],
+                            restored=bool)
     def run(self, query: str) -> dict[str, object]:
         typed = clean_query(query, self.max_chars)
         accented = has_diacritics(typed)

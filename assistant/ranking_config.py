@@ -54,7 +54,7 @@ class RankingConfig:
                 raise ValueError(f"rrf_weights phải là hai số ≥ 0 (dense, sparse), không phải {self.rrf_weights!r}")
             object.__setattr__(self, "rrf_weights", (float(self.rrf_weights[0]), float(self.rrf_weights[1])))
 
-    def override(self, **options: Any) -> "RankingConfig":
+    def override(self, **options: Any) -> RankingConfig:
         """This config with the options given (None = keep), e.g. from ``troly eval`` flags."""
         return replace(self, **{k: v for k, v in options.items() if v is not None})
 

@@ -16,13 +16,13 @@ from typing import Any
 from haystack import Document
 from haystack.document_stores.types import DuplicatePolicy
 
-from indexing.pipeline_runner import run_acyclic
 from assistant.query_pipeline import QA_FILTER, build_query_pipeline
 from assistant.ranking_config import RankingConfig
 from assistant.search_types import ArticleHit, AskResult, QAHit, QAIndexEntry
 from corpus.laws import load_catalogue
 from corpus.vietnamese import normalize_text
 from indexing.legal_index import LegalIndexResult, index_articles, train_restorer
+from indexing.pipeline_runner import run_acyclic
 from indexing.sparse import VietnameseSparseDocumentEmbedder
 
 RESTORER_FILE = "diacritics.json"

@@ -125,7 +125,7 @@ class SearchProcess:
     # -- life cycle -------------------------------------------------------------------
     def _start(self) -> None:
         ctx = mp.get_context("spawn")  # a clean interpreter: no inherited threads or locks
-        parent_ends, child_ends = zip(*(ctx.Pipe() for _ in range(self.connections)))
+        parent_ends, child_ends = zip(*(ctx.Pipe() for _ in range(self.connections)), strict=True)
         ready_parent, ready_child = ctx.Pipe(duplex=False)
         process = ctx.Process(target=_child_main, args=(self.settings, list(child_ends), ready_child),
                               name="troly-search", daemon=True)

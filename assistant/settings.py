@@ -95,7 +95,7 @@ class Settings(BaseSettings):
         )
 
     @model_validator(mode="after")
-    def _ranking_is_valid(self) -> "Settings":
+    def _ranking_is_valid(self) -> Settings:
         self.ranking  # noqa: B018 — raises ValueError on a bad TROLY_RANKING_* value
         return self
 

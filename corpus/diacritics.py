@@ -52,7 +52,7 @@ class DiacriticRestorer:
                 if not words:
                     continue
                 unigrams.update(words)
-                bigrams.update(f"{a} {b}" for a, b in zip([_START, *words], words))
+                bigrams.update(f"{a} {b}" for a, b in zip([_START, *words], words, strict=False))
         kept = {k: v for k, v in bigrams.items() if v >= min_bigram}
         return cls(dict(unigrams), kept)
 
@@ -91,7 +91,7 @@ class DiacriticRestorer:
         best = self._viterbi(lattice)
         out: list[str] = []
         last = 0
-        for m, choice in zip(matches, best):
+        for m, choice in zip(matches, best, strict=True):
             word = m.group(0)
             out.append(text[last : m.start()])
             out.append(_match_case(word, choice))

@@ -51,7 +51,9 @@ def is_long(article: LegalArticle) -> bool:
 
 def article_documents(article: LegalArticle) -> list[Document]:
     """Documents for one (non-repealed) article: the article, then its clauses if long."""
-    head = f"Điều {article.article_number}. {article.title}".rstrip(". ") if article.title else f"Điều {article.article_number}"
+    head = f"Điều {article.article_number}"
+    if article.title:
+        head = f"{head}. {article.title}".rstrip(". ")
     docs = [Document(id=article.article_id, content=f"{head}\n{article.text}", meta=_meta(article, "article", None))]
     if is_long(article):
         for clause in article.clauses:

@@ -19,7 +19,6 @@ from corpus.plaintext_law import LegalParseError
 from corpus.structure import article_text, split_clauses
 from corpus.vietnamese import fold_diacritics, normalize_text
 
-
 # Prefixes in the ALQAC gold that do not follow the initials rule.
 PREFIX_EXCEPTIONS = {"luat an ninh mang": "LANN"}
 
@@ -55,7 +54,8 @@ def load_alqac_laws(path: Path | str, catalogue: LawCatalogue | None = None) -> 
         name = normalize_text(law_entry["id"], keep_newlines=False)
         prefix = alqac_law_prefix(name)
         if prefixes.setdefault(prefix, name) != name:
-            raise LegalParseError("Hai luật ALQAC trùng mã viết tắt.", f"{prefix}: {prefixes[prefix]!r} vs {name!r}", str(path))
+            raise LegalParseError("Hai luật ALQAC trùng mã viết tắt.", f"{prefix}: {prefixes[prefix]!r} vs {name!r}",
+                                  str(path))
         law = catalogue.by_name(name)
         for item in law_entry["articles"]:
             num = str(item["id"]).strip()

@@ -19,7 +19,9 @@ from corpus.source_line import normalize_doc_number
 from corpus.vietnamese import fold_diacritics, normalize_text
 
 LAWS_TSV = Path(__file__).with_name("data") / "laws.tsv"
-TSV_FIELDS = ["number", "doc_type", "name", "short", "key", "year", "issuer", "issue_date", "cite_name", "aliases", "origin"]
+TSV_FIELDS = [
+    "number", "doc_type", "name", "short", "key", "year", "issuer", "issue_date", "cite_name", "aliases", "origin",
+]
 
 DOC_TYPE_ABBR = {
     "Bộ luật": "BL",
@@ -78,7 +80,9 @@ class LawCatalogue:
                     self._aliases.setdefault(_fold(name), law)
         # Longest aliases first so "bộ luật tố tụng dân sự" wins over "dân sự".
         self._alias_re = re.compile(
-            r"(?<![\w/])(" + "|".join(re.escape(a) for a in sorted(self._aliases, key=len, reverse=True) if len(a) >= 3) + r")(?![\w/])"
+            r"(?<![\w/])("
+            + "|".join(re.escape(a) for a in sorted(self._aliases, key=len, reverse=True) if len(a) >= 3)
+            + r")(?![\w/])"
         )
 
     def __len__(self) -> int:

@@ -23,7 +23,14 @@ from pathlib import Path
 from corpus.laws import LawCatalogue, load_catalogue
 from corpus.legal_model import LegalArticle
 from corpus.source_line import SourceRef, parse_source_line, split_glued_source
-from corpus.structure import article_text, clean_markdown, is_title_line, split_clauses, structure_heading, update_hierarchy
+from corpus.structure import (
+    article_text,
+    clean_markdown,
+    is_title_line,
+    split_clauses,
+    structure_heading,
+    update_hierarchy,
+)
 from corpus.vietnamese import normalize_text
 
 PD_ID = r"\d+\.\d+\.(?:LQ|NQ|TL|TT|NĐ|PL|QĐ)\.[0-9a-z.]+?"
@@ -215,7 +222,9 @@ def _segments(block: _Block) -> list[tuple[SourceRef | None, list[str]]]:
     return segs
 
 
-def _block_articles(block: _Block, index: dict[str, str], in_body: set[str], catalogue: LawCatalogue) -> list[LegalArticle]:
+def _block_articles(
+    block: _Block, index: dict[str, str], in_body: set[str], catalogue: LawCatalogue
+) -> list[LegalArticle]:
     segs = _segments(block)
     main_ref, main_lines = segs[0]
     main = _make_article(block.pd_id, block.title, main_ref, main_lines, block.hierarchy, catalogue)
@@ -238,7 +247,9 @@ def _block_articles(block: _Block, index: dict[str, str], in_body: set[str], cat
     return out
 
 
-def _recovered_id(pd_id: str, main_ref: SourceRef | None, ref: SourceRef, index: dict[str, str], in_body: set[str]) -> str | None:
+def _recovered_id(
+    pd_id: str, main_ref: SourceRef | None, ref: SourceRef, index: dict[str, str], in_body: set[str]
+) -> str | None:
     """The index id whose heading the body lost for this extra original, if any."""
     parts = pd_id.split(".")
     candidates = []

@@ -14,11 +14,21 @@ from pathlib import Path
 from corpus.laws import LawCatalogue, load_catalogue
 from corpus.legal_model import LegalArticle
 from corpus.source_line import DOC_NUMBER, normalize_doc_number
-from corpus.structure import article_text, clean_markdown, is_title_line, split_clauses, structure_heading, update_hierarchy
+from corpus.structure import (
+    article_text,
+    clean_markdown,
+    is_title_line,
+    split_clauses,
+    structure_heading,
+    update_hierarchy,
+)
 from corpus.vietnamese import normalize_text
 
 ARTICLE_RE = re.compile(r"^Điều\s+(?P<num>\d+[a-z]?)\s*[.:]\s*(?P<title>.*)$")
-_LAW_NUMBER_RE = re.compile(rf"(?:Luật|Bộ luật|Nghị quyết|Nghị định|Thông tư|Pháp lệnh)?\s*(?:số|Số)[:\s]+({DOC_NUMBER})")
+_LAW_NUMBER_RE = re.compile(
+    rf"(?:Luật|Bộ luật|Nghị quyết|Nghị định|Thông tư|Pháp lệnh)?\s*(?:số|Số)[:\s]+({DOC_NUMBER})"
+)
+_BAD_DOCX = "Tệp Word bị hỏng hoặc không đúng định dạng .docx."
 _LAW_TITLE_RE = re.compile(r"^(BỘ LUẬT|LUẬT|PHÁP LỆNH|NGHỊ ĐỊNH|NGHỊ QUYẾT|THÔNG TƯ(?: LIÊN TỊCH)?)(?:\s+(.*))?$")
 
 
@@ -41,7 +51,8 @@ def read_law_text(path: Path) -> str:
     else:
         data = path.read_bytes()
         if b"\x00" in data[:4096]:
-            raise LegalParseError("Tệp không phải văn bản (tệp nhị phân).", f"NUL byte in first 4 KiB of {path.name}", str(path))
+            raise LegalParseError("Tệp không phải văn bản (tệp nhị phân).", f"NUL byte in first 4 KiB of {path.name}",
+                                  str(path))
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
@@ -65,9 +76,9 @@ def _read_docx(path: Path) -> str:
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
-        raise LegalParseError("Tệp Word bị hỏng hoặc không đúng định dạng .docx.", f"{path.name}: {exc}", str(path)) from exc
+        raise LegalParseError(_BAD_DOCX, f"{path.name}: {exc}", str(path)) from exc
     except Exception as exc:  # zipfile.BadZipFile and friends
-        raise LegalParseError("Tệp Word bị hỏng hoặc không đúng định dạng .docx.", f"{path.name}: {type(exc).__name__}: {exc}", str(path)) from exc
+        raise LegalParseError(_BAD_DOCX, f"{path.name}: {type(exc).__name__}: {exc}", str(path)) from exc
     return "\n".join(p.text for p in document.paragraphs)
 
 

@@ -35,7 +35,8 @@ DOC_TYPES = (
 )
 _TYPE_RE = "|".join(DOC_TYPES)
 SOURCE_RE = re.compile(
-    rf"\(\*?Điều (?P<art>\d+[a-z]?) (?P<type>{_TYPE_RE}) số (?P<num>{DOC_NUMBER})(?P<rest>[^()]*(?:\([^()]*\)[^()]*)*)\)\*?$",
+    rf"\(\*?Điều (?P<art>\d+[a-z]?) (?P<type>{_TYPE_RE}) số (?P<num>{DOC_NUMBER})"
+    r"(?P<rest>[^()]*(?:\([^()]*\)[^()]*)*)\)\*?$",
     re.IGNORECASE,
 )
 _NAMED = re.compile(r"^\s+(?P<name>.+) ngày (?P<date>\d{1,2}/\d{1,2}/\d{4}) của (?P<issuer>.+?),\s*có hiệu lực")

@@ -63,7 +63,10 @@ def structure_heading(line: str) -> tuple[int, str, str] | None:
     return level, head, title
 
 
-_PART_WORDS = {"nhất", "một", "hai", "ba", "bốn", "tư", "năm", "sáu", "bảy", "tám", "chín", "mười", "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x"}
+_PART_WORDS = {
+    "nhất", "một", "hai", "ba", "bốn", "tư", "năm", "sáu", "bảy", "tám", "chín", "mười",
+    "i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x",
+}
 
 
 def update_hierarchy(hierarchy: list[tuple[int, str]], level: int, heading: str) -> list[tuple[int, str]]:

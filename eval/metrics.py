@@ -51,7 +51,7 @@ def metrics_by_source(
 def macro_f2(gold: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]]) -> float:
     """ALQAC Task 1's metric: F2 per question (recall weighted 4×), averaged."""
     total = 0.0
-    for g, p in zip(gold, predicted):
+    for g, p in zip(gold, predicted, strict=False):
         gs, ps = set(g), set(p)
         hit = len(gs & ps)
         if not hit:

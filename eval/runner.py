@@ -34,5 +34,5 @@ def run_eval(
     report: dict[str, Any] = retrieval_metrics(gold, ranked)
     report["by_source"] = metrics_by_source([q.source for q in questions], gold, ranked)
     report["latency_ms"] = {"p50": float(np.percentile(latencies, 50)), "p95": float(np.percentile(latencies, 95))}
-    report["rankings"] = {q.qid: r for q, r in zip(questions, ranked)}
+    report["rankings"] = {q.qid: r for q, r in zip(questions, ranked, strict=True)}
     return report

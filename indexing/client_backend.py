@@ -203,7 +203,7 @@ class ClientBackend:
         )
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ClientBackend":
+    def from_dict(cls, data: dict[str, Any]) -> ClientBackend:
         data = {**data, "init_parameters": dict(data.get("init_parameters", {}))}  # keep the caller's dict
         deserialize_secrets_inplace(data["init_parameters"], keys=["api_key"])
         return default_from_dict(cls, data)

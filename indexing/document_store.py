@@ -14,9 +14,9 @@ Beyond Haystack's DocumentStore protocol, upper layers and the retrievers
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from typing import Any, Iterator
+from typing import Any
 
 from haystack import Document, default_from_dict, default_to_dict
 from haystack.core.serialization import import_class_by_name
@@ -28,7 +28,8 @@ from haystack.utils.filters import FilterError
 from indexing import qdrant_schema as schema
 from indexing.client_backend import ClientBackend
 from indexing.edge_backend import EdgeBackend
-from indexing.qdrant_backend import PayloadSelection, PointBackend, PointQuery, StoredPoint, fusion as make_fusion
+from indexing.qdrant_backend import PayloadSelection, PointBackend, PointQuery, StoredPoint
+from indexing.qdrant_backend import fusion as make_fusion
 from indexing.qdrant_filters import QdrantFilter, convert_filters
 
 _WRITE_BATCH = 256
@@ -60,7 +61,7 @@ class QdrantDocumentStore:
         """Build HNSW / merge segments after bulk loads; blocks until done."""
         return self.backend.optimize()
 
-    def __enter__(self) -> "QdrantDocumentStore":
+    def __enter__(self) -> QdrantDocumentStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -70,7 +71,7 @@ class QdrantDocumentStore:
         return default_to_dict(self, backend=self.backend.to_dict())
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "QdrantDocumentStore":
+    def from_dict(cls, data: dict[str, Any]) -> QdrantDocumentStore:
         params = dict(data.get("init_parameters", {}))
         backend = params["backend"]
         if isinstance(backend, dict):

@@ -250,7 +250,7 @@ class EdgeBackend:
         return default_to_dict(self, path=str(self.path), collection=self.collection, hnsw_ef=self.hnsw_ef)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "EdgeBackend":
+    def from_dict(cls, data: dict[str, Any]) -> EdgeBackend:
         return default_from_dict(cls, data)
 
     @staticmethod

@@ -5,10 +5,12 @@ e5 was trained), the same local folder and the same backend, and must never reac
 for a hub.  Backends:
 
 * ``"onnx-int8"`` (default) — ONNX Runtime, int8 dynamic quantisation, ≈3× faster
-  on CPU at cosine ≥ 0.99 to fp32 (docs/benchmarks-embedding.md).  The folder's
-  first module is :class:`indexing.e5_model.OnnxEncoder`, loaded by import path,
-  hence ``trust_remote_code=True`` (it is our own code, nothing is downloaded).
-* ``"torch"`` — the dequantised fp32 BERT.
+  on CPU at cosine ≥ 0.99 to fp32 (docs/benchmarks-embedding.md), run by our own
+  components (:class:`indexing.query_embedder.E5QueryEmbedder`,
+  :class:`indexing.document_embedder.E5DocumentEmbedder`) over
+  indexing/e5_runtime.py; the folder names no project code.
+* ``"torch"`` — the dequantised fp32 BERT in a stock sentence-transformers folder,
+  run by Haystack's sentence-transformers components.
 
 Text must be NFC-normalised (``corpus.vietnamese.normalize_text``) before it is
 embedded: documents are normalised when the corpus is parsed, queries by
@@ -19,40 +21,39 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from haystack.utils import ComponentDevice
-from haystack_integrations.components.embedders.sentence_transformers import (
-    SentenceTransformersDocumentEmbedder,
-    SentenceTransformersTextEmbedder,
-)
-
-from indexing.e5_model import ONNX_SUBDIR, PROMPTS
+from indexing.document_embedder import E5DocumentEmbedder
+from indexing.e5_runtime import MAX_TOKENS, PROMPTS, onnx_folder
 from indexing.query_embedder import E5QueryEmbedder
+
+if TYPE_CHECKING:  # the torch backend imports torch and sentence-transformers only when chosen
+    from haystack_integrations.components.embedders.sentence_transformers import (
+        SentenceTransformersDocumentEmbedder,
+        SentenceTransformersTextEmbedder,
+    )
 
 BACKENDS = ("torch", "onnx-int8")
 DEFAULT_BACKEND = "onnx-int8"
-MAX_TOKENS = 512  # the model's position limit
 
 
-def _model_folder(model_dir: Path, backend: str) -> Path:
-    """The prepared folder of one backend; a clear error when unknown or not prepared."""
-    model_dir = Path(model_dir)
+def _check_backend(model_dir: Path, backend: str) -> None:
+    """A clear error, at construction time, when the backend is unknown or not prepared."""
     if backend not in BACKENDS:
         raise ValueError(f"unknown embedding backend {backend!r}; expected one of {BACKENDS}")
-    path = model_dir / ONNX_SUBDIR if backend == "onnx-int8" else model_dir
-    if not (path / "modules.json").exists():
-        raise FileNotFoundError(f"{path}: model not prepared (run `troly model prepare`)")
-    return path
+    if backend == "onnx-int8":
+        onnx_folder(model_dir)
+    elif not (Path(model_dir) / "modules.json").exists():
+        raise FileNotFoundError(f"{model_dir}: model not prepared (run `troly model prepare`)")
 
 
-def _backend_kwargs(model_dir: Path, backend: str) -> dict[str, Any]:
-    """Model path and loader flags for one backend name (offline in both cases)."""
+def _torch_kwargs(model_dir: Path) -> dict[str, Any]:
+    """Model path and loader flags of the stock sentence-transformers folder (offline)."""
+    from haystack.utils import ComponentDevice
+
+    _check_backend(model_dir, "torch")
     return {
-        "model": str(_model_folder(model_dir, backend)),
-        "backend": "torch",  # the ONNX variant is a torch-side module running ORT
-        # the ONNX folder's first module is our own OnnxEncoder, loaded by import path
-        "trust_remote_code": backend == "onnx-int8",
+        "model": str(model_dir),
         "local_files_only": True,
         "token": None,
         "device": ComponentDevice.from_str("cpu"),
@@ -68,12 +69,12 @@ def text_embedder(model_dir: Path, backend: str = DEFAULT_BACKEND,
     per question, a cache of ``cache_size`` recent questions); ``torch`` keeps the stock
     sentence-transformers component.
     """
+    _check_backend(model_dir, backend)
     if backend == "onnx-int8":
-        _model_folder(model_dir, backend)  # fail now, not at the first question
         return E5QueryEmbedder(str(model_dir), prefix=PROMPTS["query"], cache_size=cache_size)
-    return SentenceTransformersTextEmbedder(
-        prefix=PROMPTS["query"], progress_bar=False, **_backend_kwargs(model_dir, backend)
-    )
+    from haystack_integrations.components.embedders.sentence_transformers import SentenceTransformersTextEmbedder
+
+    return SentenceTransformersTextEmbedder(prefix=PROMPTS["query"], progress_bar=False, **_torch_kwargs(model_dir))
 
 
 def document_embedder(
@@ -84,7 +85,7 @@ def document_embedder(
     progress_bar: bool = True,
     max_tokens: int | None = None,
     bulk: bool = True,
-) -> SentenceTransformersDocumentEmbedder:
+) -> E5DocumentEmbedder | SentenceTransformersDocumentEmbedder:
     """Passage embedder: prefix "passage: ", meta fields (title) joined before content.
 
     ``batch_size`` 8: clause lengths vary widely and a batch is padded to its longest
@@ -96,15 +97,24 @@ def document_embedder(
     law); a server embedding one approved entry at a time passes False, since spinning
     threads steal the cores concurrent asks need.
     """
+    _check_backend(model_dir, backend)
+    limit = max_tokens if max_tokens and max_tokens < MAX_TOKENS else None
+    if backend == "onnx-int8":
+        return E5DocumentEmbedder(
+            str(model_dir), prefix=PROMPTS["passage"], meta_fields_to_embed=list(meta_fields_to_embed),
+            batch_size=batch_size, max_tokens=limit or MAX_TOKENS, spinning=bulk, progress_bar=progress_bar,
+        )
+    from haystack_integrations.components.embedders.sentence_transformers import (
+        SentenceTransformersDocumentEmbedder,
+    )
+
     return SentenceTransformersDocumentEmbedder(
         prefix=PROMPTS["passage"],
         meta_fields_to_embed=list(meta_fields_to_embed),
         batch_size=batch_size,
         progress_bar=progress_bar,
-        tokenizer_kwargs={"model_max_length": max_tokens} if max_tokens and max_tokens < MAX_TOKENS else None,
-        # its own ONNX session, whose threads may spin (see indexing.e5_model._onnx_session)
-        model_kwargs={"ort_spinning": True} if backend == "onnx-int8" and bulk else None,
-        **_backend_kwargs(model_dir, backend),
+        tokenizer_kwargs={"model_max_length": limit} if limit else None,
+        **_torch_kwargs(model_dir),
     )
 
 
@@ -112,6 +122,7 @@ def fresh_copy(component_instance: Any) -> Any:
     """A new instance with the same configuration, for use in another pipeline.
 
     Haystack forbids sharing one component between pipelines; the copy reuses the loaded
-    model through sentence-transformers-haystack's backend cache, so it costs nothing.
+    model (indexing.e5_runtime's cache, or sentence-transformers-haystack's backend cache
+    for torch), so it costs nothing.
     """
     return type(component_instance).from_dict(component_instance.to_dict())

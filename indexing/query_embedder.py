@@ -13,42 +13,20 @@ so parallelism across requests beats splitting one short question over two threa
 
 Repeated questions (judges ask the same things) are answered from a small LRU cache
 of vectors; the vector depends only on the text, so the cache never goes stale.
+
+Tokenizer, session and pooling are indexing/e5_runtime.py's, shared with the passage
+embedder (indexing/document_embedder.py).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 from haystack import component, default_from_dict, default_to_dict
 
-from indexing.e5_model import ONNX_FILE, ONNX_SUBDIR, PROMPTS, _onnx_session
-
-TOKENIZER_FILE = "tokenizer.json"
-_LOADED: dict[tuple[str, int, int], tuple[Any, Any]] = {}
-_LOAD_LOCK = threading.Lock()
-
-
-def _load(folder: Path, max_tokens: int, threads: int) -> tuple[Any, Any]:
-    """(tokenizer, ONNX session), loaded once per process: the query pipeline is rebuilt
-    (``fresh_copy``) after every re-index and must not reload the model each time."""
-    key = (str(folder.resolve()), max_tokens, threads)
-    with _LOAD_LOCK:
-        if key in _LOADED:
-            return _LOADED[key]
-        from tokenizers import Tokenizer
-
-        if not (folder / ONNX_FILE).is_file() or not (folder / TOKENIZER_FILE).is_file():
-            raise FileNotFoundError(f"{folder}: model not prepared (run `troly model prepare`)")
-        tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
-        tokenizer.enable_truncation(max_tokens)
-        tokenizer.no_padding()
-        session = _onnx_session(folder / ONNX_FILE, spinning=False, threads=threads)
-        _LOADED[key] = (tokenizer, session)
-        return tokenizer, session
+from indexing.e5_runtime import MAX_TOKENS, PROMPTS, E5Onnx, load_e5_onnx
 
 
 class VectorCache:
@@ -89,7 +67,7 @@ class VectorCache:
 class E5QueryEmbedder:
     """text → L2-normalised 384-d e5 query vector ("query: " prefix), from the int8 ONNX model."""
 
-    def __init__(self, model_dir: str, prefix: str = PROMPTS["query"], max_tokens: int = 512,
+    def __init__(self, model_dir: str, prefix: str = PROMPTS["query"], max_tokens: int = MAX_TOKENS,
                  threads: int = 1, cache_size: int = 4096) -> None:
         self.model_dir = str(model_dir)
         self.prefix = prefix
@@ -97,31 +75,22 @@ class E5QueryEmbedder:
         self.threads = int(threads)
         self.cache_size = int(cache_size)
         self.cache = VectorCache(self.cache_size)
-        self._session: Any = None
-        self._tokenizer: Any = None
+        self._encoder: E5Onnx | None = None
 
-    @property
-    def onnx_dir(self) -> Path:
-        return Path(self.model_dir) / ONNX_SUBDIR
+    def _loaded(self) -> E5Onnx:
+        if self._encoder is None:
+            self._encoder = load_e5_onnx(self.model_dir, self.max_tokens, self.threads, spinning=False)
+        return self._encoder
 
     def warm_up(self) -> None:
-        if self._session is None:
-            self._tokenizer, self._session = _load(self.onnx_dir, self.max_tokens, self.threads)
+        self._loaded()
 
     def embed(self, text: str) -> tuple[float, ...]:
         """The vector for ``text`` (cached); ``text`` must already be NFC-normalised."""
         cached = self.cache.get(text)
         if cached is not None:
             return cached
-        if self._session is None:
-            self.warm_up()
-        enc = self._tokenizer.encode(self.prefix + text)
-        ids = np.asarray([enc.ids], dtype=np.int64)
-        mask = np.asarray([enc.attention_mask], dtype=np.int64)
-        (hidden,) = self._session.run(None, {"input_ids": ids, "attention_mask": mask})
-        vector = hidden[0].mean(axis=0)  # one unpadded sequence: the mean over its tokens
-        vector /= max(float(np.linalg.norm(vector)), 1e-12)
-        value = tuple(vector.tolist())
+        value = tuple(self._loaded().embed_one(self.prefix + text).tolist())
         self.cache.put(text, value)
         return value
 

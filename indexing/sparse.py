@@ -19,6 +19,7 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 from haystack import Document, component, default_from_dict, default_to_dict
 from haystack.dataclasses import SparseEmbedding
@@ -49,11 +50,11 @@ def lexical_terms(text: str, *, segment: bool = True) -> Counter[str]:
     terms: Counter[str] = Counter()
     content = [s for s in sylls if s not in STOPWORDS]
     terms.update(f"s:{s}" for s in content)
-    terms.update(f"b:{a} {b}" for a, b in zip(sylls, sylls[1:]) if not (a in STOPWORDS and b in STOPWORDS))
+    terms.update(f"b:{a} {b}" for a, b in pairwise(sylls) if not (a in STOPWORDS and b in STOPWORDS))
     folded = [_fold_syllable(s) for s in sylls]
     terms.update(f"f:{s}" for s in folded if s not in FOLDED_STOPWORDS)
     terms.update(
-        f"fb:{a} {b}" for a, b in zip(folded, folded[1:]) if not (a in FOLDED_STOPWORDS and b in FOLDED_STOPWORDS)
+        f"fb:{a} {b}" for a, b in pairwise(folded) if not (a in FOLDED_STOPWORDS and b in FOLDED_STOPWORDS)
     )
     if segment:
         terms.update(f"w:{w}" for w in word_segments(text) if " " in w)
@@ -124,7 +125,8 @@ class VietnameseSparseDocumentEmbedder:
         for doc in documents:
             title = " ".join(str(doc.meta[f]) for f in self.meta_fields if doc.meta.get(f))
             sparse = document_sparse(doc.content or "", title, self.k1, self.b, self.avg_len)
-            out.append(Document(id=doc.id, content=doc.content, meta=doc.meta, embedding=doc.embedding, sparse_embedding=sparse))
+            out.append(Document(id=doc.id, content=doc.content, meta=doc.meta, embedding=doc.embedding,
+                                sparse_embedding=sparse))
         return {"documents": out}
 
     def to_dict(self) -> dict:
@@ -142,7 +144,9 @@ class VietnameseSparseTextEmbedder:
     def __init__(self, weights: dict[str, dict[str, float]] | None = None):
         self.weights = weights
         self._weights = (
-            QueryWeights(tuple(weights["accented"].items()), tuple(weights["folded"].items())) if weights else QueryWeights()
+            QueryWeights(tuple(weights["accented"].items()), tuple(weights["folded"].items()))
+            if weights
+            else QueryWeights()
         )
 
     @component.output_types(sparse_embedding=SparseEmbedding)

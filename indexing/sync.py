@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
-
 from haystack import Document, Pipeline, component
 from haystack.components.writers import DocumentWriter
 from haystack.document_stores.types import DuplicatePolicy
@@ -41,7 +40,9 @@ def existing_hashes(store: Any, filters: dict[str, Any] | None) -> dict[str, str
     return {doc.id: str(doc.meta.get("content_hash", "")) for doc in store.filter_documents(filters)}
 
 
-def build_indexing_pipeline(store: Any, dense_embedder: Any, meta_fields: Sequence[str] = ("title", "law_name")) -> Pipeline:
+def build_indexing_pipeline(
+    store: Any, dense_embedder: Any, meta_fields: Sequence[str] = ("title", "law_name")
+) -> Pipeline:
     """sparse → split off articles that have clause chunks → dense → article vectors from clauses → writer."""
     pipe = Pipeline()
     pipe.add_component("sparse", VietnameseSparseDocumentEmbedder(meta_fields=list(meta_fields)))

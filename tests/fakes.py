@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import threading
 
-from corpus.vietnamese import fold_diacritics, normalize_text, syllables
-
 from assistant.search_types import ArticleHit, QAHit, QAIndexEntry
+from corpus.vietnamese import fold_diacritics, normalize_text, syllables
 
 _STOP = {"cua", "va", "la", "the", "nao", "co", "khong", "duoc", "trong", "cho", "khi", "ve",
          "theo", "thi", "nhu", "bao", "nhieu", "gi", "hay", "mot", "cac", "nhung"}

@@ -82,4 +82,5 @@ def test_bad_law_file_is_refused_and_index_kept(cli_env, tmp_path):
     binary.write_bytes(bytes(range(256)) * 10)
     result = runner.invoke(app, ["index", "laws", str(binary)])
     assert result.exit_code == 2 and "Lỗi" in result.output
-    assert json.loads(runner.invoke(app, ["ask", "thời hạn kháng cáo", "--json"]).output)["articles"] == json.loads(before)["articles"]
+    after = runner.invoke(app, ["ask", "thời hạn kháng cáo", "--json"]).output
+    assert json.loads(after)["articles"] == json.loads(before)["articles"]

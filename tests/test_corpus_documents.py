@@ -8,7 +8,8 @@ from corpus.documents import LegalArticleToDocuments, parse_stats
 from corpus.loaders import load_legal_sources
 
 FIX = Path(__file__).parent / "fixtures" / "corpus"
-META_KEYS = {"kind", "article_id", "article_number", "clause", "title", "law_number", "law_name", "law_short", "law_key",
+META_KEYS = {"kind", "article_id", "article_number", "clause", "title", "law_number", "law_name", "law_short",
+             "law_key",
              "doc_type", "topic", "hierarchy", "effective_date", "citation", "content_hash", "source"}
 
 

@@ -16,7 +16,9 @@ def arts():
 
 
 def test_articles_found_once_and_index_ignored(arts):
-    assert list(arts) == ["37.5.LQ.1", "37.5.LQ.273", "37.5.LQ.274", "37.5.LQ.275", "37.5.TL.2.6", "37.5.TL.2.7", "37.5.TL.2.9"]
+    assert list(arts) == [
+        "37.5.LQ.1", "37.5.LQ.273", "37.5.LQ.274", "37.5.LQ.275", "37.5.TL.2.6", "37.5.TL.2.7", "37.5.TL.2.9",
+    ]
 
 
 def test_article_fields(arts):

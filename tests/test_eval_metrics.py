@@ -39,7 +39,8 @@ def test_read_jsonl_and_alqac(tmp_path):
     qs = read_questions(jl)
     assert [q.gold for q in qs] == [("37.5.LQ.273",), ("37.5.LQ.192",)] and qs[0].source == "x"
     aq = tmp_path / "train.json"
-    aq.write_text(json.dumps([{"question_id": "1", "text": "Hỏi?", "relevant_articles": [{"law_id": "L", "article_id": "3", "id": "L-3"}]}]))
+    gold = [{"law_id": "L", "article_id": "3", "id": "L-3"}]
+    aq.write_text(json.dumps([{"question_id": "1", "text": "Hỏi?", "relevant_articles": gold}]))
     assert read_questions(aq)[0].gold == ("L-3",)
 
 

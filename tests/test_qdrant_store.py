@@ -18,7 +18,6 @@ from haystack import Document
 from haystack.dataclasses import ByteStream, SparseEmbedding
 from haystack.document_stores.errors import DuplicateDocumentError
 from haystack.document_stores.types import DuplicatePolicy
-
 from haystack.testing.document_store import (
     CountDocumentsByFilterTest,
     CountDocumentsTest,
@@ -146,7 +145,8 @@ def test_write_empty(store):
             },
             {0, 2, 5, 8, 11},
         ),
-        ({"operator": "NOT", "conditions": [{"field": "meta.status", "operator": "==", "value": "active"}]}, {8, 9, 10, 11}),
+        ({"operator": "NOT", "conditions": [{"field": "meta.status", "operator": "==", "value": "active"}]},
+         {8, 9, 10, 11}),
     ],
 )
 def test_filter_documents(store, flt, expected):
@@ -250,7 +250,8 @@ def test_filters_restrict_every_query(store):
 def test_idf_rare_term_outweighs_common_term(store):
     # term 1 is in every filler doc (common), term 2 only in "rare"
     fillers = [
-        Document(id=f"f{i}", content="f", embedding=unit(200 + i), sparse_embedding=SparseEmbedding([1, 100 + i], [1.0, 1.0]))
+        Document(id=f"f{i}", content="f", embedding=unit(200 + i),
+                 sparse_embedding=SparseEmbedding([1, 100 + i], [1.0, 1.0]))
         for i in range(20)
     ]
     common = Document(id="common", content="c", embedding=unit(300), sparse_embedding=SparseEmbedding([1], [1.5]))
@@ -312,7 +313,8 @@ def test_edge_concurrent_writes_and_queries(tmp_path):
     def work(k: int) -> None:
         try:
             for i in range(15):
-                doc = Document(id=f"t{k}-{i}", content="x", embedding=unit(k * 100 + i), sparse_embedding=SparseEmbedding([i], [1.0]))
+                doc = Document(id=f"t{k}-{i}", content="x", embedding=unit(k * 100 + i),
+                               sparse_embedding=SparseEmbedding([i], [1.0]))
                 s.write_documents([doc], policy=DuplicatePolicy.SKIP)
                 s.query_hybrid(unit(i), SparseEmbedding([i], [1.0]), top_k=3)
         except BaseException as exc:  # noqa: BLE001

@@ -19,15 +19,16 @@ QUESTIONS = [
 ]
 
 
-def test_same_vectors_as_sentence_transformers(e5_model_dir: Path):
+def test_same_vectors_as_sentence_transformers(e5_model_dir: Path, st_onnx_reference: Path):
+    """Against Haystack's component on the ONNX file through the pre-split module."""
     from haystack_integrations.components.embedders.sentence_transformers import (
         SentenceTransformersTextEmbedder,
     )
 
-    from indexing.embedders import _backend_kwargs
-
-    reference = SentenceTransformersTextEmbedder(prefix="query: ", progress_bar=False,
-                                                 **_backend_kwargs(e5_model_dir, "onnx-int8"))
+    reference = SentenceTransformersTextEmbedder(
+        model=str(st_onnx_reference), prefix="query: ", progress_bar=False, trust_remote_code=True,
+        local_files_only=True, normalize_embeddings=True,
+    )
     reference.warm_up()
     lean = E5QueryEmbedder(str(e5_model_dir), cache_size=0)
     for text in map(normalize_text, QUESTIONS):
@@ -56,7 +57,7 @@ def test_serialises_and_shares_the_loaded_model(e5_model_dir: Path):
     copy = E5QueryEmbedder.from_dict(emb.to_dict())
     assert copy.cache_size == 7 and copy.model_dir == emb.model_dir
     copy.warm_up()
-    assert copy._session is emb._session  # the pipeline rebuilds must not reload the model
+    assert copy._encoder is emb._encoder  # the pipeline rebuilds must not reload the model
 
 
 def test_missing_model_is_a_clear_error(tmp_path: Path):

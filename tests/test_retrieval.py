@@ -127,7 +127,9 @@ def test_reindex_is_incremental_and_removes_deleted_articles(indexed):
     assert engine.get_article("37.5.LQ.280") is not None
 
 
-@pytest.mark.parametrize("content", [b"\x00\x01\x02\xff\xfe binary", b"", "Chỉ là một đoạn văn, không có điều nào.".encode()])
+@pytest.mark.parametrize(
+    "content", [b"\x00\x01\x02\xff\xfe binary", b"", "Chỉ là một đoạn văn, không có điều nào.".encode()]
+)
 def test_bad_law_files_leave_the_index_intact(indexed, tmp_path, content):
     engine, _ = indexed
     before = engine.store.count_documents()

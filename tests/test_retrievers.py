@@ -10,7 +10,12 @@ from haystack.dataclasses import SparseEmbedding
 from indexing.document_store import client_document_store, edge_document_store
 from indexing.edge_backend import EdgeBackend
 from indexing.qdrant_schema import DENSE_DIM
-from indexing.retrievers import DESERIALIZATION_MODULES, EdgeEmbeddingRetriever, EdgeHybridRetriever, EdgeSparseEmbeddingRetriever
+from indexing.retrievers import (
+    DESERIALIZATION_MODULES,
+    EdgeEmbeddingRetriever,
+    EdgeHybridRetriever,
+    EdgeSparseEmbeddingRetriever,
+)
 
 
 def unit(seed: int) -> list[float]:

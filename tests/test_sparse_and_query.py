@@ -1,6 +1,7 @@
 """Lexical sparse vectors and query preprocessing."""
 
 import pytest
+from haystack import Document
 
 from assistant.query_processing import QueryError, QueryPreprocessor, clean_query
 from corpus.diacritics import DiacriticRestorer
@@ -12,12 +13,11 @@ from indexing.sparse import (
     query_sparse,
     term_id,
 )
-from haystack import Document
 
 
 def _overlap(a, b) -> float:
-    bw = dict(zip(b.indices, b.values))
-    return sum(v * bw.get(i, 0.0) for i, v in zip(a.indices, a.values))
+    bw = dict(zip(b.indices, b.values, strict=True))
+    return sum(v * bw.get(i, 0.0) for i, v in zip(a.indices, a.values, strict=True))
 
 
 def test_terms_cover_accented_folded_bigrams_and_words():
@@ -26,7 +26,9 @@ def test_terms_cover_accented_folded_bigrams_and_words():
 
 
 def test_folded_query_matches_document_like_accented_query():
-    doc = document_sparse("Điều 273. Thời hạn kháng cáo\n1. Thời hạn kháng cáo đối với bản án của Tòa án cấp sơ thẩm là 15 ngày")
+    doc = document_sparse(
+        "Điều 273. Thời hạn kháng cáo\n1. Thời hạn kháng cáo đối với bản án của Tòa án cấp sơ thẩm là 15 ngày"
+    )
     other = document_sparse("Điều 192. Trả lại đơn khởi kiện, hậu quả của việc trả lại đơn khởi kiện")
     accented, folded = query_sparse("thời hạn kháng cáo"), query_sparse("thoi han khang cao")
     assert _overlap(accented, doc) > _overlap(accented, other)

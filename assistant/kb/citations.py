@@ -19,10 +19,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from assistant.search_types import SearchEngine
 from corpus.laws import Law, load_catalogue
 from corpus.vietnamese import fold_diacritics, normalize_text
-
-from assistant.search_types import SearchEngine
 
 Resolver = Callable[[str, str], "str | None"]
 

@@ -13,10 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from corpus.vietnamese import fold_diacritics
-
 from assistant.kb.citations import _ARTICLES, _alias_pattern, law_aliases, parse_citations
 from assistant.search_types import ArticleHit, SearchEngine
+from corpus.vietnamese import fold_diacritics
 
 MAX_LOOKUPS = 3  # a question citing a list of articles opens the first few
 # words that may surround a citation without making it a question about something else

@@ -6,9 +6,8 @@ the same string; and empty or runaway input must fail with a clear message.
 
 from __future__ import annotations
 
-from corpus.vietnamese import normalize_text
-
 from assistant.kb.errors import InvalidInput
+from corpus.vietnamese import normalize_text
 
 
 def clean(value: str | None, label: str, *, max_len: int, required: bool = True,

@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+import assistant.kb.services.users as _users_service  # noqa: E402
 from api.app import create_app  # noqa: E402
 from assistant.kb.db import make_engine, session_scope  # noqa: E402
 from assistant.kb.models import Base  # noqa: E402
@@ -25,8 +26,6 @@ from assistant.kb.services.courts import create_court  # noqa: E402
 from assistant.kb.services.users import create_user  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
 from tests.fakes import FakeSearchEngine  # noqa: E402
-
-import assistant.kb.services.users as _users_service  # noqa: E402
 
 _real_hash = _users_service.hash_password
 _hash_cache: dict[str, str] = {}

@@ -75,7 +75,7 @@ def test_generic_errors_are_vietnamese(env):
     r = env.client.post("/api/v1/ask", content=b"{not json", headers={
         **env.h("judge1"), "Content-Type": "application/json"})
     assert r.status_code == 422 and "JSON" in r.json()["detail"]
-    r = env.client.post("/api/v1/ask", content="\x00\x01".encode(), headers={
+    r = env.client.post("/api/v1/ask", content=b"\x00\x01", headers={
         **env.h("judge1"), "Content-Type": "application/json"})
     assert r.status_code == 422
     r = env.client.post("/api/v1/qa", json=[1, 2], headers=env.h("judge1"))

@@ -55,11 +55,12 @@ def test_garbage_token_401(env):
 
 
 def test_password_change_invalidates_old_tokens(env):
+    import time
+
     from sqlalchemy import select
 
     from assistant.kb.models import User
     from assistant.kb.services.auth import create_access_token
-    import time
 
     old = _login(env, "reviewer2", PASSWORD).json()["access_token"]
     h = {"Authorization": f"Bearer {old}"}

@@ -96,10 +96,10 @@ def test_round_trip(populated, tmp_path, prefer_json):
 
 
 def test_cli_backup_restore(populated, tmp_path, monkeypatch):
+    import typer
+
     from api import cli_ops
     from assistant.settings import get_settings
-
-    import typer
 
     app = typer.Typer()
     cli_ops.register(app)

@@ -2,8 +2,8 @@
 
 from typer.testing import CliRunner
 
-from assistant.kb.demo import ENTRIES, prepare_demo
 from assistant.kb.db import make_engine, make_session_factory, session_scope, upgrade_database
+from assistant.kb.demo import ENTRIES, prepare_demo
 from tests.fakes import FakeSearchEngine
 
 

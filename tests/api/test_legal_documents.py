@@ -39,7 +39,8 @@ def test_upload_docx(env):
 
 def test_upload_bad_files(env):
     cases = [("a.pdf", b"%PDF", ".txt, .md hoặc .docx"), ("a.txt", b"", "rỗng"),
-             ("a.txt", b"\x00\x01\x02binary", "nhị phân"), ("a.txt", "không có điều nào".encode(), "Không tìm thấy điều"),
+             ("a.txt", b"\x00\x01\x02binary", "nhị phân"),
+             ("a.txt", "không có điều nào".encode(), "Không tìm thấy điều"),
              ("a.docx", b"PK\x03\x04garbage", "")]
     for name, data, needle in cases:
         r = env.client.post(L, headers=env.h("reviewer"), files={"file": (name, data)})

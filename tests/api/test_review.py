@@ -106,7 +106,7 @@ def test_two_reviewers_race_exactly_one_wins(env):
         barrier = threading.Barrier(2)
         results: list[int] = []
 
-        def approve(who):
+        def approve(who, p=p, barrier=barrier, results=results):
             barrier.wait()
             r = env.client.post(f"{R}/{p['id']}/approve", headers=env.h(who),
                                 json={"version": p["version"]})

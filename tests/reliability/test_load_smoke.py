@@ -27,8 +27,7 @@ from assistant.kb.db import session_scope
 from assistant.kb.services.courts import create_court
 from assistant.kb.services.users import create_user
 from assistant.settings import Settings
-from eval.load_test import (Load, fold_diacritics, load_questions, main, process_tree,
-                            rss_mb)
+from eval.load_test import Load, fold_diacritics, load_questions, main, process_tree, rss_mb
 from tests.fakes import FakeSearchEngine
 
 PASSWORD = "mat-khau-tai-123"

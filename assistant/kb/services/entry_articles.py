@@ -13,11 +13,10 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 
-from corpus.laws import law_by_number
-from corpus.vietnamese import fold_diacritics, normalize_text
-
 from assistant.kb.citations import engine_resolver, resolve_citations
 from assistant.search_types import SearchEngine
+from corpus.laws import law_by_number
+from corpus.vietnamese import fold_diacritics, normalize_text
 
 log = logging.getLogger(__name__)
 

@@ -19,13 +19,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from corpus.vietnamese import normalize_text
-
 from assistant.kb.errors import KBError
 from assistant.kb.models import LegalDocument, QAEntry
 from assistant.kb.services.legal_documents import parse_document, upload_source
 from assistant.kb.services.qa import index_entry
 from assistant.search_types import QAIndexEntry, SearchEngine
+from corpus.vietnamese import normalize_text
 
 log = logging.getLogger(__name__)
 

@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from corpus.vietnamese import fold_diacritics, normalize_text, syllables
-
 from assistant.kb.errors import NotFound
 from assistant.kb.models import FIELDS, QAEntry
+from corpus.vietnamese import fold_diacritics, normalize_text, syllables
 
 MAX_SUGGESTIONS = 8
 

@@ -19,8 +19,6 @@ from dataclasses import field as dc_field
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from corpus.vietnamese import fold_diacritics, normalize_text, syllables
-
 from assistant.kb.citations import engine_resolver, resolve_citations
 from assistant.kb.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from assistant.kb.models import FIELDS, QAEntry, QARevision, User, utcnow
@@ -28,6 +26,7 @@ from assistant.kb.services import notifications
 from assistant.kb.services.entry_articles import hand_attached_ids
 from assistant.kb.text import clean, clean_tags
 from assistant.search_types import QAIndexEntry, SearchEngine
+from corpus.vietnamese import fold_diacritics, normalize_text, syllables
 
 log = logging.getLogger(__name__)
 

