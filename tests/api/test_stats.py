@@ -77,8 +77,10 @@ def test_month_totals_and_per_judge(env):
     assert (by["judge3"]["contributed"], by["judge3"]["approved"], by["judge3"]["asked"]) == (1, 0, 0)
     assert datetime.fromisoformat(by["judge1"]["last_active"]) == vn(5, 20, 9)
     assert datetime.fromisoformat(by["judge3"]["last_active"]) == vn(5, 30, 23, 30)
-    assert "reviewer2" in by and by["reviewer2"]["contributed"] == 0
-    assert "admin" not in by
+    # only judges are listed and counted in "X/Y Thẩm phán" (reviewers and admins are not)
+    assert "reviewer2" not in by and "reviewer" not in by and "admin" not in by
+    assert [by[u]["status"] for u in ("judge1", "judge2", "judge3")] == [
+        "Đã sử dụng", "Đã sử dụng", "Chưa sử dụng"]
 
 
 def test_month_per_court_and_lists(env):
@@ -88,7 +90,12 @@ def test_month_per_court_and_lists(env):
             courts["HN-KV1"]["asked"], courts["HN-KV1"]["entries_per_judge"]) == ("1/1", 2, 2, 2, 2.0)
     assert (courts["HN-KV2"]["usage"], courts["HN-KV2"]["asked"]) == ("1/1", 1)
     assert (courts["BN-KV1"]["usage"], courts["BN-KV1"]["contributed"]) == ("0/1", 1)
-    assert courts["HN"]["usage"] == "0/0"
+    # the tree: a provincial court's row totals its regional courts
+    assert (courts["HN"]["usage"], courts["HN"]["contributed"], courts["HN"]["asked"]) == ("2/2", 2, 3)
+    assert (courts["BN"]["usage"], courts["TANDTC"]["usage"], courts["TANDTC"]["contributed"]) == (
+        "0/1", "2/3", 3)
+    assert [(c["code"], c["depth"]) for c in st["courts"]] == [
+        ("TANDTC", 0), ("CC-HN", 1), ("HN", 2), ("HN-KV1", 3), ("HN-KV2", 3), ("BN", 2), ("BN-KV1", 3)]
     assert st["months"] == [{"month": "2025-05", "contributed": 3, "approved": 2, "asked": 3,
                              "unanswered": 1}]
     assert st["most_asked"] == [{"question": "thời hạn kháng cáo", "count": 2, "answered": 2},

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -23,7 +24,18 @@ from sqlalchemy.orm import Session
 
 
 from assistant.kb.errors import Forbidden, InvalidInput
-from assistant.kb.models import COURT_LEVELS, Court, QAEntry, UnansweredQuestion, UsageEvent, User
+from assistant.kb.models import (
+    COURT_LEVELS,
+    Court,
+    StatsCourtMonthly,
+    StatsDaily,
+    StatsMonthly,
+    StatsQuestionMonthly,
+    UnansweredQuestion,
+    UsageEvent,
+    User,
+)
+from assistant.kb.rollups import ALL_COURTS, ASKS, question_key
 from assistant.kb.services.courts import descendant_ids
 from assistant.kb.services.qa import normalise_field
 
@@ -121,131 +133,236 @@ def _answered_sum():
     return func.sum(case((UsageEvent.answered, 1), else_=0))
 
 
+def _natural(name: str) -> tuple:
+    """Sort key putting "khu vực 2" before "khu vực 10"."""
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name.lower()))
+
+
+def _rollup_source(p: Period):
+    """(user table, court table, time column name, first, end) for a period: month-aligned
+    periods read the monthly rollups, other (custom) ranges the daily ones."""
+    first = p.start.astimezone(VN_TZ).date()
+    end = p.end.astimezone(VN_TZ).date()
+    if first.day == 1 and end.day == 1:
+        return StatsMonthly, StatsCourtMonthly, "month", first, end
+    return StatsDaily, None, "day", first, end
+
+
 def compute_statistics(session: Session, actor: User, *, court_id: int | None = None,
                        field: str | None = None, period: str = "month", ref: date | None = None,
                        date_from: date | None = None, date_to: date | None = None,
                        top: int = 10) -> dict:
-    """All figures of one statistics page, aggregated in SQL (GROUP BY user/court/month).
+    """All figures of one statistics page, read from the rollups (``assistant.kb.rollups``).
 
-    Why aggregates: usage events grow with every ask (101 judges asking daily is tens of
-    thousands a year); loading them into Python made this endpoint the bottleneck of the
-    load test (docs/reliability.md). Only users, courts and the open unanswered queue,
-    which are small, are read as rows.
+    Why rollups: grouping the usage events of a national year took 22–26 s (issue 13);
+    the rollups hold at most one row per (court, month, user, field), so a page costs
+    the same after a year of asks as after a week. Users and courts are read as plain
+    rows (no ORM objects): a national page covers 12,000 accounts.
     """
     scope = scope_courts(session, actor, court_id)
     p = period_bounds(period, ref, date_from, date_to)
     field = normalise_field(field) if field else None
     months = _months(p)
+    month_index = {m: i for i, m in enumerate(months)}
+    user_t, court_t, tcol, first, end = _rollup_source(p)
 
-    courts = {c.id: c for c in session.scalars(select(Court))}
-    users = {u.id: u for u in session.scalars(_in_scope(select(User), User.court_id, scope))}
+    courts = {cid: {"id": cid, "code": code, "name": name, "level": level, "parent_id": parent}
+              for cid, code, name, level, parent in session.execute(
+                  select(Court.id, Court.code, Court.name, Court.level, Court.parent_id))}
+    users = {row[0]: row for row in session.execute(_in_scope(
+        select(User.id, User.username, User.full_name, User.title, User.court_id, User.role,
+               User.is_active), User.court_id, scope))}
 
-    def entry_counts(ts_column, *conditions):
-        stmt = select(QAEntry.author_id, QAEntry.court_id, _month_bucket(ts_column, months).label("bucket"),
-                      func.count())
-        stmt = _in_scope(stmt, QAEntry.court_id, scope).where(ts_column >= p.start, ts_column < p.end, *conditions)
-        if field:
-            stmt = stmt.where(QAEntry.field == field)
-        return list(session.execute(stmt.group_by(*stmt.selected_columns[:3])))
+    fields = (ASKS, field) if field else None
 
-    contributed = entry_counts(QAEntry.created_at)
-    approved = entry_counts(QAEntry.approved_at, QAEntry.status.in_(("approved", "retired")))
-    ev_stmt = select(UsageEvent.user_id, UsageEvent.court_id,
-                     _month_bucket(UsageEvent.created_at, months).label("bucket"), func.count(), _answered_sum())
-    ev_stmt = _in_scope(ev_stmt, UsageEvent.court_id, scope).where(
-        UsageEvent.created_at >= p.start, UsageEvent.created_at < p.end)
-    events = list(session.execute(ev_stmt.group_by(*ev_stmt.selected_columns[:3])))
+    def scoped(stmt, table):
+        stmt = _in_scope(stmt, table.court_id, scope)
+        stmt = stmt.where(getattr(table, tcol) >= first, getattr(table, tcol) < end)
+        return stmt.where(table.field.in_(fields)) if fields else stmt
 
-    c_by_user, c_by_court, a_by_user, a_by_court = Counter(), Counter(), Counter(), Counter()
-    asks_by_user, asks_by_court = Counter(), Counter()
+    sums = [func.sum(user_t.asked), func.sum(user_t.answered), func.sum(user_t.contributed),
+            func.sum(user_t.approved)]
+    # per court and month --------------------------------------------------------------
+    src = court_t or user_t
+    stmt = scoped(select(src.court_id, getattr(src, tcol), func.sum(src.asked), func.sum(src.answered),
+                         func.sum(src.contributed), func.sum(src.approved)), src)
+    by_court: dict[int, Counter] = defaultdict(Counter)
     series = [{"month": m, "contributed": 0, "approved": 0, "asked": 0, "unanswered": 0} for m in months]
-    for author, court, bucket, n in contributed:
-        c_by_user[author] += n
-        c_by_court[court] += n
-        series[bucket]["contributed"] += n
-    for author, court, bucket, n in approved:
-        a_by_user[author] += n
-        a_by_court[court] += n
-        series[bucket]["approved"] += n
-    answered_total = 0
-    for user, court, bucket, n, answered in events:
-        asks_by_user[user] += n
-        asks_by_court[court] += n
-        series[bucket]["asked"] += n
-        series[bucket]["unanswered"] += n - int(answered or 0)
-        answered_total += int(answered or 0)
-    last_active = _last_active(session, scope, field, p, list(users))
+    for cid, when, asked, answered, contributed, approved in session.execute(
+            stmt.group_by(src.court_id, getattr(src, tcol))):
+        when = when if isinstance(when, date) else date.fromisoformat(when)
+        row = series[month_index.get(f"{when:%Y-%m}", len(months) - 1)]
+        asked, answered = int(asked or 0), int(answered or 0)
+        contributed, approved = int(contributed or 0), int(approved or 0)
+        row["asked"] += asked
+        row["unanswered"] += asked - answered
+        row["contributed"] += contributed
+        row["approved"] += approved
+        by_court[cid].update(asked=asked, answered=answered, contributed=contributed, approved=approved)
 
-    # per judge -----------------------------------------------------------------
+    # per user ---------------------------------------------------------------------------
+    per_user: dict[int, dict] = {}
+    stmt = scoped(select(user_t.user_id, *sums, func.max(user_t.last_at)), user_t)
+    for uid, asked, _answered, contributed, approved, last in session.execute(stmt.group_by(user_t.user_id)):
+        per_user[uid] = {"asked": int(asked or 0), "contributed": int(contributed or 0),
+                         "approved": int(approved or 0), "last_active": last}
+
     judges = []
-    for u in sorted(users.values(), key=lambda u: (u.court_id or 0, u.full_name)):
-        if u.role not in CONTRIBUTOR_ROLES and not (c_by_user[u.id] or asks_by_user[u.id]):
+    empty = {"asked": 0, "contributed": 0, "approved": 0, "last_active": None}
+    judges_in: dict[int, int] = Counter()
+    used_in: dict[int, int] = Counter()
+    for uid, username, full_name, title, cid, role, active in users.values():
+        if role != "judge":
             continue
-        court = courts.get(u.court_id)
-        la = last_active.get(u.id)
+        fig = per_user.get(uid, empty)
+        if not active and not (fig["asked"] or fig["contributed"]):
+            continue
+        if active and cid is not None:
+            judges_in[cid] += 1
+            used_in[cid] += fig["asked"] > 0
+        court = courts.get(cid) or {}
+        last = fig["last_active"]
         judges.append({
-            "user_id": u.id, "username": u.username, "full_name": u.full_name,
-            "title": u.title or "", "court_code": court.code if court else "",
-            "court_name": court.name if court else "", "contributed": c_by_user[u.id],
-            "approved": a_by_user[u.id], "asked": asks_by_user[u.id],
-            "last_active": la.isoformat() if la else None,
+            "user_id": uid, "username": username, "full_name": full_name, "title": title or "",
+            "court_id": cid, "court_code": court.get("code", ""), "court_name": court.get("name", ""),
+            "used": fig["asked"] > 0, "status": "Đã sử dụng" if fig["asked"] > 0 else "Chưa sử dụng",
+            "asked": fig["asked"], "contributed": fig["contributed"], "approved": fig["approved"],
+            "last_active": last.isoformat() if last else None,
         })
+    judges.sort(key=lambda j: (_natural(j["court_name"]), _natural(j["full_name"]), j["user_id"]))
 
-    # per court -------------------------------------------------------------------
-    court_ids = sorted(scope if scope is not None else courts.keys())
+    # court tree: each row totals its own figures and those of every court below it ----
+    in_scope = [cid for cid in courts if scope is None or cid in scope]
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for cid in in_scope:
+        parent = courts[cid]["parent_id"]
+        children[parent if parent in courts and (scope is None or parent in scope) else None].append(cid)
     per_court = []
-    judges_in: dict[int, set[int]] = defaultdict(set)
-    for u in users.values():
-        if u.role == "judge" and u.is_active and u.court_id is not None:
-            judges_in[u.court_id].add(u.id)
-    users_asking = {uid for uid, n in asks_by_user.items() if n}
-    for cid in court_ids:
-        court = courts.get(cid)
-        if court is None:
-            continue
-        n = len(judges_in[cid])
-        used = len(judges_in[cid] & users_asking)
-        per_court.append({
-            "court_id": cid, "code": court.code, "name": court.name,
-            "level": COURT_LEVELS.get(court.level, court.level), "judges": n, "judges_used": used,
-            "usage": f"{used}/{n}", "contributed": c_by_court[cid], "approved": a_by_court[cid],
-            "asked": asks_by_court[cid],
-            "entries_per_judge": round(c_by_court[cid] / n, 2) if n else 0.0,
-        })
-    all_judges = set().union(*judges_in.values()) if judges_in else set()
-    asked_total = sum(asks_by_court.values())
+
+    def walk(cid: int, depth: int) -> Counter:
+        own = by_court.get(cid, Counter())
+        total = Counter(own)
+        total["judges"] += judges_in[cid]
+        total["judges_used"] += used_in[cid]
+        row = {"court_id": cid, "code": courts[cid]["code"], "name": courts[cid]["name"],
+               "level": COURT_LEVELS.get(courts[cid]["level"], courts[cid]["level"]),
+               "parent_id": courts[cid]["parent_id"], "depth": depth}
+        per_court.append(row)
+        kids = sorted(children.get(cid, []), key=lambda k: _natural(courts[k]["name"]))
+        row["children"] = len(kids)
+        for kid in kids:
+            total.update(walk(kid, depth + 1))
+        n, used = total["judges"], total["judges_used"]
+        row.update(judges=n, judges_used=used, usage=f"{used}/{n}", contributed=total["contributed"],
+                   approved=total["approved"], asked=total["asked"],
+                   entries_per_judge=round(total["contributed"] / n, 2) if n else 0.0)
+        return total
+
+    for root in sorted(children.get(None, []), key=lambda k: _natural(courts[k]["name"])):
+        walk(root, 0)
+
+    n_judges, n_used = sum(judges_in.values()), sum(used_in.values())
+    all_figs = Counter()
+    for cid, figs in by_court.items():
+        if scope is None or cid in scope:
+            all_figs.update(figs)
     totals = {
-        "judges": len(all_judges), "judges_used": len(all_judges & users_asking),
-        "usage": f"{len(all_judges & users_asking)}/{len(all_judges)}",
-        "contributed": sum(c_by_court.values()), "approved": sum(a_by_court.values()),
-        "asked": asked_total, "answered": answered_total, "unanswered": asked_total - answered_total,
+        "judges": n_judges, "judges_used": n_used, "usage": f"{n_used}/{n_judges}",
+        "contributed": all_figs["contributed"], "approved": all_figs["approved"],
+        "asked": all_figs["asked"], "answered": all_figs["answered"],
+        "unanswered": all_figs["asked"] - all_figs["answered"],
     }
 
-    top_contributors = sorted(
-        (j for j in judges if j["contributed"] or j["approved"]),
-        key=lambda j: (-j["approved"], -j["contributed"], j["full_name"]),
-    )[:top]
-    asked = _asked_questions(session, scope, p)
+    contributors = []
+    for uid, fig in per_user.items():
+        if not (fig["contributed"] or fig["approved"]) or uid not in users:
+            continue
+        u = users[uid]
+        court = courts.get(u[4]) or {}
+        contributors.append({"user_id": uid, "username": u[1], "full_name": u[2], "title": u[3] or "",
+                             "court_name": court.get("name", ""), "contributed": fig["contributed"],
+                             "approved": fig["approved"]})
+    contributors.sort(key=lambda j: (-j["approved"], -j["contributed"], j["full_name"]))
+
+    if tcol == "month":
+        asked = _asked_from_rollup(session, scope, len(courts), first, end, top * 3)
+    else:
+        asked = _asked_questions(session, scope, p)
     most_asked = [{"question": q["question"], "count": q["count"], "answered": q["answered"]}
                   for q in sorted(asked.values(), key=lambda q: (-q["count"], q["key"]))[:top]]
+    unanswered = _unanswered(session, scope, p, asked if tcol != "month" else
+                             _asked_from_rollup(session, scope, len(courts), first, end, top * 20,
+                                                only_unanswered=True), top)
 
-    # plain rows, not ORM objects: the open queue can hold thousands of questions
-    un_stmt = select(UnansweredQuestion.id, UnansweredQuestion.question, UnansweredQuestion.created_at)
-    un_stmt = _in_scope(un_stmt, UnansweredQuestion.court_id, scope)
-    unanswered = []
-    for item_id, question, created_at in session.execute(un_stmt.where(UnansweredQuestion.status == "open")):
-        count = asked[key]["count"] if (key := question.lower()) in asked else 0
-        if _in(created_at, p) or count:
-            unanswered.append({"id": item_id, "question": question, "count": count or 1})
-    unanswered.sort(key=lambda d: (-d["count"], d["id"]))
-
+    if scope is None:
+        scope_name = "Tất cả Tòa án"
+    else:
+        root = court_id if court_id is not None else actor.court_id
+        scope_name = courts.get(root, {}).get("name", "Tất cả Tòa án")
     return {
         "period": {"label": p.label, "start": p.start.isoformat(), "end": p.end.isoformat()},
+        "scope": {"court_id": court_id, "name": scope_name},
         "court_id": court_id, "field": field, "totals": totals, "judges": judges,
-        "courts": per_court, "months": series,
-        "top_contributors": top_contributors, "most_asked": most_asked,
-        "unanswered": unanswered[:top],
+        "judges_total": len(judges), "courts": per_court, "months": series,
+        "top_contributors": contributors[:top], "most_asked": most_asked, "unanswered": unanswered,
     }
+
+
+def page_view(stats: dict, judges_limit: int = 1000) -> dict:
+    """The page as the API sends it: at most ``judges_limit`` judges (a national page
+    covers ~10,000; the export has them all, the UI asks to pick a court)."""
+    if len(stats["judges"]) <= judges_limit:
+        return stats
+    return {**stats, "judges": stats["judges"][:judges_limit]}
+
+
+def _asked_from_rollup(session: Session, scope: set[int] | None, n_courts: int, first: date,
+                       end: date, limit: int, only_unanswered: bool = False) -> dict[str, dict]:
+    """The ``limit`` most asked questions of whole months, from the question rollup.
+
+    The whole country reads the rows summed over all courts (court_id -1), a court
+    subtree the rows of its courts. Keyed by the folded question's hash; the wording
+    shown is the one first recorded in the earliest month.
+    """
+    q = StatsQuestionMonthly
+    if scope is None or len(scope) >= n_courts:
+        where = [q.court_id == ALL_COURTS]
+    else:
+        where = [q.court_id.in_(scope)]
+    where += [q.month >= first, q.month < end]
+    total = func.sum(q.asked)
+    stmt = select(q.qhash, total, func.sum(q.answered)).where(*where).group_by(q.qhash)
+    if only_unanswered:
+        stmt = stmt.having(func.sum(q.answered) < total)
+    top = session.execute(stmt.order_by(total.desc(), q.qhash).limit(limit)).all()
+    if not top:
+        return {}
+    wording: dict[str, tuple] = {}
+    for qhash, month, question in session.execute(
+            select(q.qhash, q.month, q.question).where(*where, q.qhash.in_([t[0] for t in top]))):
+        month = month if isinstance(month, date) else date.fromisoformat(month)
+        if qhash not in wording or (month, question) < wording[qhash]:
+            wording[qhash] = (month, question)
+    return {h: {"key": wording[h][1].lower(), "qhash": h, "question": wording[h][1], "count": int(n),
+                "answered": int(a or 0)} for h, n, a in top}
+
+
+def _unanswered(session: Session, scope: set[int] | None, p: Period, asked: dict[str, dict],
+                top: int) -> list[dict]:
+    """Open queue items, most asked in the period first (items first queued in the
+    period and not among the counted questions follow, counted once)."""
+    stmt = select(UnansweredQuestion.id, UnansweredQuestion.question, UnansweredQuestion.created_at)
+    stmt = _in_scope(stmt, UnansweredQuestion.court_id, scope).where(UnansweredQuestion.status == "open")
+    counts = {question_key(q["question"])[0] if "qhash" not in q else q["qhash"]: q["count"]
+              for q in asked.values()}
+    out: dict[str, dict] = {}
+    for item_id, question, created_at in session.execute(stmt.order_by(UnansweredQuestion.id)):
+        qhash = question_key(question)[0]
+        count = counts.get(qhash, 0)
+        if qhash not in out and (count or _in(created_at, p)):
+            out[qhash] = {"id": item_id, "question": question, "count": count or 1}
+    return sorted(out.values(), key=lambda d: (-d["count"], d["id"]))[:top]
+
 
 
 class StatisticsCache:
@@ -281,29 +398,6 @@ class StatisticsCache:
             while len(self._pages) > self.size:
                 del self._pages[next(iter(self._pages))]
         return page
-
-
-def _last_active(session: Session, scope: set[int] | None, field: str | None, p: Period,
-                 user_ids: list[int]) -> dict[int, datetime]:
-    """user id → latest ask or contribution before the period's end.
-
-    The latest ask is looked up per user, newest first along the (user_id, created_at)
-    index: a few index steps per user, where a GROUP BY read every usage event ever
-    recorded (the only part of a page whose cost grew with all history, not the period).
-    """
-    latest = select(UsageEvent.created_at).where(UsageEvent.user_id == User.id, UsageEvent.created_at < p.end)
-    latest = _in_scope(latest, UsageEvent.court_id, scope).order_by(UsageEvent.created_at.desc()).limit(1)
-    asks = select(User.id, latest.scalar_subquery()).where(User.id.in_(user_ids))
-    writes = _in_scope(select(QAEntry.author_id, func.max(QAEntry.created_at)), QAEntry.court_id, scope)
-    writes = writes.where(QAEntry.created_at < p.end)
-    if field:
-        writes = writes.where(QAEntry.field == field)
-    out: dict[int, datetime] = {}
-    for stmt in (asks, writes.group_by(QAEntry.author_id)):
-        for uid, ts in session.execute(stmt):
-            if ts is not None and (uid not in out or ts > out[uid]):
-                out[uid] = ts
-    return out
 
 
 def _asked_questions(session: Session, scope: set[int] | None, p: Period) -> dict[str, dict]:
