@@ -476,30 +476,108 @@ def stats_csv(stats: dict, table: str = "judges") -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 correctly
 
 
-def stats_xlsx(stats: dict) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+NUMBER = "[$-42A]#,##0"  # Vietnamese locale: 1.234
+DECIMAL = "[$-42A]#,##0.00"  # 2,50
+DATETIME = "dd/mm/yyyy hh:mm"
+XLSX_TABLES = {
+    "judges": ("Thẩm phán", [("full_name", "Họ và tên"), ("username", "Tên đăng nhập"),
+                             ("title", "Chức danh"), ("court_name", "Tòa án"),
+                             ("status", "Tình trạng sử dụng"), ("asked", "Số lượt hỏi"),
+                             ("contributed", "Số câu hỏi đóng góp"), ("approved", "Số câu được duyệt"),
+                             ("last_active", "Hoạt động gần nhất")]),
+    "courts": ("Tòa án", COURT_COLUMNS),
+    "months": ("Theo tháng", MONTH_COLUMNS),
+    "most_asked": ("Hỏi nhiều nhất", ASKED_COLUMNS),
+    "unanswered": ("Chưa trả lời", UNANSWERED_COLUMNS),
+}
 
-    wb = Workbook()
-    summary = wb.active
-    summary.title = "Tổng hợp"
-    summary.append(["Kỳ thống kê", stats["period"]["label"]])
+
+def _slug(text: str) -> str:
+    from corpus.vietnamese import fold_diacritics
+
+    return re.sub(r"[^a-z0-9]+", "-", fold_diacritics(text).lower().replace("đ", "d")).strip("-")
+
+
+def export_filename(stats: dict, ext: str, table: str | None = None) -> tuple[str, str]:
+    """(ASCII name, Vietnamese name) of an export: "Thống kê - <court> - <period>.xlsx"."""
+    scope, period = stats["scope"]["name"], stats["period"]["label"]
+    parts = ["Thống kê", scope, period] + ([TABLES[table][0]] if table else [])
+    name = " - ".join(parts).replace("/", "-")
+    return f"{_slug(name)}.{ext}", f"{name}.{ext}"
+
+
+def _local_datetime(value: str | None):
+    if not value:
+        return None
+    return datetime.fromisoformat(value).astimezone(VN_TZ).replace(tzinfo=None)
+
+
+def stats_xlsx(stats: dict, target) -> None:
+    """Write the workbook to ``target`` (a path or binary file) with openpyxl's streaming
+    writer: rows go to disk as they are produced, so memory stays flat for the ~10,000
+    judges of a national export. Each sheet: a title row naming scope and period, a
+    bold header row that stays frozen, filters, numbers and dates as real cells."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    title = f"Thống kê sử dụng Trợ lý ảo – {stats['scope']['name']} – {stats['period']['label']}"
+    if stats.get("field"):
+        title += f" – lĩnh vực {stats['field']}"
+    wb = Workbook(write_only=True)
+    bold, big = Font(bold=True), Font(bold=True, size=13)
+
+    def cell(ws, value, fmt=None, font=None):
+        c = WriteOnlyCell(ws, value=_safe_cell(value))
+        if fmt:
+            c.number_format = fmt
+        if font:
+            c.font = font
+        return c
+
+    def typed(ws, key, value):
+        if key == "last_active":
+            return cell(ws, _local_datetime(value), DATETIME)
+        if key == "name" and isinstance(value, str):
+            return cell(ws, value)
+        if isinstance(value, bool):
+            return cell(ws, "Có" if value else "Không")
+        if isinstance(value, float):
+            return cell(ws, value, DECIMAL)
+        if isinstance(value, int):
+            return cell(ws, value, NUMBER)
+        return cell(ws, "" if value is None else value)
+
+    summary = wb.create_sheet("Tổng hợp")
+    summary.column_dimensions["A"].width = 34
+    summary.column_dimensions["B"].width = 24
+    summary.append([cell(summary, title, font=big)])
+    summary.append([cell(summary, "Kỳ thống kê", font=bold), cell(summary, stats["period"]["label"])])
+    summary.append([cell(summary, "Phạm vi", font=bold), cell(summary, stats["scope"]["name"])])
     labels = {"judges": "Số Thẩm phán", "judges_used": "Số Thẩm phán đã sử dụng",
               "usage": "Tỷ lệ sử dụng", "contributed": "Số câu hỏi đóng góp",
               "approved": "Số câu được duyệt", "asked": "Số lượt hỏi",
               "answered": "Số lượt có trả lời", "unanswered": "Số lượt chưa trả lời được"}
     for key, label in labels.items():
-        summary.append([label, stats["totals"][key]])
-    summary["A1"].font = Font(bold=True)
-    for key, (title, columns) in TABLES.items():
-        ws = wb.create_sheet(title)
-        ws.append([label for _, label in columns])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for row in stats[key]:
-            ws.append([_safe_cell(_fmt(row.get(k))) for k, _ in columns])
-        for i, (_, label) in enumerate(columns, start=1):
-            ws.column_dimensions[ws.cell(1, i).column_letter].width = max(12, min(60, len(label) + 4))
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        summary.append([cell(summary, label, font=bold), typed(summary, key, stats["totals"][key])])
+    for key, (sheet, columns) in XLSX_TABLES.items():
+        ws = wb.create_sheet(sheet)
+        rows = stats[key]
+        for i, (k, label) in enumerate(columns, start=1):
+            longest = max([len(label)] + [len(str(r.get(k) or "")) for r in rows[:200]])
+            ws.column_dimensions[get_column_letter(i)].width = max(10, min(60, longest + 2))
+        ws.freeze_panes = "A3"
+        last = get_column_letter(len(columns))
+        ws.auto_filter.ref = f"A2:{last}{len(rows) + 2}"
+        ws.append([cell(ws, f"{sheet} – {title}", font=big)])
+        ws.append([cell(ws, label, font=bold) for _, label in columns])
+        for r in rows:
+            values = []
+            for k, _ in columns:
+                v = r.get(k)
+                if key == "courts" and k == "name":
+                    v = "    " * r.get("depth", 0) + v  # the tree, indented
+                values.append(typed(ws, k, v))
+            ws.append(values)
+    wb.save(target)
