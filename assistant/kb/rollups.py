@@ -155,6 +155,10 @@ def _after_flush(session: Session, _ctx) -> None:
             entry_ids.add(obj.entry_id)
     for obj in session.dirty:
         if isinstance(obj, UsageEvent) and session.is_modified(obj):
+            before = {k: _before(obj, k) for k in ("created_at", "court_id", "query", "answered")}
+            if any(before[k] != getattr(obj, k) for k in before):
+                questions.append((_Old(**before), -1))
+                questions.append((obj, 1))
             for u in _values(obj, "user_id"):
                 for c in _values(obj, "court_id"):
                     for ts in _values(obj, "created_at"):
@@ -181,6 +185,20 @@ def _after_flush(session: Session, _ctx) -> None:
             contrib_cells |= _entry_cells(author, court, [created], [approved])
     apply_changes(conn, ask_cells, contrib_cells,
                   [(e.created_at, e.court_id, e.query, e.answered, sign) for e, sign in questions])
+
+
+class _Old:
+    """The values an event had before this flush changed it."""
+
+    def __init__(self, **values) -> None:
+        self.__dict__.update(values)
+
+
+def _before(obj, name: str):
+    hist = attributes.get_history(obj, name, passive=attributes.PASSIVE_NO_INITIALIZE)
+    if hist.deleted:
+        return hist.deleted[0]
+    return getattr(obj, name)
 
 
 def _entry_cells(author, court, created: Iterable, approved: Iterable) -> set[tuple[int, int, date]]:
@@ -334,13 +352,18 @@ def _expected_monthly(conn: Connection):
     month = _month_expr(conn, d.day)
     return select(month.label("month"), d.user_id, d.court_id, d.field,
                   *[_sum(d[k]).label(k) for k in COUNTS], func.max(d.last_at).label("last_at")
-                  ).group_by(month, d.user_id, d.court_id, d.field)
+                  ).group_by(month, d.user_id, d.court_id, d.field).having(_any(d))
 
 
 def _expected_court(conn: Connection):
     m = monthly_t.c
     return select(m.month, m.court_id, m.field, *[_sum(m[k]).label(k) for k in COUNTS]).group_by(
-        m.month, m.court_id, m.field)
+        m.month, m.court_id, m.field).having(_any(m))
+
+
+def _any(c):
+    """A group with something counted (recounts leave all-zero rows behind)."""
+    return (func.sum(c.asked) + func.sum(c.contributed) + func.sum(c.approved)) > 0
 
 
 def _expected_questions(conn: Connection, month: date | None = None):
