@@ -304,7 +304,8 @@ class StatsCourtMonthly(Base):
 
 
 class StatsQuestionMonthly(Base):
-    """Asks per (court, month, question folded to lower case); court_id -1 = all courts.
+    """Asks per (court subtree, month, question folded to lower case): ``court_id`` X counts
+    the asks of X and every court below it; -1 = all courts (also asks with no court).
 
     ``qhash`` is the md5 of the folded question (a key of bounded length for the index);
     ``question`` keeps the wording first recorded, shown in the "most asked" lists.

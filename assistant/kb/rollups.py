@@ -19,8 +19,9 @@ How it stays correct:
   held the lock before, so concurrent asks of one judge or one court never lose a count.
   Cells are locked in one order (daily, monthly, court-month; sorted keys): no deadlock.
   On SQLite writers are serialised anyway.
-* Question counts (the "most asked" and unanswered lists) are incremented once per
-  inserted event (an event is inserted once; a rolled-back ask rolls them back too).
+* Question counts (the "most asked" and unanswered lists) are kept per court *subtree*:
+  an ask counts under its court, every court above it and -1 (all courts), so any scope
+  reads one key. They are incremented once per inserted event (an event is inserted once; a rolled-back ask rolls them back too).
 * :func:`rebuild` recomputes everything from the raw tables with GROUP BY (also run by
   the migration that creates the tables); :func:`check` compares the tables with that
   recomputation and reports differing rows.
@@ -29,7 +30,7 @@ How it stays correct:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 from sqlalchemy import (
@@ -51,6 +52,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, attributes
 
 from assistant.kb.models import (
+    Court,
     QAEntry,
     QARevision,
     StatsCourtMonthly,
@@ -289,12 +291,30 @@ def _recount_court(conn: Connection, court: int, month: date, fld: str) -> None:
            for k in ("asked", "answered", "contributed", "approved")}))
 
 
+def court_scopes(conn: Connection) -> Callable[[int], tuple[int, ...]]:
+    """court id → the question-rollup keys an ask there counts under: the court, every
+    court above it (each key means "this court and the courts below it"), and -1 (all)."""
+    c = Court.__table__.c
+    parent = dict(conn.execute(select(c.id, c.parent_id)).all())
+
+    def scopes(court: int) -> tuple[int, ...]:
+        out, seen = [ALL_COURTS], set()
+        while court and court not in seen:
+            seen.add(court)
+            out.append(court)
+            court = parent.get(court)
+        return tuple(out) if len(out) > 1 else (ALL_COURTS, 0)
+
+    return scopes
+
+
 def _add_questions(conn: Connection, questions) -> None:
     deltas: dict[tuple[int, date, str], list] = {}
+    scopes = court_scopes(conn)
     for created, court, query, answered, sign in questions:
         qhash, _ = question_key(query)
         month = month_of(local_day(created))
-        for scope in (court or 0, ALL_COURTS):
+        for scope in scopes(court or 0):
             row = deltas.setdefault((scope, month, qhash), [query, 0, 0])
             row[1] += sign
             row[2] += sign * int(bool(answered))
@@ -378,10 +398,11 @@ def _expected_questions(conn: Connection, month: date | None = None):
         end, _ = day_bounds(next_month(month))
         stmt = stmt.where(ev.created_at >= start, ev.created_at < end)
     out: dict[tuple[int, date, str], list] = {}
+    scopes = court_scopes(conn)
     for m, court, query, n, answered, first in conn.execute(stmt.group_by(mexpr, ev.court_id, ev.query)):
         m = m if isinstance(m, date) else date.fromisoformat(m)
         qhash, _ = question_key(query)
-        for scope in (court, ALL_COURTS):
+        for scope in scopes(court):
             row = out.setdefault((scope, m, qhash), [query, 0, 0, first])
             row[1] += n
             row[2] += int(answered)

@@ -132,3 +132,34 @@ def test_generator_tiny_scale(tmp_path):
         assert conn.execute(select(UsageEvent.query, UsageEvent.user_id).order_by(UsageEvent.id).limit(50)).all() == first
     engine.dispose()
     engine2.dispose()
+
+
+def test_top_questions_equal_a_full_group_by(env):
+    """The bounded top-k read of the question rollup (per-month index lists + a bound)
+    gives the same ranking as grouping every row, for all courts and for a subtree."""
+    from datetime import date
+
+    from assistant.kb.services.stats import _top_questions
+
+    rnd = random.Random(5)
+    with env.session() as s:
+        uid = env.users["judge1"]
+        court = s.get(User, uid).court_id
+        for i in range(400):  # a long tail: question j asked about 1/j as often
+            j = int(1 / max(rnd.random(), 0.01))
+            s.add(UsageEvent(user_id=uid, court_id=court, query=f"câu hỏi đuôi dài {j}",
+                             created_at=datetime(2024, 1 + i % 12, 3, 3, tzinfo=UTC),
+                             returned_ids=[], best_score=0.5, latency_ms=1, answered=j % 3 == 0))
+    q = StatsQuestionMonthly
+    with env.session() as s:
+        for key in (rollups.ALL_COURTS, env.courts["HN"], court):
+            full = s.execute(select(q.qhash, func.sum(q.asked)).where(
+                q.court_id == key, q.month >= date(2024, 1, 1), q.month < date(2025, 1, 1))
+                .group_by(q.qhash)).all()
+            expected = sorted(((h, n) for h, n in full), key=lambda r: (-r[1], r[0]))[:5]
+            got = _top_questions(s, key, date(2024, 1, 1), date(2025, 1, 1), 5)
+            assert sorted(((h, v["count"]) for h, v in got.items()), key=lambda r: (-r[1], r[0])) == expected
+            odd = {h for h, _ in full[::2]}
+            got = _top_questions(s, key, date(2024, 1, 1), date(2025, 1, 1), 3, accept=odd.__contains__)
+            expected = sorted(((h, n) for h, n in full if h in odd), key=lambda r: (-r[1], r[0]))[:3]
+            assert sorted(((h, v["count"]) for h, v in got.items()), key=lambda r: (-r[1], r[0])) == expected

@@ -229,7 +229,8 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
             "asked": fig["asked"], "contributed": fig["contributed"], "approved": fig["approved"],
             "last_active": last.isoformat() if last else None,
         })
-    judges.sort(key=lambda j: (_natural(j["court_name"]), _natural(j["full_name"]), j["user_id"]))
+    court_order = {cid: _natural(c["name"]) for cid, c in courts.items()}
+    judges.sort(key=lambda j: (court_order.get(j["court_id"], ()), j["full_name"].lower(), j["user_id"]))
 
     # court tree: each row totals its own figures and those of every court below it ----
     in_scope = [cid for cid in courts if scope is None or cid in scope]
@@ -284,20 +285,22 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
                              "approved": fig["approved"]})
     contributors.sort(key=lambda j: (-j["approved"], -j["contributed"], j["full_name"]))
 
+    items = _open_items(session, scope)
+    root = None if scope is None else (court_id if court_id is not None else actor.court_id)
     if tcol == "month":
-        asked = _asked_from_rollup(session, scope, len(courts), first, end, top * 3)
-    else:
-        asked = _asked_questions(session, scope, p)
+        key = ALL_COURTS if root is None else root
+        asked = _top_questions(session, key, first, end, top)
+        open_hashes = {question_key(q)[0] for _, q, _ in items}
+        asked_open = _top_questions(session, key, first, end, top, accept=open_hashes.__contains__)
+    else:  # custom ranges: the period's events, grouped (bounded by the range)
+        asked = asked_open = _asked_questions(session, scope, p)
     most_asked = [{"question": q["question"], "count": q["count"], "answered": q["answered"]}
                   for q in sorted(asked.values(), key=lambda q: (-q["count"], q["key"]))[:top]]
-    unanswered = _unanswered(session, scope, p, asked if tcol != "month" else
-                             _asked_from_rollup(session, scope, len(courts), first, end, top * 20,
-                                                only_unanswered=True), top)
+    unanswered = _unanswered(items, p, asked_open, top)
 
     if scope is None:
         scope_name = "Tất cả Tòa án"
     else:
-        root = court_id if court_id is not None else actor.court_id
         scope_name = courts.get(root, {}).get("name", "Tất cả Tòa án")
     return {
         "period": {"label": p.label, "start": p.start.isoformat(), "end": p.end.isoformat()},
@@ -316,53 +319,80 @@ def page_view(stats: dict, judges_limit: int = 1000) -> dict:
     return {**stats, "judges": stats["judges"][:judges_limit]}
 
 
-def _asked_from_rollup(session: Session, scope: set[int] | None, n_courts: int, first: date,
-                       end: date, limit: int, only_unanswered: bool = False) -> dict[str, dict]:
-    """The ``limit`` most asked questions of whole months, from the question rollup.
+def _top_questions(session: Session, key: int, first: date, end: date, k: int,
+                   accept=None) -> dict[str, dict]:
+    """The ``k`` most asked questions of whole months under one question-rollup key
+    (a court subtree, or -1 for all courts), optionally only those ``accept(qhash)`` admits.
 
-    The whole country reads the rows summed over all courts (court_id -1), a court
-    subtree the rows of its courts. Keyed by the folded question's hash; the wording
-    shown is the one first recorded in the earliest month.
+    Why not one GROUP BY: the national year holds ~250,000 (month, question) rows. Each
+    month's top M rows come off the (court, month, asked) index; their exact totals are
+    summed; no question outside those lists can total more than the sum over months of
+    each list's M-th count, so once the k-th total reaches that bound the answer is exact.
+    Otherwise M grows (a full GROUP BY is the last resort).
     """
     q = StatsQuestionMonthly
-    if scope is None or len(scope) >= n_courts:
-        where = [q.court_id == ALL_COURTS]
-    else:
-        where = [q.court_id.in_(scope)]
-    where += [q.month >= first, q.month < end]
-    total = func.sum(q.asked)
-    stmt = select(q.qhash, total, func.sum(q.answered)).where(*where).group_by(q.qhash)
-    if only_unanswered:
-        stmt = stmt.having(func.sum(q.answered) < total)
-    top = session.execute(stmt.order_by(total.desc(), q.qhash).limit(limit)).all()
+    months, m = [], first
+    while m < end:
+        months.append(m)
+        m = date(m.year + m.month // 12, m.month % 12 + 1, 1)
+    span = [q.court_id == key, q.month >= first, q.month < end]
+    limit = max(8 * k, 64)
+    while True:
+        candidates: set[str] = set()
+        bound, complete = 0, True
+        if limit <= 20000:
+            for month in months:
+                rows = session.execute(select(q.qhash, q.asked).where(q.court_id == key, q.month == month)
+                                       .order_by(q.asked.desc()).limit(limit)).all()
+                candidates.update(h for h, _ in rows)
+                if len(rows) == limit:
+                    bound += rows[-1][1]
+                    complete = False
+            totals: list = []
+            cand = sorted(candidates)
+            for i in range(0, len(cand), 5000):
+                totals += session.execute(select(q.qhash, func.sum(q.asked), func.sum(q.answered))
+                                          .where(*span, q.qhash.in_(cand[i:i + 5000]))
+                                          .group_by(q.qhash)).all()
+        else:  # pathological spread: group everything
+            totals = session.execute(select(q.qhash, func.sum(q.asked), func.sum(q.answered))
+                                     .where(*span).group_by(q.qhash)).all()
+            complete = True
+        ranked = sorted(((h, int(n), int(a or 0)) for h, n, a in totals
+                         if n and (accept is None or accept(h))), key=lambda r: (-r[1], r[0]))
+        if complete or (len(ranked) >= k and ranked[k - 1][1] >= bound):
+            break
+        limit *= 4
+    top = ranked[:k]
     if not top:
         return {}
     wording: dict[str, tuple] = {}
     for qhash, month, question in session.execute(
-            select(q.qhash, q.month, q.question).where(*where, q.qhash.in_([t[0] for t in top]))):
+            select(q.qhash, q.month, q.question).where(*span, q.qhash.in_([t[0] for t in top]))):
         month = month if isinstance(month, date) else date.fromisoformat(month)
         if qhash not in wording or (month, question) < wording[qhash]:
             wording[qhash] = (month, question)
-    return {h: {"key": wording[h][1].lower(), "qhash": h, "question": wording[h][1], "count": int(n),
-                "answered": int(a or 0)} for h, n, a in top}
+    return {h: {"key": wording[h][1].lower(), "qhash": h, "question": wording[h][1], "count": n,
+                "answered": a} for h, n, a in top}
 
 
-def _unanswered(session: Session, scope: set[int] | None, p: Period, asked: dict[str, dict],
-                top: int) -> list[dict]:
-    """Open queue items, most asked in the period first (items first queued in the
-    period and not among the counted questions follow, counted once)."""
+def _open_items(session: Session, scope: set[int] | None) -> list[tuple]:
     stmt = select(UnansweredQuestion.id, UnansweredQuestion.question, UnansweredQuestion.created_at)
     stmt = _in_scope(stmt, UnansweredQuestion.court_id, scope).where(UnansweredQuestion.status == "open")
-    counts = {question_key(q["question"])[0] if "qhash" not in q else q["qhash"]: q["count"]
-              for q in asked.values()}
+    return list(session.execute(stmt.order_by(UnansweredQuestion.id)))
+
+
+def _unanswered(items: list[tuple], p: Period, asked: dict[str, dict], top: int) -> list[dict]:
+    """Open queue items, most asked in the period first (items first queued in the
+    period and not among the counted questions follow, counted once)."""
+    counts = {q.get("qhash") or question_key(q["question"])[0]: q["count"] for q in asked.values()}
     out: dict[str, dict] = {}
-    for item_id, question, created_at in session.execute(stmt.order_by(UnansweredQuestion.id)):
+    for item_id, question, created_at in items:
         qhash = question_key(question)[0]
         count = counts.get(qhash, 0)
         if qhash not in out and (count or _in(created_at, p)):
             out[qhash] = {"id": item_id, "question": question, "count": count or 1}
     return sorted(out.values(), key=lambda d: (-d["count"], d["id"]))[:top]
-
 
 
 class StatisticsCache:
