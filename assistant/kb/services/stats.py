@@ -167,9 +167,9 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
     user_t, court_t, tcol, first, end = _rollup_source(p)
 
     courts = {cid: {"id": cid, "code": code, "name": name, "level": level, "parent_id": parent}
-              for cid, code, name, level, parent in session.execute(
+              for cid, code, name, level, parent in session.connection().execute(
                   select(Court.id, Court.code, Court.name, Court.level, Court.parent_id))}
-    users = {row[0]: row for row in session.execute(_in_scope(
+    users = {row[0]: row for row in session.connection().execute(_in_scope(
         select(User.id, User.username, User.full_name, User.title, User.court_id, User.role,
                User.is_active), User.court_id, scope))}
 
@@ -188,7 +188,7 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
                          func.sum(src.contributed), func.sum(src.approved)), src)
     by_court: dict[int, Counter] = defaultdict(Counter)
     series = [{"month": m, "contributed": 0, "approved": 0, "asked": 0, "unanswered": 0} for m in months]
-    for cid, when, asked, answered, contributed, approved in session.execute(
+    for cid, when, asked, answered, contributed, approved in session.connection().execute(
             stmt.group_by(src.court_id, getattr(src, tcol))):
         when = when if isinstance(when, date) else date.fromisoformat(when)
         row = series[month_index.get(f"{when:%Y-%m}", len(months) - 1)]
@@ -203,7 +203,7 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
     # per user ---------------------------------------------------------------------------
     per_user: dict[int, dict] = {}
     stmt = scoped(select(user_t.user_id, *sums, func.max(user_t.last_at)), user_t)
-    for uid, asked, _answered, contributed, approved, last in session.execute(stmt.group_by(user_t.user_id)):
+    for uid, asked, _answered, contributed, approved, last in session.connection().execute(stmt.group_by(user_t.user_id)):
         per_user[uid] = {"asked": int(asked or 0), "contributed": int(contributed or 0),
                          "approved": int(approved or 0), "last_active": last}
 
@@ -336,13 +336,16 @@ def _top_questions(session: Session, key: int, first: date, end: date, k: int,
         months.append(m)
         m = date(m.year + m.month // 12, m.month % 12 + 1, 1)
     span = [q.court_id == key, q.month >= first, q.month < end]
+    # months listed, not a range: (court_id, month, qhash) is the primary key, so the
+    # candidates' totals are index probes instead of a scan of the year's rows
+    probe = [q.court_id == key, q.month.in_(months)]
     limit = max(8 * k, 64)
     while True:
         candidates: set[str] = set()
         bound, complete = 0, True
         if limit <= 20000:
             for month in months:
-                rows = session.execute(select(q.qhash, q.asked).where(q.court_id == key, q.month == month)
+                rows = session.connection().execute(select(q.qhash, q.asked).where(q.court_id == key, q.month == month)
                                        .order_by(q.asked.desc()).limit(limit)).all()
                 candidates.update(h for h, _ in rows)
                 if len(rows) == limit:
@@ -351,11 +354,11 @@ def _top_questions(session: Session, key: int, first: date, end: date, k: int,
             totals: list = []
             cand = sorted(candidates)
             for i in range(0, len(cand), 5000):
-                totals += session.execute(select(q.qhash, func.sum(q.asked), func.sum(q.answered))
-                                          .where(*span, q.qhash.in_(cand[i:i + 5000]))
+                totals += session.connection().execute(select(q.qhash, func.sum(q.asked), func.sum(q.answered))
+                                          .where(*probe, q.qhash.in_(cand[i:i + 5000]))
                                           .group_by(q.qhash)).all()
         else:  # pathological spread: group everything
-            totals = session.execute(select(q.qhash, func.sum(q.asked), func.sum(q.answered))
+            totals = session.connection().execute(select(q.qhash, func.sum(q.asked), func.sum(q.answered))
                                      .where(*span).group_by(q.qhash)).all()
             complete = True
         ranked = sorted(((h, int(n), int(a or 0)) for h, n, a in totals
@@ -367,8 +370,8 @@ def _top_questions(session: Session, key: int, first: date, end: date, k: int,
     if not top:
         return {}
     wording: dict[str, tuple] = {}
-    for qhash, month, question in session.execute(
-            select(q.qhash, q.month, q.question).where(*span, q.qhash.in_([t[0] for t in top]))):
+    for qhash, month, question in session.connection().execute(
+            select(q.qhash, q.month, q.question).where(*probe, q.qhash.in_([t[0] for t in top]))):
         month = month if isinstance(month, date) else date.fromisoformat(month)
         if qhash not in wording or (month, question) < wording[qhash]:
             wording[qhash] = (month, question)
@@ -379,7 +382,7 @@ def _top_questions(session: Session, key: int, first: date, end: date, k: int,
 def _open_items(session: Session, scope: set[int] | None) -> list[tuple]:
     stmt = select(UnansweredQuestion.id, UnansweredQuestion.question, UnansweredQuestion.created_at)
     stmt = _in_scope(stmt, UnansweredQuestion.court_id, scope).where(UnansweredQuestion.status == "open")
-    return list(session.execute(stmt.order_by(UnansweredQuestion.id)))
+    return list(session.connection().execute(stmt.order_by(UnansweredQuestion.id)))
 
 
 def _unanswered(items: list[tuple], p: Period, asked: dict[str, dict], top: int) -> list[dict]:
