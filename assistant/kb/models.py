@@ -312,7 +312,8 @@ class StatsQuestionMonthly(Base):
     """
 
     __tablename__ = "stats_question_monthly"
-    __table_args__ = (Index("ix_stats_question_top", "court_id", "month", "asked"),)
+    __table_args__ = (Index("ix_stats_question_top", "court_id", "month", "asked"),
+                      Index("ix_stats_question_qhash", "court_id", "qhash"))
 
     court_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     month: Mapped[date] = mapped_column(Date, primary_key=True)

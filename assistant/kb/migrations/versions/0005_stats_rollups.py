@@ -70,6 +70,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("court_id", "month", "qhash"),
     )
     op.create_index("ix_stats_question_top", "stats_question_monthly", ["court_id", "month", "asked"])
+    op.create_index("ix_stats_question_qhash", "stats_question_monthly", ["court_id", "qhash"])
 
     from assistant.kb import rollups
 
@@ -77,6 +78,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_stats_question_qhash", table_name="stats_question_monthly")
     op.drop_index("ix_stats_question_top", table_name="stats_question_monthly")
     op.drop_table("stats_question_monthly")
     op.drop_table("stats_court_monthly")
