@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import date
 from typing import Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
 
 from api.deps import MAX_ID, SessionDep, StatsCacheDep, StatsUser
 from assistant.kb.services import stats as svc
@@ -29,7 +34,11 @@ def statistics(user: StatsUser, session: SessionDep, cache: StatsCacheDep,
                field: str | None = Query(None, max_length=64),
                period: Period = Query("month"), ref: date | None = None,
                date_from: date | None = None, date_to: date | None = None) -> dict:
-    return _compute(cache, user, session, court_id, field, period, ref, date_from, date_to)
+    return svc.page_view(_compute(cache, user, session, court_id, field, period, ref, date_from, date_to))
+
+
+def _disposition(ascii_name: str, name: str) -> str:
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
 
 
 @router.get("/export", summary="Xuất thống kê (csv hoặc xlsx)",
@@ -47,8 +56,12 @@ def export(user: StatsUser, session: SessionDep, cache: StatsCacheDep,
     stats = _compute(cache, user, session, court_id, field, period, ref, date_from, date_to)
     if format == "csv":
         return Response(svc.stats_csv(stats, table), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="thong-ke-{table}.csv"'})
-    return Response(
-        svc.stats_xlsx(stats),
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": 'attachment; filename="thong-ke.xlsx"'})
+                        headers={"Content-Disposition": _disposition(*svc.export_filename(stats, "csv", table))})
+    # streamed to a temporary file (bounded memory), sent from disk, removed afterwards
+    tmp = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)
+    tmp.close()
+    svc.stats_xlsx(stats, tmp.name)
+    return FileResponse(
+        tmp.name, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": _disposition(*svc.export_filename(stats, "xlsx"))},
+        background=BackgroundTask(os.unlink, tmp.name))

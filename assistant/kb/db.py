@@ -14,6 +14,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.kb import rollups as _rollups  # noqa: F401,E402 - registers the statistics listener
+
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 

@@ -328,3 +328,80 @@ class UnansweredAsker(Base):
     times: Mapped[int] = mapped_column(Integer, default=1)
     first_asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_asked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- statistics rollups (maintained by assistant.kb.rollups, rebuilt by `troly stats rebuild`) ---
+#
+# Why: a statistics page must cost the same after a year of 2,000,000 asks as after a
+# week. Each ask or contribution updates a few small rows here in its own transaction;
+# pages and exports read only these. user_id / court_id 0 stand for "none" (a deleted
+# user, an account without a court) so that the keys stay plain integers; field "" marks
+# the asks row of a cell (asks have no lĩnh vực), other rows count contributions.
+
+
+class StatsDaily(Base):
+    """Per (court, day in Vietnam time, user, field): asks, answered asks, contributions."""
+
+    __tablename__ = "stats_daily"
+    __table_args__ = (Index("ix_stats_daily_user_day", "user_id", "day"),)
+
+    court_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    field: Mapped[str] = mapped_column(String(64), primary_key=True)
+    asked: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    contributed: Mapped[int] = mapped_column(Integer, default=0)
+    approved: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StatsMonthly(Base):
+    """The same per calendar month (``month`` = its first day): month-aligned periods."""
+
+    __tablename__ = "stats_monthly"
+    __table_args__ = (Index("ix_stats_monthly_month", "month"),)
+
+    court_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    field: Mapped[str] = mapped_column(String(64), primary_key=True)
+    asked: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    contributed: Mapped[int] = mapped_column(Integer, default=0)
+    approved: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StatsCourtMonthly(Base):
+    """Per (court, month, field), all users summed: court tables and time series."""
+
+    __tablename__ = "stats_court_monthly"
+
+    court_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    field: Mapped[str] = mapped_column(String(64), primary_key=True)
+    asked: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    contributed: Mapped[int] = mapped_column(Integer, default=0)
+    approved: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StatsQuestionMonthly(Base):
+    """Asks per (court subtree, month, question folded to lower case): ``court_id`` X counts
+    the asks of X and every court below it; -1 = all courts (also asks with no court).
+
+    ``qhash`` is the md5 of the folded question (a key of bounded length for the index);
+    ``question`` keeps the wording first recorded, shown in the "most asked" lists.
+    """
+
+    __tablename__ = "stats_question_monthly"
+    __table_args__ = (Index("ix_stats_question_top", "court_id", "month", "asked"),
+                      Index("ix_stats_question_qhash", "court_id", "qhash"))
+
+    court_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[date] = mapped_column(Date, primary_key=True)
+    qhash: Mapped[str] = mapped_column(String(32), primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    asked: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)

@@ -77,8 +77,10 @@ def test_month_totals_and_per_judge(env):
     assert (by["judge3"]["contributed"], by["judge3"]["approved"], by["judge3"]["asked"]) == (1, 0, 0)
     assert datetime.fromisoformat(by["judge1"]["last_active"]) == vn(5, 20, 9)
     assert datetime.fromisoformat(by["judge3"]["last_active"]) == vn(5, 30, 23, 30)
-    assert "reviewer2" in by and by["reviewer2"]["contributed"] == 0
-    assert "admin" not in by
+    # only judges are listed and counted in "X/Y Thẩm phán" (reviewers and admins are not)
+    assert "reviewer2" not in by and "reviewer" not in by and "admin" not in by
+    assert [by[u]["status"] for u in ("judge1", "judge2", "judge3")] == [
+        "Đã sử dụng", "Đã sử dụng", "Chưa sử dụng"]
 
 
 def test_month_per_court_and_lists(env):
@@ -88,7 +90,12 @@ def test_month_per_court_and_lists(env):
             courts["HN-KV1"]["asked"], courts["HN-KV1"]["entries_per_judge"]) == ("1/1", 2, 2, 2, 2.0)
     assert (courts["HN-KV2"]["usage"], courts["HN-KV2"]["asked"]) == ("1/1", 1)
     assert (courts["BN-KV1"]["usage"], courts["BN-KV1"]["contributed"]) == ("0/1", 1)
-    assert courts["HN"]["usage"] == "0/0"
+    # the tree: a provincial court's row totals its regional courts
+    assert (courts["HN"]["usage"], courts["HN"]["contributed"], courts["HN"]["asked"]) == ("2/2", 2, 3)
+    assert (courts["BN"]["usage"], courts["TANDTC"]["usage"], courts["TANDTC"]["contributed"]) == (
+        "0/1", "2/3", 3)
+    assert [(c["code"], c["depth"]) for c in st["courts"]] == [
+        ("TANDTC", 0), ("CC-HN", 1), ("HN", 2), ("HN-KV1", 3), ("HN-KV2", 3), ("BN", 2), ("BN-KV1", 3)]
     assert st["months"] == [{"month": "2025-05", "contributed": 3, "approved": 2, "asked": 3,
                              "unanswered": 1}]
     assert st["most_asked"] == [{"question": "thời hạn kháng cáo", "count": 2, "answered": 2},
@@ -134,25 +141,41 @@ def test_stats_permissions_and_bad_input(env):
         assert r.status_code == 422 and needle in r.json()["detail"], (params, r.json())
 
 
-def test_export_xlsx_opens_with_openpyxl(env):
-    r = env.client.get(f"{S}/export", params={"format": "xlsx", "period": "month", "ref": "2025-05-15"},
-                       headers=env.h("admin"))
+def test_export_xlsx_is_a_report(env):
+    """File named after court and period; title row; frozen header; filters; numbers as
+    numbers and dates as dates in Vietnamese formats; only judges on the "Thẩm phán" sheet."""
+    r = env.client.get(f"{S}/export", params={"format": "xlsx", "period": "quarter", "ref": "2025-05-15",
+                                              "court_id": env.courts["HN"]}, headers=env.h("admin"))
     assert r.status_code == 200
+    cd = r.headers["content-disposition"]
+    assert 'filename="thong-ke-toa-an-nhan-dan-thanh-pho-ha-noi-quy-2-2025.xlsx"' in cd
+    assert "filename*=UTF-8''Th%E1%BB%91ng%20k%C3%AA%20-%20T%C3%B2a%20%C3%A1n" in cd
     wb = load_workbook(io.BytesIO(r.content))
     assert wb.sheetnames == ["Tổng hợp", "Thẩm phán", "Tòa án", "Theo tháng", "Hỏi nhiều nhất",
                              "Chưa trả lời"]
-    judges = list(wb["Thẩm phán"].values)
-    assert judges[0][:4] == ("Họ và tên", "Tên đăng nhập", "Chức danh", "Tòa án")
-    row = next(r for r in judges if r[1] == "judge1")
-    assert row[4:7] == (2, 2, 2) and row[7] == "20/05/2025 09:00"
-    summary = dict(wb["Tổng hợp"].values)
-    assert summary["Tỷ lệ sử dụng"] == "2/3" and summary["Kỳ thống kê"] == "Tháng 5/2025"
+    ws = wb["Thẩm phán"]
+    assert "Tòa án nhân dân thành phố Hà Nội" in ws["A1"].value and "Quý 2/2025" in ws["A1"].value
+    assert ws.freeze_panes == "A3" and ws.auto_filter.ref.startswith("A2:")
+    rows = list(ws.values)
+    assert rows[1][:5] == ("Họ và tên", "Tên đăng nhập", "Chức danh", "Tòa án", "Tình trạng sử dụng")
+    assert {row[1] for row in rows[2:]} == {"judge1", "judge2"}  # no reviewers
+    judge1 = next(row for row in ws.iter_rows(min_row=3) if row[1].value == "judge1")
+    assert [c.value for c in judge1[4:8]] == ["Đã sử dụng", 2, 3, 2]
+    assert judge1[5].data_type == "n" and "#,##0" in judge1[5].number_format
+    assert judge1[8].is_date and judge1[8].value == datetime(2025, 5, 20, 9, 0)
+    courts = list(wb["Tòa án"].values)
+    assert courts[2][0] == "Tòa án nhân dân thành phố Hà Nội" and courts[2][3] == 2
+    assert courts[3][0].startswith("    Tòa án nhân dân khu vực 1")
+    summary = {row[0]: row[1] for row in wb["Tổng hợp"].values if len(row) > 1}
+    assert summary["Tỷ lệ sử dụng"] == "2/2" and summary["Kỳ thống kê"] == "Quý 2/2025"
+    assert summary["Số lượt hỏi"] == 3
 
 
 def test_export_csv(env):
     r = env.client.get(f"{S}/export", params={"format": "csv", "table": "courts", "period": "month",
                                               "ref": "2025-05-15"}, headers=env.h("reviewer"))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert "thong-ke-tat-ca-toa-an-thang-5-2025-toa-an.csv" in r.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[0][:6] == ["Tòa án", "Mã", "Cấp", "Số Thẩm phán", "Số Thẩm phán đã sử dụng", "Tỷ lệ sử dụng"]
     kv1 = next(x for x in rows if x[1] == "HN-KV1")

@@ -157,18 +157,18 @@ def test_admin_sees_the_figures_change_and_downloads_xlsx(visitor, site):
     with page.expect_download() as info:
         page.get_by_role("button", name="Tải XLSX").click()
     download = info.value
-    assert download.suggested_filename == "thong-ke.xlsx"
+    assert download.suggested_filename.startswith("thong-ke-tat-ca-toa-an-")
     wb = load_workbook(io.BytesIO(open(download.path(), "rb").read()))
     summary = {row[0]: row[1] for row in wb["Tổng hợp"].iter_rows(values_only=True)}
     assert summary["Số câu hỏi đóng góp"] == 2
     assert summary["Số câu được duyệt"] == 2
     assert summary["Số Thẩm phán"] == 2
     assert summary["Tỷ lệ sử dụng"] == "1/2"
-    judges = {r[0]: r for r in wb["Thẩm phán"].iter_rows(min_row=2, values_only=True)}
-    assert judges["Nguyễn Văn An"][4] == 1  # contributed
+    judges = {r[0]: r for r in wb["Thẩm phán"].iter_rows(min_row=3, values_only=True)}
+    assert judges["Nguyễn Văn An"][6] == 1  # contributed
     with page.expect_download() as info:
         page.get_by_role("button", name="Tải CSV").click()
-    assert info.value.suggested_filename == "thong-ke-judges.csv"
+    assert info.value.suggested_filename.endswith("-tham-phan.csv")
 
 
 def test_court_period_picker_and_custom_dates(visitor, site):
@@ -343,3 +343,31 @@ def test_keyboard_only(visitor, site):
     expect(page.locator("#article-dialog")).to_be_visible()
     page.keyboard.press("Escape")
     expect(page.locator("#article-dialog")).to_be_hidden()
+
+
+def test_phone_per_judge_table(visitor, site):
+    """At 390 px a leader sees every judge with "Đã sử dụng / Chưa sử dụng", can keep only
+    those who have not used it, and court names wrap between words, not one word a line."""
+    v = visitor(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                device_scale_factor=1)
+    v.login("admin")
+    page = v.page
+    page.goto("/thong-ke")
+    rows = page.locator("#judges-table tbody tr")
+    expect(rows).to_have_count(2)  # the two judges; the reviewer and admins are not listed
+    statuses = rows.locator("td:nth-child(3)").all_inner_texts()
+    assert set(statuses) <= {"Đã sử dụng", "Chưa sử dụng"}
+    note = page.locator("#judges-note").inner_text()
+    used = statuses.count("Đã sử dụng")
+    assert note.startswith(f"{used}/2 Thẩm phán đã sử dụng")
+    page.get_by_label("Hiển thị").select_option("no")
+    expect(page.locator("#judges-table tbody tr, #judges-table p")).to_have_count(max(1, 2 - used))
+    page.get_by_label("Hiển thị").select_option("")
+    expect(rows).to_have_count(2)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    line = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#judges-table td')).lineHeight)")
+    for cell in page.locator("#judges-table td:nth-child(2), #courts-table td:first-child").all():
+        box = cell.bounding_box()
+        assert box["width"] >= 150, box  # not squeezed to one word per line
+        assert box["height"] <= 3 * line + 16, box
+    v.shot("dien-thoai-thong-ke-tham-phan", full_page=True)

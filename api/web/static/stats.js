@@ -71,9 +71,11 @@ function render(s) {
     { name: "Đóng góp", values: s.months.map((m) => m.contributed) },
     { name: "Được duyệt", values: s.months.map((m) => m.approved) }],
     "Số câu hỏi đóng góp và được duyệt theo tháng");
-  const courts = s.courts.filter((c) => c.judges || c.contributed || c.asked)
+  // the courts one level below the chosen one (rows are subtree totals), short names
+  const depth = s.courts.some((c) => c.depth === 1) ? 1 : 0;
+  const courts = s.courts.filter((c) => c.depth === depth && (c.judges || c.contributed || c.asked))
     .sort((a, b) => b.contributed - a.contributed).slice(0, 15);
-  hbarChart($("chart-courts"), courts.map((c) => c.name), courts.map((c) => c.contributed), "câu hỏi",
+  hbarChart($("chart-courts"), courts.map((c) => c.name.replace(/^Tòa án nhân dân /, "")), courts.map((c) => c.contributed), "câu hỏi",
     "Số câu hỏi đóng góp theo Tòa án");
   lineChart($("chart-usage"), months, [
     { name: "Lượt hỏi", values: s.months.map((m) => m.asked) },
@@ -85,8 +87,30 @@ function render(s) {
     ? el("ol", { class: "list" }, s.unanswered.map((u) => el("li", {}, u.question, el("span", { class: "hint" }, " (" + u.count + " lượt) "),
       el("a", { href: "/dong-gop?unanswered=" + u.id }, "Soạn câu trả lời"))))
     : el("p", { class: "hint" }, "Không có câu hỏi chưa trả lời."));
-  clear($("courts-table"), table([["name", "Tòa án"], ["usage", "Đã sử dụng"], ["contributed", "Đóng góp"],
+  // the tree: each row totals the courts below it, indented by depth
+  clear($("courts-table"), table([[(c) => el("span", { class: "court-name", style: "padding-left:" + c.depth + "em" }, c.name), "Tòa án"],
+    ["usage", "Đã sử dụng"], ["contributed", "Đóng góp"],
     ["approved", "Được duyệt"], ["entries_per_judge", "Câu hỏi / Thẩm phán"], ["asked", "Lượt hỏi"]], s.courts));
+  lastStats = s;
+  renderJudges();
+}
+
+let lastStats = null;
+
+/** Per judge: used / not used in the period, asks, contributions, approvals, last activity. */
+function renderJudges() {
+  const s = lastStats;
+  if (!s) return;
+  const want = $("st-used").value;
+  const rows = s.judges.filter((j) => !want || (want === "yes") === j.used);
+  $("judges-note").textContent = s.totals.usage + " Thẩm phán đã sử dụng trong kỳ" +
+    (s.judges_total > s.judges.length ? " · hiển thị " + s.judges.length + "/" + s.judges_total +
+      " Thẩm phán: chọn một Tòa án để xem đủ, hoặc tải XLSX." : ".");
+  const when = (j) => (j.last_active ? new Date(j.last_active).toLocaleDateString("vi-VN") : "—");
+  clear($("judges-table"), table([["full_name", "Họ và tên"], [(j) => el("span", { class: "court-name" }, j.court_name), "Tòa án"],
+    [(j) => el("span", { class: j.used ? "used" : "unused" }, j.status), "Tình trạng"],
+    ["asked", "Lượt hỏi"], ["contributed", "Đóng góp"], ["approved", "Được duyệt"], [when, "Hoạt động gần nhất"]],
+  rows, "Không có Thẩm phán nào."));
 }
 
 async function refresh() {
@@ -116,5 +140,6 @@ if (window.APP_READY) {
   $("stats-form").addEventListener("submit", (ev) => { ev.preventDefault(); refresh(); });
   $("export-xlsx").addEventListener("click", () => exportFile("xlsx"));
   $("export-csv").addEventListener("click", () => exportFile("csv"));
+  $("st-used").addEventListener("change", renderJudges);
   loadCourts().then(refresh).catch((e) => flash(e.message, "error"));
 }

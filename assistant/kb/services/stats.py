@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -22,7 +23,18 @@ from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from assistant.kb.errors import Forbidden, InvalidInput
-from assistant.kb.models import COURT_LEVELS, Court, QAEntry, UnansweredQuestion, UsageEvent, User
+from assistant.kb.models import (
+    COURT_LEVELS,
+    Court,
+    StatsCourtMonthly,
+    StatsDaily,
+    StatsMonthly,
+    StatsQuestionMonthly,
+    UnansweredQuestion,
+    UsageEvent,
+    User,
+)
+from assistant.kb.rollups import ALL_COURTS, ASKS, question_key
 from assistant.kb.services.courts import descendant_ids
 from assistant.kb.services.qa import normalise_field
 
@@ -120,131 +132,269 @@ def _answered_sum():
     return func.sum(case((UsageEvent.answered, 1), else_=0))
 
 
+def _natural(name: str) -> tuple:
+    """Sort key putting "khu vực 2" before "khu vực 10"."""
+    return tuple(int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name.lower()))
+
+
+def _rollup_source(p: Period):
+    """(user table, court table, time column name, first, end) for a period: month-aligned
+    periods read the monthly rollups, other (custom) ranges the daily ones."""
+    first = p.start.astimezone(VN_TZ).date()
+    end = p.end.astimezone(VN_TZ).date()
+    if first.day == 1 and end.day == 1:
+        return StatsMonthly, StatsCourtMonthly, "month", first, end
+    return StatsDaily, None, "day", first, end
+
+
 def compute_statistics(session: Session, actor: User, *, court_id: int | None = None,
                        field: str | None = None, period: str = "month", ref: date | None = None,
                        date_from: date | None = None, date_to: date | None = None,
                        top: int = 10) -> dict:
-    """All figures of one statistics page, aggregated in SQL (GROUP BY user/court/month).
+    """All figures of one statistics page, read from the rollups (``assistant.kb.rollups``).
 
-    Why aggregates: usage events grow with every ask (101 judges asking daily is tens of
-    thousands a year); loading them into Python made this endpoint the bottleneck of the
-    load test (docs/reliability.md). Only users, courts and the open unanswered queue,
-    which are small, are read as rows.
+    Why rollups: grouping the usage events of a national year took 22–26 s (issue 13);
+    the rollups hold at most one row per (court, month, user, field), so a page costs
+    the same after a year of asks as after a week. Users and courts are read as plain
+    rows (no ORM objects): a national page covers 12,000 accounts.
     """
     scope = scope_courts(session, actor, court_id)
     p = period_bounds(period, ref, date_from, date_to)
     field = normalise_field(field) if field else None
     months = _months(p)
+    month_index = {m: i for i, m in enumerate(months)}
+    user_t, court_t, tcol, first, end = _rollup_source(p)
 
-    courts = {c.id: c for c in session.scalars(select(Court))}
-    users = {u.id: u for u in session.scalars(_in_scope(select(User), User.court_id, scope))}
+    courts = {cid: {"id": cid, "code": code, "name": name, "level": level, "parent_id": parent}
+              for cid, code, name, level, parent in session.connection().execute(
+                  select(Court.id, Court.code, Court.name, Court.level, Court.parent_id))}
+    users = {row[0]: row for row in session.connection().execute(_in_scope(
+        select(User.id, User.username, User.full_name, User.title, User.court_id, User.role,
+               User.is_active), User.court_id, scope))}
 
-    def entry_counts(ts_column, *conditions):
-        stmt = select(QAEntry.author_id, QAEntry.court_id, _month_bucket(ts_column, months).label("bucket"),
-                      func.count())
-        stmt = _in_scope(stmt, QAEntry.court_id, scope).where(ts_column >= p.start, ts_column < p.end, *conditions)
-        if field:
-            stmt = stmt.where(QAEntry.field == field)
-        return list(session.execute(stmt.group_by(*stmt.selected_columns[:3])))
+    fields = (ASKS, field) if field else None
 
-    contributed = entry_counts(QAEntry.created_at)
-    approved = entry_counts(QAEntry.approved_at, QAEntry.status.in_(("approved", "retired")))
-    ev_stmt = select(UsageEvent.user_id, UsageEvent.court_id,
-                     _month_bucket(UsageEvent.created_at, months).label("bucket"), func.count(), _answered_sum())
-    ev_stmt = _in_scope(ev_stmt, UsageEvent.court_id, scope).where(
-        UsageEvent.created_at >= p.start, UsageEvent.created_at < p.end)
-    events = list(session.execute(ev_stmt.group_by(*ev_stmt.selected_columns[:3])))
+    def scoped(stmt, table):
+        stmt = _in_scope(stmt, table.court_id, scope)
+        stmt = stmt.where(getattr(table, tcol) >= first, getattr(table, tcol) < end)
+        return stmt.where(table.field.in_(fields)) if fields else stmt
 
-    c_by_user, c_by_court, a_by_user, a_by_court = Counter(), Counter(), Counter(), Counter()
-    asks_by_user, asks_by_court = Counter(), Counter()
+    sums = [func.sum(user_t.asked), func.sum(user_t.answered), func.sum(user_t.contributed),
+            func.sum(user_t.approved)]
+    # per court and month --------------------------------------------------------------
+    src = court_t or user_t
+    stmt = scoped(select(src.court_id, getattr(src, tcol), func.sum(src.asked), func.sum(src.answered),
+                         func.sum(src.contributed), func.sum(src.approved)), src)
+    by_court: dict[int, Counter] = defaultdict(Counter)
     series = [{"month": m, "contributed": 0, "approved": 0, "asked": 0, "unanswered": 0} for m in months]
-    for author, court, bucket, n in contributed:
-        c_by_user[author] += n
-        c_by_court[court] += n
-        series[bucket]["contributed"] += n
-    for author, court, bucket, n in approved:
-        a_by_user[author] += n
-        a_by_court[court] += n
-        series[bucket]["approved"] += n
-    answered_total = 0
-    for user, court, bucket, n, answered in events:
-        asks_by_user[user] += n
-        asks_by_court[court] += n
-        series[bucket]["asked"] += n
-        series[bucket]["unanswered"] += n - int(answered or 0)
-        answered_total += int(answered or 0)
-    last_active = _last_active(session, scope, field, p, list(users))
+    for cid, when, asked, answered, contributed, approved in session.connection().execute(
+            stmt.group_by(src.court_id, getattr(src, tcol))):
+        when = when if isinstance(when, date) else date.fromisoformat(when)
+        row = series[month_index.get(f"{when:%Y-%m}", len(months) - 1)]
+        asked, answered = int(asked or 0), int(answered or 0)
+        contributed, approved = int(contributed or 0), int(approved or 0)
+        row["asked"] += asked
+        row["unanswered"] += asked - answered
+        row["contributed"] += contributed
+        row["approved"] += approved
+        by_court[cid].update(asked=asked, answered=answered, contributed=contributed, approved=approved)
 
-    # per judge -----------------------------------------------------------------
+    # per user ---------------------------------------------------------------------------
+    per_user: dict[int, dict] = {}
+    stmt = scoped(select(user_t.user_id, *sums, func.max(user_t.last_at)), user_t)
+    for uid, asked, _answered, contributed, approved, last in session.connection().execute(stmt.group_by(user_t.user_id)):
+        per_user[uid] = {"asked": int(asked or 0), "contributed": int(contributed or 0),
+                         "approved": int(approved or 0), "last_active": last}
+
     judges = []
-    for u in sorted(users.values(), key=lambda u: (u.court_id or 0, u.full_name)):
-        if u.role not in CONTRIBUTOR_ROLES and not (c_by_user[u.id] or asks_by_user[u.id]):
+    empty = {"asked": 0, "contributed": 0, "approved": 0, "last_active": None}
+    judges_in: dict[int, int] = Counter()
+    used_in: dict[int, int] = Counter()
+    for uid, username, full_name, title, cid, role, active in users.values():
+        if role != "judge":
             continue
-        court = courts.get(u.court_id)
-        la = last_active.get(u.id)
+        fig = per_user.get(uid, empty)
+        if not active and not (fig["asked"] or fig["contributed"]):
+            continue
+        if active and cid is not None:
+            judges_in[cid] += 1
+            used_in[cid] += fig["asked"] > 0
+        court = courts.get(cid) or {}
+        last = fig["last_active"]
         judges.append({
-            "user_id": u.id, "username": u.username, "full_name": u.full_name,
-            "title": u.title or "", "court_code": court.code if court else "",
-            "court_name": court.name if court else "", "contributed": c_by_user[u.id],
-            "approved": a_by_user[u.id], "asked": asks_by_user[u.id],
-            "last_active": la.isoformat() if la else None,
+            "user_id": uid, "username": username, "full_name": full_name, "title": title or "",
+            "court_id": cid, "court_code": court.get("code", ""), "court_name": court.get("name", ""),
+            "used": fig["asked"] > 0, "status": "Đã sử dụng" if fig["asked"] > 0 else "Chưa sử dụng",
+            "asked": fig["asked"], "contributed": fig["contributed"], "approved": fig["approved"],
+            "last_active": last.isoformat() if last else None,
         })
+    court_order = {cid: _natural(c["name"]) for cid, c in courts.items()}
+    judges.sort(key=lambda j: (court_order.get(j["court_id"], ()), j["full_name"].lower(), j["user_id"]))
 
-    # per court -------------------------------------------------------------------
-    court_ids = sorted(scope if scope is not None else courts.keys())
+    # court tree: each row totals its own figures and those of every court below it ----
+    in_scope = [cid for cid in courts if scope is None or cid in scope]
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for cid in in_scope:
+        parent = courts[cid]["parent_id"]
+        children[parent if parent in courts and (scope is None or parent in scope) else None].append(cid)
     per_court = []
-    judges_in: dict[int, set[int]] = defaultdict(set)
-    for u in users.values():
-        if u.role == "judge" and u.is_active and u.court_id is not None:
-            judges_in[u.court_id].add(u.id)
-    users_asking = {uid for uid, n in asks_by_user.items() if n}
-    for cid in court_ids:
-        court = courts.get(cid)
-        if court is None:
-            continue
-        n = len(judges_in[cid])
-        used = len(judges_in[cid] & users_asking)
-        per_court.append({
-            "court_id": cid, "code": court.code, "name": court.name,
-            "level": COURT_LEVELS.get(court.level, court.level), "judges": n, "judges_used": used,
-            "usage": f"{used}/{n}", "contributed": c_by_court[cid], "approved": a_by_court[cid],
-            "asked": asks_by_court[cid],
-            "entries_per_judge": round(c_by_court[cid] / n, 2) if n else 0.0,
-        })
-    all_judges = set().union(*judges_in.values()) if judges_in else set()
-    asked_total = sum(asks_by_court.values())
+
+    def walk(cid: int, depth: int) -> Counter:
+        own = by_court.get(cid, Counter())
+        total = Counter(own)
+        total["judges"] += judges_in[cid]
+        total["judges_used"] += used_in[cid]
+        row = {"court_id": cid, "code": courts[cid]["code"], "name": courts[cid]["name"],
+               "level": COURT_LEVELS.get(courts[cid]["level"], courts[cid]["level"]),
+               "parent_id": courts[cid]["parent_id"], "depth": depth}
+        per_court.append(row)
+        kids = sorted(children.get(cid, []), key=lambda k: _natural(courts[k]["name"]))
+        row["children"] = len(kids)
+        for kid in kids:
+            total.update(walk(kid, depth + 1))
+        n, used = total["judges"], total["judges_used"]
+        row.update(judges=n, judges_used=used, usage=f"{used}/{n}", contributed=total["contributed"],
+                   approved=total["approved"], asked=total["asked"],
+                   entries_per_judge=round(total["contributed"] / n, 2) if n else 0.0)
+        return total
+
+    for root in sorted(children.get(None, []), key=lambda k: _natural(courts[k]["name"])):
+        walk(root, 0)
+
+    n_judges, n_used = sum(judges_in.values()), sum(used_in.values())
+    all_figs = Counter()
+    for cid, figs in by_court.items():
+        if scope is None or cid in scope:
+            all_figs.update(figs)
     totals = {
-        "judges": len(all_judges), "judges_used": len(all_judges & users_asking),
-        "usage": f"{len(all_judges & users_asking)}/{len(all_judges)}",
-        "contributed": sum(c_by_court.values()), "approved": sum(a_by_court.values()),
-        "asked": asked_total, "answered": answered_total, "unanswered": asked_total - answered_total,
+        "judges": n_judges, "judges_used": n_used, "usage": f"{n_used}/{n_judges}",
+        "contributed": all_figs["contributed"], "approved": all_figs["approved"],
+        "asked": all_figs["asked"], "answered": all_figs["answered"],
+        "unanswered": all_figs["asked"] - all_figs["answered"],
     }
 
-    top_contributors = sorted(
-        (j for j in judges if j["contributed"] or j["approved"]),
-        key=lambda j: (-j["approved"], -j["contributed"], j["full_name"]),
-    )[:top]
-    asked = _asked_questions(session, scope, p)
+    contributors = []
+    for uid, fig in per_user.items():
+        if not (fig["contributed"] or fig["approved"]) or uid not in users:
+            continue
+        u = users[uid]
+        court = courts.get(u[4]) or {}
+        contributors.append({"user_id": uid, "username": u[1], "full_name": u[2], "title": u[3] or "",
+                             "court_name": court.get("name", ""), "contributed": fig["contributed"],
+                             "approved": fig["approved"]})
+    contributors.sort(key=lambda j: (-j["approved"], -j["contributed"], j["full_name"]))
+
+    items = _open_items(session, scope)
+    root = None if scope is None else (court_id if court_id is not None else actor.court_id)
+    if tcol == "month":
+        key = ALL_COURTS if root is None else root
+        asked = _top_questions(session, key, first, end, top)
+        open_hashes = {question_key(q)[0] for _, q, _ in items}
+        asked_open = _top_questions(session, key, first, end, top, accept=open_hashes.__contains__)
+    else:  # custom ranges: the period's events, grouped (bounded by the range)
+        asked = asked_open = _asked_questions(session, scope, p)
     most_asked = [{"question": q["question"], "count": q["count"], "answered": q["answered"]}
                   for q in sorted(asked.values(), key=lambda q: (-q["count"], q["key"]))[:top]]
+    unanswered = _unanswered(items, p, asked_open, top)
 
-    # plain rows, not ORM objects: the open queue can hold thousands of questions
-    un_stmt = select(UnansweredQuestion.id, UnansweredQuestion.question, UnansweredQuestion.created_at)
-    un_stmt = _in_scope(un_stmt, UnansweredQuestion.court_id, scope)
-    unanswered = []
-    for item_id, question, created_at in session.execute(un_stmt.where(UnansweredQuestion.status == "open")):
-        count = asked[key]["count"] if (key := question.lower()) in asked else 0
-        if _in(created_at, p) or count:
-            unanswered.append({"id": item_id, "question": question, "count": count or 1})
-    unanswered.sort(key=lambda d: (-d["count"], d["id"]))
-
+    if scope is None:
+        scope_name = "Tất cả Tòa án"
+    else:
+        scope_name = courts.get(root, {}).get("name", "Tất cả Tòa án")
     return {
         "period": {"label": p.label, "start": p.start.isoformat(), "end": p.end.isoformat()},
+        "scope": {"court_id": court_id, "name": scope_name},
         "court_id": court_id, "field": field, "totals": totals, "judges": judges,
-        "courts": per_court, "months": series,
-        "top_contributors": top_contributors, "most_asked": most_asked,
-        "unanswered": unanswered[:top],
+        "judges_total": len(judges), "courts": per_court, "months": series,
+        "top_contributors": contributors[:top], "most_asked": most_asked, "unanswered": unanswered,
     }
+
+
+def page_view(stats: dict, judges_limit: int = 1000) -> dict:
+    """The page as the API sends it: at most ``judges_limit`` judges (a national page
+    covers ~10,000; the export has them all, the UI asks to pick a court)."""
+    if len(stats["judges"]) <= judges_limit:
+        return stats
+    return {**stats, "judges": stats["judges"][:judges_limit]}
+
+
+def _top_questions(session: Session, key: int, first: date, end: date, k: int,
+                   accept=None) -> dict[str, dict]:
+    """The ``k`` most asked questions of whole months under one question-rollup key
+    (a court subtree, or -1 for all courts), optionally only those ``accept(qhash)`` admits.
+
+    Why not one GROUP BY: the national year holds ~250,000 (month, question) rows. Each
+    month's top M rows come off the (court, month, asked) index; their exact totals are
+    summed; no question outside those lists can total more than the sum over months of
+    each list's M-th count, so once the k-th total reaches that bound the answer is exact.
+    Otherwise M grows (a full GROUP BY is the last resort).
+    """
+    q = StatsQuestionMonthly
+    months, m = [], first
+    while m < end:
+        months.append(m)
+        m = date(m.year + m.month // 12, m.month % 12 + 1, 1)
+    span = [q.court_id == key, q.month >= first, q.month < end]
+    # months listed, not a range: (court_id, month, qhash) is the primary key, so the
+    # candidates' totals are index probes instead of a scan of the year's rows
+    probe = [q.court_id == key, q.month.in_(months)]
+    limit = max(8 * k, 64)
+    while True:
+        candidates: set[str] = set()
+        bound, complete = 0, True
+        if limit <= 20000:
+            for month in months:
+                rows = session.connection().execute(select(q.qhash, q.asked).where(q.court_id == key, q.month == month)
+                                       .order_by(q.asked.desc()).limit(limit)).all()
+                candidates.update(h for h, _ in rows)
+                if len(rows) == limit:
+                    bound += rows[-1][1]
+                    complete = False
+            totals: list = []
+            cand = sorted(candidates)
+            for i in range(0, len(cand), 5000):
+                totals += session.connection().execute(select(q.qhash, func.sum(q.asked), func.sum(q.answered))
+                                          .where(*probe, q.qhash.in_(cand[i:i + 5000]))
+                                          .group_by(q.qhash)).all()
+        else:  # pathological spread: group everything
+            totals = session.connection().execute(select(q.qhash, func.sum(q.asked), func.sum(q.answered))
+                                     .where(*span).group_by(q.qhash)).all()
+            complete = True
+        ranked = sorted(((h, int(n), int(a or 0)) for h, n, a in totals
+                         if n and (accept is None or accept(h))), key=lambda r: (-r[1], r[0]))
+        if complete or (len(ranked) >= k and ranked[k - 1][1] >= bound):
+            break
+        limit *= 4
+    top = ranked[:k]
+    if not top:
+        return {}
+    wording: dict[str, tuple] = {}
+    for qhash, month, question in session.connection().execute(
+            select(q.qhash, q.month, q.question).where(*probe, q.qhash.in_([t[0] for t in top]))):
+        month = month if isinstance(month, date) else date.fromisoformat(month)
+        if qhash not in wording or (month, question) < wording[qhash]:
+            wording[qhash] = (month, question)
+    return {h: {"key": wording[h][1].lower(), "qhash": h, "question": wording[h][1], "count": n,
+                "answered": a} for h, n, a in top}
+
+
+def _open_items(session: Session, scope: set[int] | None) -> list[tuple]:
+    stmt = select(UnansweredQuestion.id, UnansweredQuestion.question, UnansweredQuestion.created_at)
+    stmt = _in_scope(stmt, UnansweredQuestion.court_id, scope).where(UnansweredQuestion.status == "open")
+    return list(session.connection().execute(stmt.order_by(UnansweredQuestion.id)))
+
+
+def _unanswered(items: list[tuple], p: Period, asked: dict[str, dict], top: int) -> list[dict]:
+    """Open queue items, most asked in the period first (items first queued in the
+    period and not among the counted questions follow, counted once)."""
+    counts = {q.get("qhash") or question_key(q["question"])[0]: q["count"] for q in asked.values()}
+    out: dict[str, dict] = {}
+    for item_id, question, created_at in items:
+        qhash = question_key(question)[0]
+        count = counts.get(qhash, 0)
+        if qhash not in out and (count or _in(created_at, p)):
+            out[qhash] = {"id": item_id, "question": question, "count": count or 1}
+    return sorted(out.values(), key=lambda d: (-d["count"], d["id"]))[:top]
 
 
 class StatisticsCache:
@@ -280,29 +430,6 @@ class StatisticsCache:
             while len(self._pages) > self.size:
                 del self._pages[next(iter(self._pages))]
         return page
-
-
-def _last_active(session: Session, scope: set[int] | None, field: str | None, p: Period,
-                 user_ids: list[int]) -> dict[int, datetime]:
-    """user id → latest ask or contribution before the period's end.
-
-    The latest ask is looked up per user, newest first along the (user_id, created_at)
-    index: a few index steps per user, where a GROUP BY read every usage event ever
-    recorded (the only part of a page whose cost grew with all history, not the period).
-    """
-    latest = select(UsageEvent.created_at).where(UsageEvent.user_id == User.id, UsageEvent.created_at < p.end)
-    latest = _in_scope(latest, UsageEvent.court_id, scope).order_by(UsageEvent.created_at.desc()).limit(1)
-    asks = select(User.id, latest.scalar_subquery()).where(User.id.in_(user_ids))
-    writes = _in_scope(select(QAEntry.author_id, func.max(QAEntry.created_at)), QAEntry.court_id, scope)
-    writes = writes.where(QAEntry.created_at < p.end)
-    if field:
-        writes = writes.where(QAEntry.field == field)
-    out: dict[int, datetime] = {}
-    for stmt in (asks, writes.group_by(QAEntry.author_id)):
-        for uid, ts in session.execute(stmt):
-            if ts is not None and (uid not in out or ts > out[uid]):
-                out[uid] = ts
-    return out
 
 
 def _asked_questions(session: Session, scope: set[int] | None, p: Period) -> dict[str, dict]:
@@ -381,30 +508,108 @@ def stats_csv(stats: dict, table: str = "judges") -> bytes:
     return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 correctly
 
 
-def stats_xlsx(stats: dict) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+NUMBER = "[$-42A]#,##0"  # Vietnamese locale: 1.234
+DECIMAL = "[$-42A]#,##0.00"  # 2,50
+DATETIME = "dd/mm/yyyy hh:mm"
+XLSX_TABLES = {
+    "judges": ("Thẩm phán", [("full_name", "Họ và tên"), ("username", "Tên đăng nhập"),
+                             ("title", "Chức danh"), ("court_name", "Tòa án"),
+                             ("status", "Tình trạng sử dụng"), ("asked", "Số lượt hỏi"),
+                             ("contributed", "Số câu hỏi đóng góp"), ("approved", "Số câu được duyệt"),
+                             ("last_active", "Hoạt động gần nhất")]),
+    "courts": ("Tòa án", COURT_COLUMNS),
+    "months": ("Theo tháng", MONTH_COLUMNS),
+    "most_asked": ("Hỏi nhiều nhất", ASKED_COLUMNS),
+    "unanswered": ("Chưa trả lời", UNANSWERED_COLUMNS),
+}
 
-    wb = Workbook()
-    summary = wb.active
-    summary.title = "Tổng hợp"
-    summary.append(["Kỳ thống kê", stats["period"]["label"]])
+
+def _slug(text: str) -> str:
+    from corpus.vietnamese import fold_diacritics
+
+    return re.sub(r"[^a-z0-9]+", "-", fold_diacritics(text).lower().replace("đ", "d")).strip("-")
+
+
+def export_filename(stats: dict, ext: str, table: str | None = None) -> tuple[str, str]:
+    """(ASCII name, Vietnamese name) of an export: "Thống kê - <court> - <period>.xlsx"."""
+    scope, period = stats["scope"]["name"], stats["period"]["label"]
+    parts = ["Thống kê", scope, period] + ([TABLES[table][0]] if table else [])
+    name = " - ".join(parts).replace("/", "-")
+    return f"{_slug(name)}.{ext}", f"{name}.{ext}"
+
+
+def _local_datetime(value: str | None):
+    if not value:
+        return None
+    return datetime.fromisoformat(value).astimezone(VN_TZ).replace(tzinfo=None)
+
+
+def stats_xlsx(stats: dict, target) -> None:
+    """Write the workbook to ``target`` (a path or binary file) with openpyxl's streaming
+    writer: rows go to disk as they are produced, so memory stays flat for the ~10,000
+    judges of a national export. Each sheet: a title row naming scope and period, a
+    bold header row that stays frozen, filters, numbers and dates as real cells."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    title = f"Thống kê sử dụng Trợ lý ảo – {stats['scope']['name']} – {stats['period']['label']}"
+    if stats.get("field"):
+        title += f" – lĩnh vực {stats['field']}"
+    wb = Workbook(write_only=True)
+    bold, big = Font(bold=True), Font(bold=True, size=13)
+
+    def cell(ws, value, fmt=None, font=None):
+        c = WriteOnlyCell(ws, value=_safe_cell(value))
+        if fmt:
+            c.number_format = fmt
+        if font:
+            c.font = font
+        return c
+
+    def typed(ws, key, value):
+        if key == "last_active":
+            return cell(ws, _local_datetime(value), DATETIME)
+        if key == "name" and isinstance(value, str):
+            return cell(ws, value)
+        if isinstance(value, bool):
+            return cell(ws, "Có" if value else "Không")
+        if isinstance(value, float):
+            return cell(ws, value, DECIMAL)
+        if isinstance(value, int):
+            return cell(ws, value, NUMBER)
+        return cell(ws, "" if value is None else value)
+
+    summary = wb.create_sheet("Tổng hợp")
+    summary.column_dimensions["A"].width = 34
+    summary.column_dimensions["B"].width = 24
+    summary.append([cell(summary, title, font=big)])
+    summary.append([cell(summary, "Kỳ thống kê", font=bold), cell(summary, stats["period"]["label"])])
+    summary.append([cell(summary, "Phạm vi", font=bold), cell(summary, stats["scope"]["name"])])
     labels = {"judges": "Số Thẩm phán", "judges_used": "Số Thẩm phán đã sử dụng",
               "usage": "Tỷ lệ sử dụng", "contributed": "Số câu hỏi đóng góp",
               "approved": "Số câu được duyệt", "asked": "Số lượt hỏi",
               "answered": "Số lượt có trả lời", "unanswered": "Số lượt chưa trả lời được"}
     for key, label in labels.items():
-        summary.append([label, stats["totals"][key]])
-    summary["A1"].font = Font(bold=True)
-    for key, (title, columns) in TABLES.items():
-        ws = wb.create_sheet(title)
-        ws.append([label for _, label in columns])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for row in stats[key]:
-            ws.append([_safe_cell(_fmt(row.get(k))) for k, _ in columns])
-        for i, (_, label) in enumerate(columns, start=1):
-            ws.column_dimensions[ws.cell(1, i).column_letter].width = max(12, min(60, len(label) + 4))
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+        summary.append([cell(summary, label, font=bold), typed(summary, key, stats["totals"][key])])
+    for key, (sheet, columns) in XLSX_TABLES.items():
+        ws = wb.create_sheet(sheet)
+        rows = stats[key]
+        for i, (k, label) in enumerate(columns, start=1):
+            longest = max([len(label)] + [len(str(r.get(k) or "")) for r in rows[:200]])
+            ws.column_dimensions[get_column_letter(i)].width = max(10, min(60, longest + 2))
+        ws.freeze_panes = "A3"
+        last = get_column_letter(len(columns))
+        ws.auto_filter.ref = f"A2:{last}{len(rows) + 2}"
+        ws.append([cell(ws, f"{sheet} – {title}", font=big)])
+        ws.append([cell(ws, label, font=bold) for _, label in columns])
+        for r in rows:
+            values = []
+            for k, _ in columns:
+                v = r.get(k)
+                if key == "courts" and k == "name":
+                    v = "    " * r.get("depth", 0) + v  # the tree, indented
+                values.append(typed(ws, k, v))
+            ws.append(values)
+    wb.save(target)
