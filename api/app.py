@@ -18,6 +18,7 @@ from api.openapi_errors import install_error_schema
 from api.security import install_security_headers
 from api.startup import reconcile_at_start, warm_up_api
 from assistant.kb.db import make_engine, make_session_factory, upgrade_database
+from assistant.kb.secret_key import load_jwt_secret
 from assistant.kb.services.auth import LoginRateLimiter
 from assistant.kb.services.stats import StatisticsCache
 from assistant.search_types import SearchEngine
@@ -86,6 +87,9 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
         upgrade_database(url)
     engine = make_engine(url)
     app.state.settings = settings
+    app.state.jwt_secret = load_jwt_secret(
+        settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
+        settings.data_dir)
     app.state.db_engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.search_engine = search_engine if search_engine is not None else \

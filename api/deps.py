@@ -56,11 +56,18 @@ SearchOptDep = Annotated["SearchEngine | None", Depends(get_search_optional)]
 StatsCacheDep = Annotated[StatisticsCache, Depends(get_stats_cache)]
 
 
-def get_current_user(session: SessionDep, settings: SettingsDep,
+def get_jwt_secret(request: Request) -> str:
+    return request.app.state.jwt_secret
+
+
+JwtSecretDep = Annotated[str, Depends(get_jwt_secret)]
+
+
+def get_current_user(session: SessionDep, secret: JwtSecretDep,
                      token: Annotated[str | None, Depends(oauth2)]) -> User:
     if not token:
         raise Unauthorized("Chưa đăng nhập. Vui lòng đăng nhập để tiếp tục.")
-    return user_from_token(session, token, settings.jwt_secret)
+    return user_from_token(session, token, secret)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]

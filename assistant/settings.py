@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,9 +36,10 @@ class Settings(BaseSettings):
     phapdien_dir: Path = Field(Path("../shared/corpus/phapdien"), description="Pháp điển pages for the demo.")
 
     # Knowledge base / API (added by the KB helper; issue #3).
-    jwt_secret: str = Field(
-        "change-me-on-install", description="HMAC key for access tokens; set per installation."
-    )
+    jwt_secret: SecretStr | None = Field(
+        None, description="HMAC key for access tokens (at least 32 characters). Unset = a "
+                          "random key generated at first start into <data_dir>/jwt-secret.key "
+                          "(mode 0600) and reused; the old built-in default is refused.")
     access_token_minutes: int = Field(30, description="Lifetime of an access token.")
     login_max_failures: int = Field(5, description="Failed logins per username+IP before 429.")
     login_window_seconds: int = Field(60, description="Window for counting failed logins.")

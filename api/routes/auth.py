@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import CurrentUser, SessionDep, SettingsDep
+from api.deps import CurrentUser, JwtSecretDep, SessionDep, SettingsDep
 from api.schemas import PasswordChangeIn, TokenOut, UserOut
 from assistant.kb.errors import Unauthorized
 from assistant.kb.services import auth
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/auth", tags=["Đăng nhập"])
 @router.post("/token", response_model=TokenOut, summary="Đăng nhập, nhận mã truy cập",
              description="Gửi form `username`, `password` (OAuth2 password flow). Sai quá "
                          "5 lần/phút cho cùng tên đăng nhập và địa chỉ IP → 429.")
-def login(request: Request, session: SessionDep, settings: SettingsDep,
+def login(request: Request, session: SessionDep, settings: SettingsDep, secret: JwtSecretDep,
           form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
     username = clean(form.username, "tên đăng nhập", max_len=64, single_line=True).lower()
     ip = request.client.host if request.client else "?"
@@ -30,7 +30,7 @@ def login(request: Request, session: SessionDep, settings: SettingsDep,
         limiter.fail(username, ip)
         raise Unauthorized("Tên đăng nhập hoặc mật khẩu không đúng.")
     limiter.succeed(username, ip)
-    token = auth.create_access_token(user, settings.jwt_secret, settings.access_token_minutes)
+    token = auth.create_access_token(user, secret, settings.access_token_minutes)
     return TokenOut(access_token=token, expires_in=settings.access_token_minutes * 60,
                     user=UserOut.of(user))
 

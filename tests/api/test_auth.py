@@ -1,6 +1,6 @@
 """Login, tokens, rate limiting, password change."""
 
-from tests.api.conftest import PASSWORD
+from tests.api.conftest import PASSWORD, SECRET
 
 
 def _login(env, username, password, ip_headers=None):
@@ -81,7 +81,7 @@ def test_password_change_invalidates_old_tokens(env):
         from assistant.kb.services.auth import hash_password
         u = s.scalar(select(User).where(User.username == "reviewer2"))
         u.password_hash = hash_password(PASSWORD)
-        env.tokens["reviewer2"] = create_access_token(u, env.settings.jwt_secret, 30)
+        env.tokens["reviewer2"] = create_access_token(u, SECRET, 30)
 
 
 def test_inactive_user_cannot_login_or_use_token(env):
@@ -100,7 +100,7 @@ def test_inactive_user_cannot_login_or_use_token(env):
 def test_expired_token(env):
     import jwt
 
-    token = jwt.encode({"sub": str(env.users["judge1"]), "iat": 1, "exp": 2}, env.settings.jwt_secret,
+    token = jwt.encode({"sub": str(env.users["judge1"]), "iat": 1, "exp": 2}, SECRET,
                        algorithm="HS256")
     r = env.client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401
