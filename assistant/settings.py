@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         "not answered and goes to the unanswered queue; same-meaning questions score 0.91-0.94, "
         "unrelated ones at most 0.86 (docs/benchmarks.md).",
     )
+    review_allow_self_approval: bool = Field(
+        False, description="Separation of duties: false (default) = nobody approves, or edits "
+                           "after approval, an entry they wrote; true only for an installation "
+                           "with a single reviewer.")
     upload_max_bytes: int = Field(10_000_000, description="Largest accepted upload (bytes).")
 
     # Operations (issue #5).

@@ -45,7 +45,8 @@ def create(body: QAIn, user: CurrentUser, session: SessionDep, search: SearchOpt
 
 @router.get("", response_model=QAListOut, summary="Danh sách, lọc câu hỏi – trả lời",
             description="Người dùng thường thấy câu đã duyệt và câu của mình; người duyệt "
-                        "thấy tất cả.")
+                        "thấy thêm các câu của Tòa án mình và Tòa án cấp dưới (người duyệt "
+                        "của TANDTC và quản trị hệ thống: tất cả).")
 def list_entries(
     user: CurrentUser, session: SessionDep,
     status: Status | None = Query(None, description="Trạng thái."),
@@ -119,8 +120,9 @@ def detail(entry_id: EntryId, user: CurrentUser, session: SessionDep) -> QADetai
               description="Người soạn sửa câu của mình khi còn nháp/chờ duyệt/bị từ chối; "
                           "gửi `version` để tránh ghi đè (409 nếu đã thay đổi).")
 def edit(entry_id: EntryId, body: QAUpdateIn, user: CurrentUser, session: SessionDep,
-         search: SearchOptDep) -> QAOut:
+         search: SearchOptDep, settings: SettingsDep) -> QAOut:
     entry = svc.update_entry(session, search, user, entry_id,
+                             allow_self_approval=settings.review_allow_self_approval,
                              **body.model_dump(exclude_unset=True))
     return QAOut.of(entry)
 

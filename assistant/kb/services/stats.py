@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from assistant.kb.errors import Forbidden, InvalidInput
 from assistant.kb.models import COURT_LEVELS, Court, QAEntry, UnansweredQuestion, UsageEvent, User
 from assistant.kb.services.courts import descendant_ids
-from assistant.kb.services.qa import normalise_field
+from assistant.kb.services.qa import normalise_field, review_scope
 
 VN_TZ = timezone(timedelta(hours=7))
 PERIODS = ("month", "quarter", "half", "year", "custom")
@@ -85,9 +85,9 @@ def _months(period: Period) -> list[str]:
 
 def scope_courts(session: Session, actor: User, court_id: int | None) -> set[int] | None:
     """Court ids the figures cover (None = all courts), checking the actor may see them."""
-    if actor.role in ("admin", "reviewer"):
+    if actor.role == "admin" or (actor.role == "reviewer" and review_scope(session, actor) is None):
         return descendant_ids(session, court_id) if court_id is not None else None
-    if actor.role == "court_admin" and actor.court_id is not None:
+    if actor.role in ("court_admin", "reviewer") and actor.court_id is not None:
         allowed = descendant_ids(session, actor.court_id)
         if court_id is None:
             return allowed
