@@ -19,7 +19,7 @@ from api.security import install_security_headers
 from api.startup import reconcile_at_start, warm_up_api
 from assistant.kb.db import make_engine, make_session_factory, upgrade_database
 from assistant.kb.secret_key import load_jwt_secret
-from assistant.kb.services.auth import LoginRateLimiter
+from assistant.kb.services.auth import LoginRateLimiter, parse_networks
 from assistant.kb.services.stats import StatisticsCache
 from assistant.search_types import SearchEngine
 from assistant.settings import Settings, get_settings
@@ -96,7 +96,9 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
         default_search_engine(settings, server=True)
     app.state.stats_cache = StatisticsCache(settings.stats_cache_seconds)
     app.state.login_limiter = LoginRateLimiter(settings.login_max_failures,
-                                               settings.login_window_seconds)
+                                               settings.login_window_seconds,
+                                               settings.login_max_failures_per_address)
+    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     install_error_handlers(app)
     install_error_schema(app)
     install_observability(app, settings.log_format)

@@ -46,7 +46,7 @@ def users_create(
     username: Annotated[str, typer.Option(help="Tên đăng nhập.")],
     full_name: Annotated[str, typer.Option("--full-name", help="Họ và tên.")],
     court: Annotated[str, typer.Option(help="Mã Tòa án, ví dụ HN-KV1.")],
-    password: Annotated[str, typer.Option(help="Mật khẩu (≥ 8 ký tự).", prompt=True,
+    password: Annotated[str, typer.Option(help="Mật khẩu (≥ 12 ký tự, không phổ biến, không chứa tên đăng nhập).", prompt=True,
                                           hide_input=True, confirmation_prompt=True)],
     role: Annotated[str, typer.Option(help="judge | reviewer | court_admin | admin")] = "judge",
     title: Annotated[str | None, typer.Option(help="Chức danh: Thẩm phán, Thư ký…")] = None,
@@ -112,7 +112,9 @@ def serve(host: Annotated[str, typer.Option(help="Địa chỉ lắng nghe.")] =
     except SecretKeyError as exc:
         _fail(str(exc))
     console.print(f"Trợ lý ảo Tòa án: http://{host}:{port}/  (API: http://{host}:{port}/docs)")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
+    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from any loopback
+    # client; the app decides itself, from TROLY_TRUSTED_PROXIES (none by default)
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, proxy_headers=False)
 
 
 @demo_app.command("prepare")

@@ -39,13 +39,19 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = DOCS_CSP if scope.get("path", "").startswith("/docs") else CSP
+        path = scope.get("path", "")
+        csp = DOCS_CSP if path.startswith("/docs") else CSP
+        # API answers (tokens, the user, drafts, exports) are never stored by a browser or
+        # a proxy cache: a shared court computer must not hand them to the next person
+        private = path.startswith(("/api/", "/metrics"))
 
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
                 present = {k.lower() for k, _ in headers}
                 extra = {**HEADERS, b"content-security-policy": csp.encode()}
+                if private:
+                    extra[b"cache-control"] = b"no-store"
                 headers += [(k, v) for k, v in extra.items() if k not in present]
                 message["headers"] = headers
             await send(message)

@@ -40,9 +40,29 @@ class Settings(BaseSettings):
         None, description="HMAC key for access tokens (at least 32 characters). Unset = a "
                           "random key generated at first start into <data_dir>/jwt-secret.key "
                           "(mode 0600) and reused; the old built-in default is refused.")
-    access_token_minutes: int = Field(30, description="Lifetime of an access token.")
-    login_max_failures: int = Field(5, description="Failed logins per username+IP before 429.")
+    access_token_minutes: int = Field(15, ge=1, le=120,
+                                      description="Lifetime of an access token (minutes).")
+    session_hours: float = Field(10, gt=0, le=24 * 30,
+                                 description="A sign-in lasts at most this long (a working "
+                                             "day); the pages renew access tokens within it.")
+    session_idle_minutes: int = Field(120, ge=5, le=24 * 60,
+                                      description="A sign-in unused this long ends.")
+    login_max_failures: int = Field(5, description="Failed logins per account (any address) "
+                                                   "within the window before 429.")
+    login_max_failures_per_address: int = Field(
+        20, description="Failed logins from one client address (any account) within the "
+                        "window before 429.")
     login_window_seconds: int = Field(60, description="Window for counting failed logins.")
+    trusted_proxies: str = Field(
+        "", description="Comma-separated addresses/networks of reverse proxies whose "
+                        "X-Forwarded-For / X-Forwarded-Proto are believed, e.g. '127.0.0.1'. "
+                        "Empty (default) = none: the TCP peer is the client.")
+    cookie_secure: bool | None = Field(
+        None, description="Secure flag of the session cookie; unset = when the request came "
+                          "over HTTPS (directly or through a trusted proxy).")
+    metrics_token: SecretStr | None = Field(
+        None, description="Bearer token that may read /metrics (besides admins); unset = "
+                          "admins only.")
     ask_min_score: float = Field(
         0.89,
         description="Cosine similarity (e5) of the best approved Q&A entry below which a question counts as "

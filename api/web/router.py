@@ -42,10 +42,11 @@ def _asset_version() -> str:
     return str(latest % 10**9)
 
 
-def _render(request: Request, template: str, title: str, slug: str) -> HTMLResponse:
+def _render(request: Request, template: str, title: str, slug: str, **extra) -> HTMLResponse:
     nav = [{"slug": s, "title": t, "roles": list(r) if r else []} for s, (_, t, r) in PAGES.items()]
     return templates.TemplateResponse(request, template, {
         "title": title, "slug": slug, "nav": nav, "fields": FIELDS, "v": _asset_version(),
+        **extra,
     })
 
 
@@ -57,6 +58,15 @@ def home() -> RedirectResponse:
 @router.get("/dang-nhap", response_class=HTMLResponse)
 def login_page(request: Request) -> HTMLResponse:
     return _render(request, "login.html", "Đăng nhập", "dang-nhap")
+
+
+@router.post("/dang-nhap", response_class=HTMLResponse)
+def login_without_javascript(request: Request) -> HTMLResponse:
+    """Where the login form lands when the browser runs no JavaScript: by POST, so the
+    password never appears in a URL, a history entry or a proxy log (finding 12). The
+    body is not read; the page says JavaScript is needed."""
+    return _render(request, "login.html", "Đăng nhập", "dang-nhap",
+                   notice="Trình duyệt đang tắt JavaScript: hãy bật JavaScript rồi đăng nhập lại.")
 
 
 def _page(slug: str):

@@ -22,7 +22,7 @@ from assistant.kb.services.courts import create_court
 from assistant.kb.services.users import create_user
 from assistant.search_types import SearchEngine
 
-DEMO_PASSWORD = "demo-2025"
+DEMO_PASSWORD = "demo-toaan-2025"  # ≥ 12 characters (password policy, issue 11)
 
 COURTS = [
     ("TANDTC", "Tòa án nhân dân tối cao", "tandtc", None, None),

@@ -14,9 +14,8 @@ import itertools
 
 import pytest
 
-from assistant.kb.services.auth import create_access_token
 from assistant.kb.services.users import create_user
-from tests.api.conftest import PASSWORD, SECRET
+from tests.api.conftest import PASSWORD, SECRET, issue_token
 from tests.api.helpers import make_entry
 
 API = "/api/v1"
@@ -119,7 +118,7 @@ def top_reviewer(env):
         u = create_user(s, username="duyet.tandtc", full_name="Người duyệt TANDTC",
                         password=PASSWORD, role="reviewer", court_code="TANDTC")
         env.users["duyet.tandtc"] = u.id
-        env.tokens["duyet.tandtc"] = create_access_token(u, SECRET, 30)
+        env.tokens["duyet.tandtc"] = issue_token(s, u)
     return "duyet.tandtc"
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from assistant.kb.errors import Conflict, Forbidden, InvalidInput, NotFound
 from assistant.kb.models import ROLES, Court, User, utcnow
-from assistant.kb.services.auth import hash_password
+from assistant.kb.services.auth import check_password_strength, hash_password, revoke_user_sessions
 from assistant.kb.services.courts import court_by_code, descendant_ids
 from assistant.kb.text import clean
 
@@ -79,6 +79,7 @@ def create_user(session: Session, *, username: str, full_name: str, password: st
     _check_grant(session, actor, court_id, role)
     if session.scalar(select(User.id).where(User.username == username)):
         raise Conflict(f"Tên đăng nhập “{username}” đã tồn tại.")
+    check_password_strength(password, username)
     user = User(
         username=username,
         full_name=clean(full_name, "họ tên", max_len=255, single_line=True),
@@ -124,6 +125,8 @@ def update_user(session: Session, actor: User, user_id: int, *, full_name: str |
         if role not in ROLES:
             raise InvalidInput(f"Vai trò không hợp lệ: “{role}”.")
         _check_grant(session, actor, user.court_id, role)
+        if role != user.role:
+            revoke_user_sessions(session, user.id)  # new rights: sign in again
         user.role = role
     if title is not None:
         user.title = clean(title, "chức danh", max_len=128, required=False, single_line=True) or None
@@ -135,9 +138,15 @@ def update_user(session: Session, actor: User, user_id: int, *, full_name: str |
     if is_active is not None:
         if user.id == actor.id and not is_active:
             raise InvalidInput("Không thể tự khóa tài khoản của chính mình.")
+        if is_active != user.is_active:
+            # disabling ends every session; so does re-enabling, so that a token or
+            # cookie from before the account was disabled never works again
+            revoke_user_sessions(session, user.id)
         user.is_active = is_active
     if password is not None:
+        check_password_strength(password, user.username)
         user.password_hash = hash_password(password)
         user.password_changed_at = utcnow()
+        revoke_user_sessions(session, user.id)
     session.flush()
     return user
