@@ -74,6 +74,10 @@ class Settings(BaseSettings):
                            "after approval, an entry they wrote; true only for an installation "
                            "with a single reviewer.")
     upload_max_bytes: int = Field(10_000_000, description="Largest accepted upload (bytes).")
+    upload_max_uncompressed_bytes: int = Field(
+        20_000_000, ge=1_000_000,
+        description="A .docx/.xlsx upload whose parts add up to more than this once "
+                    "uncompressed is refused before parsing (zip bombs; issue 11).")
 
     # Operations (issue #5).
     log_format: str = Field("json", description="'json' (one object per line), 'plain', or "

@@ -101,7 +101,8 @@ def import_file(user: CurrentUser, session: SessionDep, search: SearchOptDep,
     if not data:
         raise InvalidInput("Tệp rỗng.")
     report = qa_io.import_entries(session, search, user, data, fmt, submit=submit,
-                                  dry_run=dry_run)
+                                  dry_run=dry_run,
+                                  max_uncompressed=settings.upload_max_uncompressed_bytes)
     return ImportOut(total=report.total, created=report.created, entry_ids=report.entry_ids,
                      errors=report.errors)
 

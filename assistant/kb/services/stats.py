@@ -43,8 +43,23 @@ def _local_midnight(d: date) -> datetime:
     return datetime.combine(d, time(0), tzinfo=VN_TZ).astimezone(UTC)
 
 
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+
+
+def _check_dates(**dates: date | None) -> None:
+    """Dates far outside the service's life overflowed period arithmetic into a 500
+    (``ref=9999-12-15``, issue 11 finding 8); now a Vietnamese 422."""
+    labels = {"ref": "Ngày tham chiếu", "date_from": "Ngày bắt đầu", "date_to": "Ngày kết thúc"}
+    for name, value in dates.items():
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise InvalidInput(f"{labels[name]} phải trong khoảng {EARLIEST:%d/%m/%Y} – "
+                               f"{LATEST:%d/%m/%Y}.")
+
+
 def period_bounds(period: str, ref: date | None = None, date_from: date | None = None,
                   date_to: date | None = None) -> Period:
+    _check_dates(ref=ref, date_from=date_from, date_to=date_to)
     ref = ref or datetime.now(VN_TZ).date()
     if period == "custom":
         if date_from is None or date_to is None:
