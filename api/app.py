@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from api.docs_page import install_docs
 from api.errors import install_error_handlers
 from api.observability import install_observability
 from api.openapi_errors import install_error_schema
@@ -79,7 +80,7 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
         description=DESCRIPTION,
         version="0.1.0",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served locally: api/docs_page.py
         redoc_url=None,
     )
     url = settings.sqlalchemy_url
@@ -103,6 +104,7 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
     install_error_schema(app)
     install_observability(app, settings.log_format)
     install_security_headers(app)
+    install_docs(app)
 
     from api.routes import admin, ask, auth, feedback, qa, review, stats, unanswered
 

@@ -70,8 +70,10 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/hoi-dap"): PUBLIC,
     ("GET", "/dong-gop"): PUBLIC, ("GET", "/duyet"): PUBLIC, ("GET", "/thong-ke"): PUBLIC,
     ("GET", "/van-ban"): PUBLIC, ("GET", "/static/{name}"): PUBLIC,
-    ("GET", "/healthz"): PUBLIC, ("GET", "/readyz"): PUBLIC, ("GET", "/metrics"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC, ("GET", "/readyz"): PUBLIC,
+    ("GET", "/metrics"): {ADMIN},  # or TROLY_METRICS_TOKEN
     ("GET", "/docs"): PUBLIC, ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    ("GET", "/docs/assets/{name}"): PUBLIC,
     ("GET", f"{API}/openapi.json"): PUBLIC,
 }
 PARAMS = {"entry_id": "999999", "item_id": "999999", "court_id": "999999", "user_id": "999999",
@@ -230,6 +232,7 @@ def test_security_headers(env, path):
     assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
     if path != "/docs":
         assert "script-src 'self';" in csp and "unsafe-inline" not in csp
+    assert "script-src 'self'" in csp and "cdn" not in csp
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["x-frame-options"] == "DENY"
     assert r.headers["referrer-policy"] == "no-referrer"

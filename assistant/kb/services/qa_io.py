@@ -73,16 +73,28 @@ def _entry_row(e: QAEntry) -> dict:
     }
 
 
-def _cell(key: str, value):
+def _cell(key: str, value, *, text_cells: bool = False):
     if isinstance(value, list):
         value = "; ".join(value)
     if key == "status":
         value = QA_STATUSES.get(value, value)
     if value is None:
         return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
+    if not text_cells and isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value  # CSV has no cell types: a spreadsheet would evaluate it
     return value
+
+
+def append_text_row(ws, values: list) -> None:
+    """Append a row to an openpyxl sheet with every string stored as a text cell.
+
+    Why: openpyxl turns a string starting with "=" into a formula; forced back to a text
+    cell it is shown as written and never evaluated — so XLSX exports need no visible
+    apostrophe in front of "- khoản 1…" or "=…" (issue 11, finding 15), unlike CSV."""
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"
 
 
 def export_entries(entries: list[QAEntry], fmt: str) -> bytes:
@@ -104,7 +116,7 @@ def export_entries(entries: list[QAEntry], fmt: str) -> bytes:
         ws.title = "Hỏi đáp"
         ws.append([label for _, label in EXPORT_COLUMNS])
         for r in rows:
-            ws.append([_cell(k, r[k]) for k, _ in EXPORT_COLUMNS])
+            append_text_row(ws, [_cell(k, r[k], text_cells=True) for k, _ in EXPORT_COLUMNS])
         out = io.BytesIO()
         wb.save(out)
         return out.getvalue()

@@ -26,6 +26,7 @@ from assistant.kb.errors import Forbidden, InvalidInput
 from assistant.kb.models import COURT_LEVELS, Court, QAEntry, UnansweredQuestion, UsageEvent, User
 from assistant.kb.services.courts import descendant_ids
 from assistant.kb.services.qa import normalise_field, review_scope
+from assistant.kb.services.qa_io import append_text_row
 
 VN_TZ = timezone(timedelta(hours=7))
 PERIODS = ("month", "quarter", "half", "year", "custom")
@@ -418,7 +419,7 @@ def stats_xlsx(stats: dict) -> bytes:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for row in stats[key]:
-            ws.append([_safe_cell(_fmt(row.get(k))) for k, _ in columns])
+            append_text_row(ws, [_fmt(row.get(k)) for k, _ in columns])  # text cells: no formula
         for i, (_, label) in enumerate(columns, start=1):
             ws.column_dimensions[ws.cell(1, i).column_letter].width = max(12, min(60, len(label) + 4))
     out = io.BytesIO()
