@@ -215,3 +215,10 @@ def test_out_of_range_dates_are_422(env, params):
 def test_effective_date_range(env, docx_base):
     r = _upload(env, "luat.docx", docx_base, effective_date="9999-12-31")
     assert r.status_code == 422 and "Ngày có hiệu lực" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("data", [b"code,na\rme,level\nX,Y,tinh\n", b"\x00\r\n\r"])
+def test_broken_courts_csv_is_422(env, data):
+    """Found by the schemathesis run at 25 examples per operation (a bare CR → 500)."""
+    r = env.client.post(f"{API}/courts/import", headers=env.h("admin"), files={"file": ("c.csv", data)})
+    assert r.status_code == 422, r.text
