@@ -47,10 +47,10 @@ def _secure(request: Request, settings: Settings) -> bool:
 
 
 def _token_out(response: Response, user, sid: str, secret: str, settings: Settings) -> TokenOut:
-    token = auth.create_access_token(user, secret, settings.access_token_minutes, sid)
+    minutes = policy(settings).token_minutes
+    token = auth.create_access_token(user, secret, minutes, sid)
     response.headers["Cache-Control"] = "no-store"
-    return TokenOut(access_token=token, expires_in=settings.access_token_minutes * 60,
-                    user=UserOut.of(user))
+    return TokenOut(access_token=token, expires_in=minutes * 60, user=UserOut.of(user))
 
 
 @router.post("/token", response_model=TokenOut, summary="Đăng nhập, nhận mã truy cập",

@@ -141,3 +141,29 @@ def test_authenticated_answers_are_not_cached(env):
         assert r.status_code == 200, (path, r.text)
         assert r.headers["cache-control"] == "no-store", path
     assert env.client.get("/static/app.css").headers["cache-control"] == "no-cache"
+
+
+def test_tokens_renew_within_a_short_idle_limit(env):
+    """With an idle limit shorter than the token lifetime an active page would be signed
+    out while in use; tokens then live half the idle limit."""
+    from assistant.kb.services.auth import SessionPolicy
+
+    assert SessionPolicy(access_minutes=15, idle_minutes=10).token_minutes == 5
+    assert SessionPolicy(access_minutes=15, idle_minutes=120).token_minutes == 15
+    env.settings.session_idle_minutes = 10
+    try:
+        r = TestClient(env.client.app).post(f"{API}/auth/token",
+                                            data={"username": "judge1", "password": PASSWORD})
+        assert r.json()["expires_in"] == 5 * 60
+    finally:
+        env.settings.session_idle_minutes = 120
+
+
+def test_ended_sessions_are_cleaned_at_next_login(env):
+    client, _ = _signed_in(env, "reviewer2")
+    sid = client.cookies.get("troly_refresh").split(".")[0]
+    with env.session() as s:
+        s.get(UserSession, sid).expires_at = utcnow() - timedelta(hours=1)
+    _signed_in(env, "reviewer2")
+    with env.session() as s:
+        assert s.get(UserSession, sid) is None

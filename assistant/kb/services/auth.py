@@ -29,7 +29,7 @@ from pathlib import Path
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from corpus.vietnamese import fold_diacritics
@@ -163,6 +163,12 @@ class SessionPolicy:
     session_hours: float = 10.0  # a working day
     idle_minutes: int = 120
 
+    @property
+    def token_minutes(self) -> int:
+        """An access token lives at most half the idle limit: ``last_seen_at`` moves when a
+        page renews its token, so an active page must renew well within the idle limit."""
+        return max(1, min(self.access_minutes, self.idle_minutes // 2))
+
 
 @dataclass
 class StartedSession:
@@ -178,6 +184,9 @@ def start_session(session: Session, user: User, policy: SessionPolicy, *,
                   user_agent: str | None = None, client_address: str | None = None
                   ) -> StartedSession:
     now = utcnow()
+    # the table stays small: a user's ended sessions go when they next sign in
+    session.execute(delete(UserSession).where(UserSession.user_id == user.id,
+                                              UserSession.expires_at < now))
     secret = secrets.token_urlsafe(32)
     record = UserSession(id=secrets.token_urlsafe(24), user_id=user.id, refresh_hash=_digest(secret),
                          created_at=now, last_seen_at=now,
