@@ -9,7 +9,6 @@ account answered in 4 ms, an unknown one in 227 ms and an existing one in 323 ms
 
 from __future__ import annotations
 
-import statistics
 import time
 
 import pytest
@@ -193,12 +192,12 @@ def test_login_timing_does_not_tell_account_states_apart(env):
         for label, username in (("unknown", "khong-ton-tai"), ("disabled", "judge3"),
                                 ("existing", "judge2")):
             samples = []
-            for _ in range(3):
+            for _ in range(5):
                 env.client.app.state.login_limiter._failures.clear()
                 start = time.perf_counter()
                 assert _login(env.client, username, "sai-mat-khau-123").status_code == 401
                 samples.append(time.perf_counter() - start)
-            times[label] = statistics.median(samples)
+            times[label] = min(samples)  # the least disturbed by other load on the machine
         assert max(times.values()) / min(times.values()) < 2.5, times
     finally:
         env.client.patch(f"{API}/users/{env.users['judge3']}", json={"is_active": True},
