@@ -12,13 +12,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
+from api.docs_page import install_docs
 from api.errors import install_error_handlers
 from api.observability import install_observability
 from api.openapi_errors import install_error_schema
 from api.security import install_security_headers
 from api.startup import reconcile_at_start, warm_up_api
 from assistant.kb.db import make_engine, make_session_factory, upgrade_database
-from assistant.kb.services.auth import LoginRateLimiter
+from assistant.kb.secret_key import load_jwt_secret
+from assistant.kb.services.auth import LoginRateLimiter, parse_networks
 from assistant.kb.services.stats import StatisticsCache
 from assistant.search_types import SearchEngine
 from assistant.settings import Settings, get_settings
@@ -78,7 +80,7 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
         description=DESCRIPTION,
         version="0.1.0",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served locally: api/docs_page.py
         redoc_url=None,
     )
     url = settings.sqlalchemy_url
@@ -86,17 +88,23 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
         upgrade_database(url)
     engine = make_engine(url)
     app.state.settings = settings
+    app.state.jwt_secret = load_jwt_secret(
+        settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
+        settings.data_dir)
     app.state.db_engine = engine
     app.state.session_factory = make_session_factory(engine)
     app.state.search_engine = search_engine if search_engine is not None else \
         default_search_engine(settings, server=True)
     app.state.stats_cache = StatisticsCache(settings.stats_cache_seconds)
     app.state.login_limiter = LoginRateLimiter(settings.login_max_failures,
-                                               settings.login_window_seconds)
+                                               settings.login_window_seconds,
+                                               settings.login_max_failures_per_address)
+    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     install_error_handlers(app)
     install_error_schema(app)
     install_observability(app, settings.log_format)
     install_security_headers(app)
+    install_docs(app)
 
     from api.routes import (
         admin,

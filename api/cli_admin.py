@@ -24,6 +24,7 @@ users_app = typer.Typer(help="Quản lý tài khoản người dùng.", no_args_
 courts_app = typer.Typer(help="Quản lý danh sách Tòa án.", no_args_is_help=True)
 db_app = typer.Typer(help="Cơ sở dữ liệu.", no_args_is_help=True)
 demo_app = typer.Typer(help="Dữ liệu trình diễn.", no_args_is_help=True)
+secret_app = typer.Typer(help="Khóa ký mã truy cập của máy chủ.", no_args_is_help=True)
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -45,7 +46,7 @@ def users_create(
     username: Annotated[str, typer.Option(help="Tên đăng nhập.")],
     full_name: Annotated[str, typer.Option("--full-name", help="Họ và tên.")],
     court: Annotated[str, typer.Option(help="Mã Tòa án, ví dụ HN-KV1.")],
-    password: Annotated[str, typer.Option(help="Mật khẩu (≥ 8 ký tự).", prompt=True,
+    password: Annotated[str, typer.Option(help="Mật khẩu (≥ 12 ký tự, không phổ biến, không chứa tên đăng nhập).", prompt=True,
                                           hide_input=True, confirmation_prompt=True)],
     role: Annotated[str, typer.Option(help="judge | reviewer | court_admin | admin")] = "judge",
     title: Annotated[str | None, typer.Option(help="Chức danh: Thẩm phán, Thư ký…")] = None,
@@ -101,8 +102,19 @@ def serve(host: Annotated[str, typer.Option(help="Địa chỉ lắng nghe.")] =
     """Chạy máy chủ API (uvicorn)."""
     import uvicorn
 
+    from assistant.kb.secret_key import SecretKeyError, load_jwt_secret
+    from assistant.settings import get_settings
+
+    settings = get_settings()
+    try:  # the app would refuse too; here the operator gets one clear line
+        load_jwt_secret(settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
+                        settings.data_dir)
+    except SecretKeyError as exc:
+        _fail(str(exc))
     console.print(f"Trợ lý ảo Tòa án: http://{host}:{port}/  (API: http://{host}:{port}/docs)")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port)
+    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from any loopback
+    # client; the app decides itself, from TROLY_TRUSTED_PROXIES (none by default)
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, proxy_headers=False)
 
 
 @demo_app.command("prepare")
@@ -142,9 +154,26 @@ def demo_prepare(
     console.print(f"Mở: http://{host}:{port}/  (API: /docs; chạy máy chủ: troly serve)")
 
 
+@secret_app.command("rotate")
+def secret_rotate() -> None:
+    """Tạo khóa ký mới (thay tệp <data_dir>/jwt-secret.key); khởi động lại máy chủ sau đó."""
+    from assistant.kb.secret_key import secret_path, write_new_secret
+    from assistant.settings import get_settings
+
+    settings = get_settings()
+    if settings.jwt_secret is not None:
+        _fail("TROLY_JWT_SECRET đang được đặt trong môi trường: hãy đổi giá trị đó "
+              "(ít nhất 32 ký tự ngẫu nhiên) rồi khởi động lại máy chủ.")
+    path = secret_path(settings.data_dir)
+    write_new_secret(path, replace=True)
+    console.print(f"Đã tạo khóa mới tại {path} (quyền 600). Khởi động lại máy chủ: mọi mã "
+                  "truy cập cũ hết hiệu lực, người dùng đăng nhập lại.")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(users_app, name="users")
     app.add_typer(courts_app, name="courts")
     app.add_typer(db_app, name="db")
     app.add_typer(demo_app, name="demo")
+    app.add_typer(secret_app, name="secret")
     app.command("serve")(serve)

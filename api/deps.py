@@ -56,14 +56,34 @@ SearchOptDep = Annotated["SearchEngine | None", Depends(get_search_optional)]
 StatsCacheDep = Annotated[StatisticsCache, Depends(get_stats_cache)]
 
 
-def get_current_user(session: SessionDep, settings: SettingsDep,
+def get_jwt_secret(request: Request) -> str:
+    return request.app.state.jwt_secret
+
+
+JwtSecretDep = Annotated[str, Depends(get_jwt_secret)]
+
+
+def get_current_user(session: SessionDep, secret: JwtSecretDep, settings: SettingsDep,
                      token: Annotated[str | None, Depends(oauth2)]) -> User:
     if not token:
         raise Unauthorized("Chưa đăng nhập. Vui lòng đăng nhập để tiếp tục.")
-    return user_from_token(session, token, settings.jwt_secret)
+    return user_from_token(session, token, secret, settings.session_idle_minutes)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_client_address(request: Request) -> str:
+    """The client's address: the TCP peer, or what a trusted proxy reports
+    (``TROLY_TRUSTED_PROXIES``; nothing is trusted by default)."""
+    from assistant.kb.services.auth import client_address
+
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"),
+                          request.app.state.trusted_proxies)
+
+
+ClientAddress = Annotated[str, Depends(get_client_address)]
 
 
 def require_roles(*roles: str):

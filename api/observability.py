@@ -171,7 +171,10 @@ def install_observability(app: FastAPI, log_format: str = "json") -> None:
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
 
     @app.get("/metrics", include_in_schema=False)
-    def prometheus_metrics() -> Response:
+    def prometheus_metrics(request: Request) -> Response:
+        from api.security import require_metrics_access
+
+        require_metrics_access(request)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/readyz", tags=["Hệ thống"], summary="Sẵn sàng phục vụ (CSDL + tìm kiếm)",

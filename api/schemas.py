@@ -53,13 +53,13 @@ class TokenOut(BaseModel):
 
 class PasswordChangeIn(_In):
     old_password: str = Field(max_length=256, description="Mật khẩu hiện tại.")
-    new_password: str = Field(min_length=8, max_length=256, description="Mật khẩu mới (≥ 8 ký tự).")
+    new_password: str = Field(min_length=12, max_length=256, description="Mật khẩu mới (≥ 12 ký tự, không phổ biến, không chứa tên đăng nhập).")
 
 
 class UserCreateIn(_In):
     username: str = Field(min_length=3, max_length=64, description="Tên đăng nhập (chữ không dấu).")
     full_name: str = Field(min_length=1, max_length=255, description="Họ và tên.")
-    password: str = Field(min_length=8, max_length=256, description="Mật khẩu ban đầu.")
+    password: str = Field(min_length=12, max_length=256, description="Mật khẩu ban đầu (≥ 12 ký tự).")
     role: Role = Field("judge", description="Vai trò: judge, reviewer, court_admin, admin.")
     title: str | None = Field(None, max_length=128, description="Chức danh: Thẩm phán, Thư ký…")
     court_id: int | None = Field(None, ge=1, le=MAX_ID, description="Mã Tòa án công tác.")
@@ -71,7 +71,7 @@ class UserUpdateIn(_In):
     title: str | None = Field(None, max_length=128)
     court_id: int | None = Field(None, ge=1, le=MAX_ID)
     is_active: bool | None = Field(None, description="false = khóa tài khoản.")
-    password: str | None = Field(None, min_length=8, max_length=256, description="Đặt lại mật khẩu.")
+    password: str | None = Field(None, min_length=12, max_length=256, description="Đặt lại mật khẩu (≥ 12 ký tự).")
 
 
 class CourtIn(_In):

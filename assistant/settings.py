@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from assistant.ranking_config import RankingConfig
@@ -40,19 +40,48 @@ class Settings(BaseSettings):
     phapdien_dir: Path = Field(Path("../shared/corpus/phapdien"), description="Pháp điển pages for the demo.")
 
     # Knowledge base / API (added by the KB helper; issue #3).
-    jwt_secret: str = Field(
-        "change-me-on-install", description="HMAC key for access tokens; set per installation."
-    )
-    access_token_minutes: int = Field(30, description="Lifetime of an access token.")
-    login_max_failures: int = Field(5, description="Failed logins per username+IP before 429.")
+    jwt_secret: SecretStr | None = Field(
+        None, description="HMAC key for access tokens (at least 32 characters). Unset = a "
+                          "random key generated at first start into <data_dir>/jwt-secret.key "
+                          "(mode 0600) and reused; the old built-in default is refused.")
+    access_token_minutes: int = Field(15, ge=1, le=120,
+                                      description="Lifetime of an access token (minutes).")
+    session_hours: float = Field(10, gt=0, le=24 * 30,
+                                 description="A sign-in lasts at most this long (a working "
+                                             "day); the pages renew access tokens within it.")
+    session_idle_minutes: int = Field(120, ge=5, le=24 * 60,
+                                      description="A sign-in unused this long ends.")
+    login_max_failures: int = Field(5, description="Failed logins per account (any address) "
+                                                   "within the window before 429.")
+    login_max_failures_per_address: int = Field(
+        20, description="Failed logins from one client address (any account) within the "
+                        "window before 429.")
     login_window_seconds: int = Field(60, description="Window for counting failed logins.")
+    trusted_proxies: str = Field(
+        "", description="Comma-separated addresses/networks of reverse proxies whose "
+                        "X-Forwarded-For / X-Forwarded-Proto are believed, e.g. '127.0.0.1'. "
+                        "Empty (default) = none: the TCP peer is the client.")
+    cookie_secure: bool | None = Field(
+        None, description="Secure flag of the session cookie; unset = when the request came "
+                          "over HTTPS (directly or through a trusted proxy).")
+    metrics_token: SecretStr | None = Field(
+        None, description="Bearer token that may read /metrics (besides admins); unset = "
+                          "admins only.")
     ask_min_score: float = Field(
         0.89,
         description="Cosine similarity (e5) of the best approved Q&A entry below which a question counts as "
         "not answered and goes to the unanswered queue; same-meaning questions score 0.91-0.94, "
         "unrelated ones at most 0.86 (docs/benchmarks.md).",
     )
+    review_allow_self_approval: bool = Field(
+        False, description="Separation of duties: false (default) = nobody approves, or edits "
+                           "after approval, an entry they wrote; true only for an installation "
+                           "with a single reviewer.")
     upload_max_bytes: int = Field(10_000_000, description="Largest accepted upload (bytes).")
+    upload_max_uncompressed_bytes: int = Field(
+        20_000_000, ge=1_000_000,
+        description="A .docx/.xlsx upload whose parts add up to more than this once "
+                    "uncompressed is refused before parsing (zip bombs; issue 11).")
 
     # Operations (issue #5).
     log_format: str = Field("json", description="'json' (one object per line), 'plain', or "

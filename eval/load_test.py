@@ -492,7 +492,7 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--judge", default="an.nguyen")
     p.add_argument("--reviewer", default="duyet.hanoi")
     p.add_argument("--stats-user", default="qt.hanoi")
-    p.add_argument("--password", default="demo-2025")
+    p.add_argument("--password", default="demo-toaan-2025")
     p.add_argument("--out", type=Path)
     a = p.parse_args(argv)
     if a.poisson and a.rate is None:

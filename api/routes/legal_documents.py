@@ -47,7 +47,8 @@ def upload(user: ReviewerUser, session: SessionDep, settings: SettingsDep,
     data = file.file.read(settings.upload_max_bytes + 1)
     if len(data) > settings.upload_max_bytes:
         raise InvalidInput("Tệp quá lớn.")
-    doc, articles = svc.upload_document(session, user, file.filename or "", data, effective_date)
+    doc, articles = svc.upload_document(session, user, file.filename or "", data, effective_date,
+                                        max_uncompressed=settings.upload_max_uncompressed_bytes)
     return _out(doc, articles)
 
 

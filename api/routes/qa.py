@@ -48,7 +48,8 @@ def create(body: QAIn, user: CurrentUser, session: SessionDep, search: SearchOpt
 
 @router.get("", response_model=QAListOut, summary="Danh sách, lọc câu hỏi – trả lời",
             description="Người dùng thường thấy câu đã duyệt và câu của mình; người duyệt "
-                        "thấy tất cả.")
+                        "thấy thêm các câu của Tòa án mình và Tòa án cấp dưới (người duyệt "
+                        "của TANDTC và quản trị hệ thống: tất cả).")
 def list_entries(
     user: CurrentUser, session: SessionDep,
     status: Status | None = Query(None, description="Trạng thái."),
@@ -103,7 +104,8 @@ def import_file(user: CurrentUser, session: SessionDep, search: SearchOptDep,
     if not data:
         raise InvalidInput("Tệp rỗng.")
     report = qa_io.import_entries(session, search, user, data, fmt, submit=submit,
-                                  dry_run=dry_run)
+                                  dry_run=dry_run,
+                                  max_uncompressed=settings.upload_max_uncompressed_bytes)
     return ImportOut(total=report.total, created=report.created, entry_ids=report.entry_ids,
                      errors=report.errors)
 
@@ -136,8 +138,9 @@ def detail(entry_id: EntryId, user: CurrentUser, session: SessionDep,
               description="Người soạn sửa câu của mình khi còn nháp/chờ duyệt/bị từ chối; "
                           "gửi `version` để tránh ghi đè (409 nếu đã thay đổi).")
 def edit(entry_id: EntryId, body: QAUpdateIn, user: CurrentUser, session: SessionDep,
-         search: SearchOptDep) -> QAOut:
+         search: SearchOptDep, settings: SettingsDep) -> QAOut:
     entry = svc.update_entry(session, search, user, entry_id,
+                             allow_self_approval=settings.review_allow_self_approval,
                              **body.model_dump(exclude_unset=True))
     return QAOut.of(entry)
 

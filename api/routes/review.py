@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
-from api.deps import MAX_ID, EntryId, ReviewerUser, SearchOptDep, SessionDep
+from api.deps import MAX_ID, EntryId, ReviewerUser, SearchOptDep, SessionDep, SettingsDep
 from api.schemas import QAListOut, QAOut, QAUpdateIn, RejectIn, RetireIn, VersionIn
 from assistant.kb.services import qa as svc
 
@@ -23,11 +23,13 @@ def queue(user: ReviewerUser, session: SessionDep,
 
 @router.post("/{entry_id}/approve", response_model=QAOut, summary="Duyệt",
              description="Chỉ một người duyệt thành công nếu hai người duyệt cùng lúc; người "
-                         "kia nhận 409. Câu đã duyệt được đưa vào chỉ mục tìm kiếm.")
+                         "kia nhận 409. Câu đã duyệt được đưa vào chỉ mục tìm kiếm. Không ai "
+                         "tự duyệt câu do mình soạn (403), trừ khi cài đặt cho phép.")
 def approve(entry_id: EntryId, user: ReviewerUser, session: SessionDep, search: SearchOptDep,
-            body: VersionIn | None = None) -> QAOut:
-    return QAOut.of(svc.approve_entry(session, search, user, entry_id,
-                                      body.version if body else None))
+            settings: SettingsDep, body: VersionIn | None = None) -> QAOut:
+    return QAOut.of(svc.approve_entry(
+        session, search, user, entry_id, body.version if body else None,
+        allow_self_approval=settings.review_allow_self_approval))
 
 
 @router.post("/{entry_id}/reject", response_model=QAOut, summary="Từ chối (kèm lý do)")
@@ -47,6 +49,7 @@ def retire(entry_id: EntryId, user: ReviewerUser, session: SessionDep, search: S
 
 @router.patch("/{entry_id}", response_model=QAOut, summary="Người duyệt sửa nội dung")
 def edit(entry_id: EntryId, body: QAUpdateIn, user: ReviewerUser, session: SessionDep,
-         search: SearchOptDep) -> QAOut:
+         search: SearchOptDep, settings: SettingsDep) -> QAOut:
     return QAOut.of(svc.update_entry(session, search, user, entry_id,
+                                     allow_self_approval=settings.review_allow_self_approval,
                                      **body.model_dump(exclude_unset=True)))

@@ -51,13 +51,14 @@ def _asset_version() -> str:
 
 
 def _render(request: Request, template: str, title: str, slug: str,
-            roles: tuple[str, ...] | None = None) -> HTMLResponse:
+            roles: tuple[str, ...] | None = None, **extra) -> HTMLResponse:
     """``roles``: who may use the page; the shell shows anyone else one clear message
     instead of the page (the API enforces the roles regardless)."""
     nav = [{"slug": s, "title": t, "roles": list(r) if r else []} for s, (_, t, r) in PAGES.items()]
     return templates.TemplateResponse(request, template, {
         "title": title, "slug": slug, "nav": nav, "fields": FIELDS, "v": _asset_version(),
         "page_roles": list(roles or []),
+        **extra,
     })
 
 
@@ -69,6 +70,15 @@ def home() -> RedirectResponse:
 @router.get("/dang-nhap", response_class=HTMLResponse)
 def login_page(request: Request) -> HTMLResponse:
     return _render(request, "login.html", "Đăng nhập", "dang-nhap")
+
+
+@router.post("/dang-nhap", response_class=HTMLResponse)
+def login_without_javascript(request: Request) -> HTMLResponse:
+    """Where the login form lands when the browser runs no JavaScript: by POST, so the
+    password never appears in a URL, a history entry or a proxy log (finding 12). The
+    body is not read; the page says JavaScript is needed."""
+    return _render(request, "login.html", "Đăng nhập", "dang-nhap",
+                   notice="Trình duyệt đang tắt JavaScript: hãy bật JavaScript rồi đăng nhập lại.")
 
 
 def _page(slug: str):

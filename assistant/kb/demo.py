@@ -22,7 +22,7 @@ from assistant.kb.services.courts import create_court
 from assistant.kb.services.users import create_user
 from assistant.search_types import SearchEngine
 
-DEMO_PASSWORD = "demo-2025"
+DEMO_PASSWORD = "demo-toaan-2025"  # ≥ 12 characters (password policy, issue 11)
 
 COURTS = [
     ("TANDTC", "Tòa án nhân dân tối cao", "tandtc", None, None),
@@ -223,7 +223,9 @@ def prepare_demo(session: Session, search: SearchEngine | None) -> DemoReport:
                                       password=DEMO_PASSWORD, role=role, title=title,
                                       court_code=court)
         report.users.append((username, role, court))
-    reviewer = users["duyet.hanoi"]
+    # reviewers decide only on entries of their own court tree (docs/api.md)
+    reviewers = {"HN": users["duyet.hanoi"], "BN": users["duyet.bacninh"]}
+    court_of = {u: c for u, _, _, c, _ in USERS}
     now = utcnow()
     approved = []
     for i, (author, status, fld, question, answer, citation) in enumerate(ENTRIES):
@@ -238,6 +240,7 @@ def prepare_demo(session: Session, search: SearchEngine | None) -> DemoReport:
         entry.created_at = now - timedelta(days=40 - i)
         session.flush()
         if status == "approved":
+            reviewer = reviewers[court_of[author].split("-")[0]]
             entry = qa_service.approve_entry(session, None, reviewer, entry.id)
             entry.approved_at = now - timedelta(days=30 - i)
             approved.append(entry)

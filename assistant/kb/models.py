@@ -136,6 +136,26 @@ class User(Base):
     court: Mapped[Court | None] = relationship()
 
 
+class UserSession(Base):
+    """One sign-in: access tokens carry its id (``sid``) and stop working the moment it is
+    revoked (logout, account disabled or re-enabled, password or role changed). The
+    browser keeps a refresh secret for it in an HttpOnly cookie (only its hash is here)
+    to get new short-lived access tokens until ``expires_at`` or an idle gap."""
+
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user", "user_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    refresh_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+    client_address: Mapped[str | None] = mapped_column(String(64))
+
+
 class QAEntry(Base):
     __tablename__ = "qa_entries"
     __table_args__ = (

@@ -21,7 +21,7 @@ import assistant.kb.services.users as _users_service  # noqa: E402
 from api.app import create_app  # noqa: E402
 from assistant.kb.db import make_engine, session_scope  # noqa: E402
 from assistant.kb.models import Base  # noqa: E402
-from assistant.kb.services.auth import create_access_token  # noqa: E402
+from assistant.kb.services.auth import SessionPolicy, create_access_token, start_session  # noqa: E402
 from assistant.kb.services.courts import create_court  # noqa: E402
 from assistant.kb.services.users import create_user  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
@@ -43,7 +43,7 @@ _users_service.hash_password = _cached_hash
 PG_URL = os.environ.get("TROLY_TEST_DATABASE_URL")
 DB_PARAMS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 SECRET = "test-secret-" + "x" * 32
-PASSWORD = "matkhau-123"
+PASSWORD = "matkhau-thu-2025"  # ≥ 12 characters, not a common one (issue 11)
 
 
 def _reset_postgres(url: str) -> None:
@@ -63,6 +63,20 @@ def db_url(request, tmp_path_factory) -> Iterator[str]:
         _reset_postgres(PG_URL)
         yield PG_URL
         _reset_postgres(PG_URL)
+
+
+def issue_token(session, user, minutes: int = 30) -> str:
+    """An access token of a fresh sign-in session, as ``POST /auth/token`` would give."""
+    started = start_session(session, user, SessionPolicy())
+    return create_access_token(user, SECRET, minutes, started.record.id)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_login_limiter(request):
+    """Failed logins of one test must not throttle the next (one client address here)."""
+    yield
+    if "env" in request.fixturenames:
+        request.getfixturevalue("env").client.app.state.login_limiter._failures.clear()
 
 
 @dataclass
@@ -122,6 +136,6 @@ def env(db_url, tmp_path_factory) -> Iterator[Env]:
             u = create_user(s, username=username, full_name=full, password=PASSWORD, role=role,
                             title=title, court_code=court)
             e.users[username] = u.id
-            e.tokens[username] = create_access_token(u, SECRET, 30)
+            e.tokens[username] = issue_token(s, u)
     yield e
     app.state.db_engine.dispose()

@@ -2,7 +2,8 @@
 
 Why: a judge must never reach the review or administration functions, a court admin
 must not manage another province's accounts, and nothing may authenticate by cookie
-(the UI keeps its bearer token in sessionStorage, so there is no CSRF surface). The
+(the UI keeps its bearer token in sessionStorage, so there is no CSRF surface) except
+``/auth/refresh``, which trades its own SameSite=Strict session cookie for a token. The
 matrix enumerates the app's routes: a new route without an entry here fails the test.
 """
 
@@ -13,9 +14,8 @@ import re
 
 import pytest
 
-from assistant.kb.services.auth import create_access_token
 from assistant.kb.services.users import create_user
-from tests.api.conftest import PASSWORD, SECRET
+from tests.api.conftest import PASSWORD, SECRET, issue_token
 
 ANON, JUDGE, REVIEWER, OTHER_ADMIN, ADMIN = "anonymous", "judge1", "reviewer", "bnadmin", "admin"
 SIGNED_IN = {JUDGE, REVIEWER, OTHER_ADMIN, ADMIN}
@@ -28,6 +28,9 @@ API = "/api/v1"
 EXPECTED: dict[tuple[str, str], set[str]] = {
     ("POST", f"{API}/auth/token"): PUBLIC,
     ("GET", f"{API}/auth/me"): SIGNED_IN,
+    ("POST", f"{API}/auth/logout"): SIGNED_IN,
+    # authenticated by its own HttpOnly session cookie only, never by a bearer token
+    ("POST", f"{API}/auth/refresh"): set(),
     ("POST", f"{API}/auth/password"): SIGNED_IN,
     ("POST", f"{API}/ask"): SIGNED_IN,
     ("POST", f"{API}/ask/{{usage_event_id}}/confirm"): SIGNED_IN,
@@ -82,13 +85,16 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", f"{API}/ui/articles"): SIGNED_IN,
     ("GET", f"{API}/ui/articles/{{article_id:path}}"): SIGNED_IN,
     # public pages and system endpoints (the pages carry no data; see api/web/router.py)
-    ("GET", "/"): PUBLIC, ("GET", "/dang-nhap"): PUBLIC, ("GET", "/hoi-dap"): PUBLIC,
+    ("GET", "/"): PUBLIC, ("GET", "/dang-nhap"): PUBLIC, ("POST", "/dang-nhap"): PUBLIC,
+    ("GET", "/hoi-dap"): PUBLIC,
     ("GET", "/dong-gop"): PUBLIC, ("GET", "/duyet"): PUBLIC, ("GET", "/thong-ke"): PUBLIC,
     ("GET", "/van-ban"): PUBLIC, ("GET", "/cua-toi"): PUBLIC, ("GET", "/thong-bao"): PUBLIC,
     ("GET", "/thu-vien"): PUBLIC, ("GET", "/thu-vien/{entry_id}"): PUBLIC,
     ("GET", "/cho-giai-dap"): PUBLIC, ("GET", "/static/{name}"): PUBLIC,
-    ("GET", "/healthz"): PUBLIC, ("GET", "/readyz"): PUBLIC, ("GET", "/metrics"): PUBLIC,
+    ("GET", "/healthz"): PUBLIC, ("GET", "/readyz"): PUBLIC, 
+    ("GET", "/metrics"): {ADMIN},  # or TROLY_METRICS_TOKEN
     ("GET", "/docs"): PUBLIC, ("GET", "/docs/oauth2-redirect"): PUBLIC,
+    ("GET", "/docs/assets/{name}"): PUBLIC,
     ("GET", f"{API}/openapi.json"): PUBLIC,
 }
 PARAMS = {"entry_id": "999999", "item_id": "999999", "court_id": "999999", "user_id": "999999",
@@ -118,7 +124,7 @@ def tokens(env):
         u = create_user(s, username="bnadmin", full_name="Đỗ Văn Hải", password=PASSWORD,
                         role="court_admin", title=None, court_code="BN")
         env.users["bnadmin"] = u.id
-        env.tokens["bnadmin"] = create_access_token(u, SECRET, 30)
+        env.tokens["bnadmin"] = issue_token(s, u)
     return env.tokens
 
 
@@ -137,15 +143,22 @@ def test_role_route_matrix(env, tokens, who):
     Role checks run before the body is validated, so an empty body is enough to probe."""
     headers = {} if who == ANON else {"Authorization": f"Bearer {tokens[who]}"}
     allowed, wrong = set(), []
-    for method, path in all_routes(env.client.app):
+    # logout last: it ends the session the other probes use
+    routes = sorted(all_routes(env.client.app), key=lambda r: r[1].endswith("/auth/logout"))
+    for method, path in routes:
         url = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: PARAMS[m.group(1)], path)
         r = env.client.request(method, url, headers=headers, follow_redirects=False)
         assert r.status_code < 500, (method, path, r.status_code, r.text)
         if r.status_code not in (401, 403):
             allowed.add((method, path))
-        elif r.status_code != (401 if who == ANON else 403):
+        elif r.status_code != (401 if who == ANON or path.endswith("/auth/refresh") else 403):
             wrong.append((method, path, r.status_code))
     expected = {k for k, roles in EXPECTED.items() if who in roles}
+    if who != ANON:  # a new session for the tests after this one
+        with env.session() as s:
+            from assistant.kb.models import User
+
+            tokens[who] = issue_token(s, s.get(User, env.users[who]))
     assert allowed == expected, {"unexpectedly allowed": sorted(allowed - expected),
                                  "unexpectedly denied": sorted(expected - allowed)}
     assert not wrong, wrong
@@ -178,7 +191,7 @@ def test_expired_token_rejected(env):
         from assistant.kb.models import User
 
         user = s.get(User, env.users["judge2"])
-        token = create_access_token(user, SECRET, -1)
+        token = issue_token(s, user, -1)
     r = env.client.get(f"{API}/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401
 
@@ -188,12 +201,12 @@ def test_token_rejected_right_after_password_change(env):
     old = _login(env, "judge2", PASSWORD).json()["access_token"]
     h = {"Authorization": f"Bearer {old}"}
     assert env.client.post(f"{API}/auth/password", headers=h, json={
-        "old_password": PASSWORD, "new_password": "mat-khau-moi-2"}).status_code == 204
+        "old_password": PASSWORD, "new_password": "hoa-sen-do-2026"}).status_code == 204
     assert env.client.get(f"{API}/auth/me", headers=h).status_code == 401
-    new = _login(env, "judge2", "mat-khau-moi-2").json()["access_token"]
+    new = _login(env, "judge2", "hoa-sen-do-2026").json()["access_token"]
     assert env.client.get(f"{API}/auth/me", headers={"Authorization": f"Bearer {new}"}).status_code == 200
     r = env.client.post(f"{API}/auth/password", headers={"Authorization": f"Bearer {new}"},
-                        json={"old_password": "mat-khau-moi-2", "new_password": PASSWORD})
+                        json={"old_password": "hoa-sen-do-2026", "new_password": PASSWORD})
     assert r.status_code == 204
 
 
@@ -241,6 +254,7 @@ def test_security_headers(env, path):
     assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
     if path != "/docs":
         assert "script-src 'self';" in csp and "unsafe-inline" not in csp
+    assert "script-src 'self'" in csp and "cdn" not in csp
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["x-frame-options"] == "DENY"
     assert r.headers["referrer-policy"] == "no-referrer"
@@ -251,7 +265,7 @@ def test_no_route_authenticates_by_cookie(env, tokens):
     cookies = {n: token for n in ("access_token", "token", "Authorization", "session", "jwt")}
     cookies["Authorization"] = f'"Bearer {token}"'
     for method, path in all_routes(env.client.app):
-        if EXPECTED[(method, path)] == PUBLIC:
+        if EXPECTED[(method, path)] == PUBLIC or path == f"{API}/auth/refresh":
             continue
         url = re.sub(r"\{(\w+)(?::\w+)?\}", lambda m: PARAMS[m.group(1)], path)
         env.client.cookies.clear()
@@ -259,4 +273,9 @@ def test_no_route_authenticates_by_cookie(env, tokens):
         r = env.client.request(method, url, headers={"Cookie": cookie})
         assert r.status_code == 401, (method, path, r.status_code)
     r = _login(env, "admin", PASSWORD)
-    assert r.status_code == 200 and "set-cookie" not in r.headers
+    # the only cookie: the session's refresh secret, HttpOnly, SameSite=Strict, sent
+    # back to /api/v1/auth alone, where only /auth/refresh reads it (it gives a token)
+    cookie = r.headers["set-cookie"].lower()
+    assert r.status_code == 200 and cookie.startswith("troly_refresh=")
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/api/v1/auth" in cookie
+    env.client.cookies.clear()

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import zipfile
 import json
 
 from openpyxl import Workbook, load_workbook
@@ -94,7 +95,12 @@ def test_export_formats_roundtrip(env):
     rows = list(ws.values)
     assert rows[0][:4] == ("Mã", "Câu hỏi", "Trả lời", "Lĩnh vực")
     row = next(x for x in rows if x[0] == a["id"])
-    assert row[2].startswith("'=") and row[7] == "Đã duyệt" and row[6] == "37.5.LQ.217"
+    # XLSX: shown exactly as written, stored as a text cell, never a formula (no "'")
+    assert row[2] == a["answer"] and row[7] == "Đã duyệt" and row[6] == "37.5.LQ.217"
+    cell = next(c for c in ws.iter_rows() if c[0].value == a["id"])[2]
+    assert cell.data_type == "s"
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        assert b"<f>" not in z.read("xl/worksheets/sheet1.xml")
     r = env.client.get(f"{Q}/export", params={"format": "csv"}, headers=env.h("judge3"))
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[0][1] == "Câu hỏi" and any(x[0] == str(a["id"]) for x in rows)

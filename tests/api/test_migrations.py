@@ -38,7 +38,7 @@ def test_downgrade_one_step_and_back(db_url):
 
 
 def test_notifications_migration_goes_down_and_up(db_url):
-    """0004_notifications: the inbox table and its two indexes appear and disappear."""
+    """0003_notifications: the inbox table and its two indexes appear and disappear."""
     upgrade_database(db_url)
     engine = make_engine(db_url)
     try:
@@ -56,7 +56,7 @@ def test_notifications_migration_goes_down_and_up(db_url):
 
 
 def test_unanswered_queue_revision_down_and_up_keeps_the_queue(db_url):
-    """0006_unanswered_queue: existing items get their ask counts from the usage events on
+    """0004_unanswered_queue: existing items get their ask counts from the usage events on
     the way up; the way down turns statuses the old code does not know into ones it does."""
     from sqlalchemy import text
 

@@ -25,7 +25,7 @@ def test_readyz_503_without_search(env):
 
 def test_metrics_exposes_latency_asks_and_index_size(env):
     env.client.post("/api/v1/ask", json={"question": "Thời hạn kháng cáo?"}, headers=env.h("judge1"))
-    text = env.client.get("/metrics").text
+    text = env.client.get("/metrics", headers=env.h("admin")).text
     assert 'troly_http_request_duration_seconds_bucket{le="0.1",method="POST",route="/api/v1/ask"' in text
     assert 'troly_asks_total{outcome="ok"}' in text
     assert "troly_index_documents " in text

@@ -100,7 +100,8 @@ def test_submit_and_withdraw(env):
     r = env.client.post(f"{QA}/{e['id']}/submit", headers=env.h("judge1"))
     assert r.status_code == 200 and r.json()["status"] == "pending"
     assert env.client.post(f"{QA}/{e['id']}/submit", headers=env.h("judge1")).status_code == 409
-    assert env.client.post(f"{QA}/{e['id']}/withdraw", headers=env.h("judge2")).status_code == 403
+    # another judge cannot see a pending entry, so it "does not exist" for them (finding 14)
+    assert env.client.post(f"{QA}/{e['id']}/withdraw", headers=env.h("judge2")).status_code == 404
     r = env.client.post(f"{QA}/{e['id']}/withdraw", headers=env.h("judge1"), json={"version": 2})
     assert r.status_code == 200 and r.json()["status"] == "draft"
     assert env.client.post(f"{QA}/{e['id']}/withdraw", headers=env.h("judge1")).status_code == 409

@@ -102,9 +102,9 @@ def _seed_entries(url: str) -> None:
     engine = make_engine(url)
     with session_scope(make_session_factory(engine)) as s:
         create_court(s, name="Tòa án nhân dân tỉnh Thử", code="T", level="tinh")
-        judge = create_user(s, username="tp01", full_name="Thẩm phán", password="mat-khau-123",
+        judge = create_user(s, username="tp01", full_name="Thẩm phán", password="hoa-sen-thu-2026",
                             court_code="T")
-        create_user(s, username="duyet01", full_name="Người duyệt", password="mat-khau-123",
+        create_user(s, username="duyet01", full_name="Người duyệt", password="hoa-sen-thu-2026",
                     role="reviewer", court_code="T")
         for i in range(N_ENTRIES):
             create_entry(s, None, judge, question=f"Câu hỏi thử số {i} về thời hạn kháng cáo?",

@@ -36,7 +36,7 @@ from tests.fakes import FakeLegalSearchEngine  # noqa: E402
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-PASSWORD = "matkhau-123"
+PASSWORD = "matkhau-thu-2025"  # ≥ 12 characters, not a common one (issue 11)
 
 COURTS = [
     ("TANDTC", "Tòa án nhân dân tối cao", "tandtc", None),

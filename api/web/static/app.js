@@ -32,10 +32,27 @@ class ApiError extends Error {
   constructor(status, message) { super(message); this.status = status; }
 }
 
+/** Trades the HttpOnly session cookie for a new access token (short-lived tokens run
+ *  out during a working day; a new tab starts without one). True when signed in again. */
+let renewing = null;
+function renewSession() {
+  renewing = renewing || fetch("/api/v1/auth/refresh", { method: "POST" })
+    .then(async (res) => {
+      if (!res.ok) return false;
+      const data = await res.json();
+      auth.save(data.access_token, data.user);
+      return true;
+    })
+    .catch(() => false)
+    .finally(() => { setTimeout(() => { renewing = null; }, 0); });
+  return renewing;
+}
+
 /** Calls the JSON API; `json` or `form` become the body. Returns parsed JSON, or the
- *  Response itself when `raw` is set (downloads). 401 → back to the login page.
- *  `signal` (an AbortController's) cancels the request: the promise rejects with AbortError. */
-async function api(path, { method = "GET", json, form, raw = false, signal } = {}) {
+ *  Response itself when `raw` is set (downloads). 401 → the session is renewed once,
+ *  else back to the login page. `signal` (an AbortController's) cancels the request: the
+ *  promise rejects with AbortError. */
+async function api(path, { method = "GET", json, form, raw = false, signal } = {}, retried = false) {
   const headers = {};
   const token = auth.token();
   if (token) headers.Authorization = "Bearer " + token;
@@ -50,7 +67,10 @@ async function api(path, { method = "GET", json, form, raw = false, signal } = {
     // "Failed to fetch" / "NetworkError…": the browser's English, never shown to a judge
     throw new ApiError(0, NETWORK_ERROR);
   }
-  if (res.status === 401 && !path.startsWith("/auth/token")) { toLogin(); throw new ApiError(401, "Phiên đăng nhập đã hết hạn."); }
+  if (res.status === 401 && !path.startsWith("/auth/token")) {
+    if (!retried && await renewSession()) return api(path, { method, json, form, raw, signal }, true);
+    toLogin(); throw new ApiError(401, "Phiên đăng nhập đã hết hạn.");
+  }
   if (!res.ok) {
     let msg = "Có lỗi xảy ra (mã " + res.status + ").";
     try { const d = await res.json(); if (d && d.detail) msg = typeof d.detail === "string" ? d.detail : JSON.stringify(d.detail); } catch (e) { /* not JSON */ }
@@ -247,7 +267,12 @@ function initShell() {
     const roles = li.dataset.roles ? li.dataset.roles.split(",") : [];
     li.hidden = roles.length > 0 && !roles.includes(user.role);
   }
-  document.getElementById("logout").addEventListener("click", () => {
+  document.getElementById("logout").addEventListener("click", async () => {
+    // ends the session on the server (token and cookie), not only in this tab
+    const token = auth.token();
+    try {
+      await fetch("/api/v1/auth/logout", { method: "POST", headers: token ? { Authorization: "Bearer " + token } : {} });
+    } catch (e) { /* offline: the session still expires on its own */ }
     auth.clear(); location.assign("/dang-nhap");
   });
   const toggle = document.getElementById("menu-toggle");

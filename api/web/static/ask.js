@@ -212,6 +212,9 @@ if (window.APP_READY) {
     history.replaceState(null, "", "?q=" + encodeURIComponent(q));
     ask(q);
   });
+  // a link may fill the box but never asks by itself: asking records a usage event (and
+  // maybe an unanswered item) in the judge's name, so only the judge's own submit does
   const q = new URLSearchParams(location.search).get("q");
-  if (q) { input.value = q; ask(q); } else input.focus();
+  if (q) input.value = q;
+  input.focus();
 }

@@ -116,7 +116,13 @@ def import_courts_csv(session: Session, data: bytes) -> ImportReport:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InvalidInput("Tệp CSV phải được mã hóa UTF-8.") from exc
-    reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _import_rows(session, csv.DictReader(io.StringIO(text, newline="")))
+    except csv.Error as exc:  # e.g. a bare CR inside a field: a broken file, not a 500
+        raise InvalidInput("Tệp CSV không đọc được (dòng hỏng hoặc ký tự xuống dòng lạ).") from exc
+
+
+def _import_rows(session: Session, reader: csv.DictReader) -> ImportReport:
     header = {h.strip().lower(): h for h in (reader.fieldnames or [])}
     cols = {k: next((header[a] for a in alias if a in header), None)
             for k, alias in _COURT_COLUMNS.items()}

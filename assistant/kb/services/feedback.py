@@ -5,13 +5,13 @@ Why: reviewers need to know which approved answers mislead or are out of date.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from assistant.kb.errors import Forbidden, InvalidInput
-from assistant.kb.models import Feedback, UsageEvent, User
+from assistant.kb.models import Feedback, QAEntry, UsageEvent, User
 from assistant.kb.services import notifications
-from assistant.kb.services.qa import get_entry, is_reviewer
+from assistant.kb.services.qa import ALL_COURTS, get_entry, is_reviewer, review_scope, view_entry
 from assistant.kb.text import clean
 from assistant.search_types import SearchEngine
 
@@ -23,8 +23,8 @@ def give_feedback(session: Session, search: SearchEngine | None, actor: User, *,
         raise InvalidInput("Cần chỉ rõ đánh giá cho một câu trả lời (entry_id) "
                            "hoặc một điều luật (article_id).")
     if entry_id is not None:
-        entry = get_entry(session, entry_id)
-        if entry.status != "approved" and entry.author_id != actor.id and not is_reviewer(actor):
+        entry = view_entry(session, actor, entry_id)  # 404 as for a missing id (finding 14)
+        if entry.status != "approved" and entry.author_id != actor.id:
             raise InvalidInput("Chỉ đánh giá được câu hỏi – trả lời đã duyệt.")
     if article_id is not None:
         article_id = clean(article_id, "mã điều luật", max_len=64, single_line=True)
@@ -49,6 +49,11 @@ def list_feedback(session: Session, actor: User, *, entry_id: int | None = None,
     if not is_reviewer(actor):
         raise Forbidden("Chỉ người duyệt mới xem được các đánh giá.")
     stmt = select(Feedback).order_by(Feedback.id.desc())
+    scope = review_scope(session, actor)
+    if scope is not ALL_COURTS:  # feedback on entries of, or given by judges of, their courts
+        stmt = stmt.where(or_(
+            Feedback.entry_id.in_(select(QAEntry.id).where(QAEntry.court_id.in_(scope))),
+            Feedback.user_id.in_(select(User.id).where(User.court_id.in_(scope)))))
     if entry_id is not None:
         stmt = stmt.where(Feedback.entry_id == entry_id)
     if helpful is not None:

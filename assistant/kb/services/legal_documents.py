@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from assistant.kb.db import session_scope
 from assistant.kb.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from assistant.kb.models import DOCUMENT_STATUSES, LegalDocument, User, utcnow
+from assistant.kb.ooxml_guard import check_ooxml
 from assistant.search_types import SearchEngine
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,16 @@ STATUS_LABELS = dict(zip(DOCUMENT_STATUSES, (
     "Chờ xác nhận", "Đang lập chỉ mục", "Đã xác nhận", "Lỗi", "Đã rút lại"), strict=True))
 
 SUFFIXES = (".txt", ".md", ".docx")
+MAX_ARTICLES = 3000  # the longest Vietnamese code has under 800 articles
+MAX_UNCOMPRESSED = 20_000_000  # default of TROLY_UPLOAD_MAX_UNCOMPRESSED_BYTES
+EARLIEST_EFFECTIVE = date(1945, 1, 1)
+LATEST_EFFECTIVE = date(2100, 12, 31)
+
+
+def check_effective_date(value: date | None) -> None:
+    if value is not None and not EARLIEST_EFFECTIVE <= value <= LATEST_EFFECTIVE:
+        raise InvalidInput(f"Ngày có hiệu lực phải trong khoảng {EARLIEST_EFFECTIVE:%d/%m/%Y} – "
+                           f"{LATEST_EFFECTIVE:%d/%m/%Y}.")
 
 
 def upload_source(doc: LegalDocument) -> str:
@@ -96,9 +107,13 @@ def content_hash(data: bytes) -> str:
 
 
 def upload_document(session: Session, actor: User, filename: str, data: bytes,
-                    effective_date: date | None = None) -> tuple[LegalDocument, list]:
+                    effective_date: date | None = None, *,
+                    max_uncompressed: int = MAX_UNCOMPRESSED) -> tuple[LegalDocument, list]:
     if not data:
         raise InvalidInput("Tệp rỗng.")
+    check_effective_date(effective_date)
+    if Path(filename).suffix.lower() == ".docx":
+        check_ooxml(data, "docx", max_uncompressed)  # before python-docx builds its tree
     digest = content_hash(data)
     same = session.scalar(select(LegalDocument).where(
         LegalDocument.content_sha256 == digest,
@@ -108,6 +123,8 @@ def upload_document(session: Session, actor: User, filename: str, data: bytes,
                        f"(“{same.title or same.filename}”, {STATUS_LABELS[same.status].lower()}). "
                        "Mở văn bản đó trong danh sách thay vì tải lại.")
     articles = _parse(filename, data)
+    if len(articles) > MAX_ARTICLES:
+        raise InvalidInput(f"Văn bản có quá nhiều điều ({len(articles)}; tối đa {MAX_ARTICLES}).")
     live = [a for a in articles if not a.repealed]
     doc = LegalDocument(filename=Path(filename).name[:255], content=data,
                         title=(articles[0].law_name or None) if articles else None,

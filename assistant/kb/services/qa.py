@@ -21,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from assistant.kb.citations import engine_resolver, resolve_citations
 from assistant.kb.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
-from assistant.kb.models import FIELDS, QAEntry, QARevision, User, utcnow
+from assistant.kb.models import FIELDS, Court, QAEntry, QARevision, User, utcnow
 from assistant.kb.services import notifications
+from assistant.kb.services.courts import descendant_ids
 from assistant.kb.services.entry_articles import hand_attached_ids
 from assistant.kb.text import clean, clean_tags
 from assistant.search_types import QAIndexEntry, SearchEngine
@@ -40,6 +41,31 @@ _FIELD_BY_FOLD = {fold_diacritics(f).lower(): f for f in FIELDS}
 
 def is_reviewer(user: User) -> bool:
     return user.role in REVIEWER_ROLES
+
+
+ALL_COURTS = None  # a review scope of None = every entry, with or without a court
+
+
+def review_scope(session: Session, user: User) -> set[int] | None:
+    """Court ids whose unapproved entries ``user`` may read and decide on.
+
+    Admins: every court. A reviewer: their court and the courts below it; a reviewer of
+    a top court (no court above it — the Supreme Court) sees all. Anyone else, or a
+    reviewer without a court: nothing (an empty set). Decision recorded in docs/api.md.
+    """
+    if user.role == "admin":
+        return ALL_COURTS
+    if user.role != "reviewer" or user.court_id is None:
+        return set()
+    court = session.get(Court, user.court_id)
+    if court is not None and court.parent_id is None:
+        return ALL_COURTS
+    return descendant_ids(session, user.court_id)
+
+
+def in_review_scope(session: Session, user: User, entry: QAEntry) -> bool:
+    scope = review_scope(session, user)
+    return scope is ALL_COURTS or (entry.court_id is not None and entry.court_id in scope)
 
 
 def normalise_field(value: str | None) -> str:
@@ -122,13 +148,16 @@ def get_entry(session: Session, entry_id: int) -> QAEntry:
     return entry
 
 
-def can_view(user: User, entry: QAEntry) -> bool:
-    return entry.status == "approved" or entry.author_id == user.id or is_reviewer(user)
+def can_view(session: Session, user: User, entry: QAEntry) -> bool:
+    return (entry.status == "approved" or entry.author_id == user.id
+            or (is_reviewer(user) and in_review_scope(session, user, entry)))
 
 
 def view_entry(session: Session, actor: User, entry_id: int) -> QAEntry:
+    """The entry if ``actor`` may see it; 404 otherwise, exactly as for an id that does
+    not exist (whether another judge's draft exists is not told)."""
     entry = get_entry(session, entry_id)
-    if not can_view(actor, entry):
+    if not can_view(session, actor, entry):
         raise NotFound("Không tìm thấy câu hỏi – trả lời.")
     return entry
 
@@ -204,17 +233,20 @@ def _sync_index(search: SearchEngine | None, entry: QAEntry, session: Session) -
 
 def update_entry(session: Session, search: SearchEngine | None, actor: User, entry_id: int, *,
                  version: int | None = None, question=None, answer=None, field=None, tags=None,
-                 citation_text=None, article_ids=None) -> QAEntry:
-    entry = get_entry(session, entry_id)
-    reviewer = is_reviewer(actor)
+                 citation_text=None, article_ids=None,
+                 allow_self_approval: bool = False) -> QAEntry:
+    entry = view_entry(session, actor, entry_id)
+    reviewer = is_reviewer(actor) and in_review_scope(session, actor, entry)
     if not reviewer:
         if entry.author_id != actor.id:
-            if entry.status != "approved" and not can_view(actor, entry):
-                raise NotFound("Không tìm thấy câu hỏi – trả lời.")
             raise Forbidden("Bạn chỉ được sửa câu hỏi – trả lời do mình soạn.")
         allowed = ("draft", "pending", "rejected")
     else:
         allowed = ("draft", "pending", "rejected", "approved")
+        if (entry.status == "approved" and entry.author_id == actor.id
+                and not allow_self_approval):
+            raise Forbidden("Câu đã duyệt do chính bạn soạn cần người duyệt khác sửa "
+                            "(phân tách nhiệm vụ).")
     if entry.status not in allowed:
         raise _status_error(entry, "sửa")
     data = validate_input(
@@ -265,7 +297,7 @@ def submit_entry(session: Session, actor: User, entry_id: int, version: int | No
     """Sends a draft (or a rejected entry) to review. A rejected entry goes back only
     changed, or with ``note`` saying why it is right as it is: a reviewer must never get
     the same text again without a word."""
-    entry = get_entry(session, entry_id)
+    entry = view_entry(session, actor, entry_id)
     if entry.author_id != actor.id:
         raise Forbidden("Chỉ người soạn mới gửi duyệt được câu hỏi này.")
     if entry.status not in ("draft", "rejected"):
@@ -283,7 +315,7 @@ def submit_entry(session: Session, actor: User, entry_id: int, version: int | No
 
 
 def withdraw_entry(session: Session, actor: User, entry_id: int, version: int | None = None) -> QAEntry:
-    entry = get_entry(session, entry_id)
+    entry = view_entry(session, actor, entry_id)
     if entry.author_id != actor.id:
         raise Forbidden("Chỉ người soạn mới rút lại được câu hỏi này.")
     if entry.status != "pending":
@@ -300,8 +332,14 @@ def _require_reviewer(actor: User) -> None:
 
 
 def approve_entry(session: Session, search: SearchEngine | None, actor: User, entry_id: int,
-                  version: int | None = None) -> QAEntry:
+                  version: int | None = None, *, allow_self_approval: bool = False) -> QAEntry:
+    """Separation of duties: nobody approves an entry they wrote, unless the installation
+    allows it (``TROLY_REVIEW_ALLOW_SELF_APPROVAL``, for a court with a single reviewer)."""
     _require_reviewer(actor)
+    entry = _reviewable(session, actor, entry_id)
+    if entry.author_id == actor.id and not allow_self_approval:
+        raise Forbidden("Không thể tự duyệt câu hỏi – trả lời do chính mình soạn; cần một "
+                        "người duyệt khác (phân tách nhiệm vụ).")
     return _review_transition(session, search, actor, entry_id, version, "pending", "duyệt", "approve",
                               {"status": "approved", "approved_at": utcnow(), "reviewer_id": actor.id,
                                "reject_reason": None})
@@ -323,12 +361,21 @@ def retire_entry(session: Session, search: SearchEngine | None, actor: User, ent
                               {"status": "retired", "reject_reason": reason, "reviewer_id": actor.id})
 
 
+def _reviewable(session: Session, actor: User, entry_id: int) -> QAEntry:
+    """An entry in ``actor``'s review scope: 404 when they may not even see it, 403 when
+    they see it (approved) but it belongs to a court outside their scope."""
+    entry = view_entry(session, actor, entry_id)
+    if not in_review_scope(session, actor, entry):
+        raise Forbidden("Câu hỏi – trả lời này thuộc Tòa án ngoài phạm vi duyệt của bạn.")
+    return entry
+
+
 def _review_transition(session: Session, search: SearchEngine | None, actor: User, entry_id: int,
                        version: int | None, from_status: str, verb: str, action: str,
                        values: dict) -> QAEntry:
     """One reviewer decision: a conditional UPDATE (exactly one of two racing reviewers
     wins), a revision record, then the index follows the new status."""
-    entry = get_entry(session, entry_id)
+    entry = _reviewable(session, actor, entry_id)
     if entry.status != from_status:
         raise _status_error(entry, verb)
     _conditional(session, entry, version, (from_status,), values, _STALE)
@@ -344,8 +391,12 @@ def list_entries(session: Session, actor: User, *, status: str | None = None,
                  court_ids: set[int] | None = None, text: str | None = None, mine: bool = False,
                  limit: int = 50, offset: int = 0) -> tuple[list[QAEntry], int]:
     stmt: Select = select(QAEntry)
-    if not is_reviewer(actor):
-        stmt = stmt.where(or_(QAEntry.status == "approved", QAEntry.author_id == actor.id))
+    scope = review_scope(session, actor)
+    if scope is not ALL_COURTS:
+        visible = [QAEntry.status == "approved", QAEntry.author_id == actor.id]
+        if scope:
+            visible.append(QAEntry.court_id.in_(scope))
+        stmt = stmt.where(or_(*visible))
     if mine:
         stmt = stmt.where(QAEntry.author_id == actor.id)
     if status:
@@ -383,8 +434,12 @@ def similar_entries(session: Session, search: SearchEngine | None, actor: User, 
             found[eid] = {"entry_id": eid, "score": round(float(hit.score), 4), "source": "index"}
     qt = _folded_tokens(q)
     stmt = select(QAEntry).where(QAEntry.status.in_(("draft", "pending", "approved")))
-    if not is_reviewer(actor):
-        stmt = stmt.where(or_(QAEntry.status != "draft", QAEntry.author_id == actor.id))
+    scope = review_scope(session, actor)
+    if scope is not ALL_COURTS:
+        visible = [QAEntry.status != "draft", QAEntry.author_id == actor.id]
+        if scope:
+            visible.append(QAEntry.court_id.in_(scope))
+        stmt = stmt.where(or_(*visible))
     for entry in session.scalars(stmt.order_by(QAEntry.id.desc()).limit(2000)):
         et = _folded_tokens(entry.question)
         if not qt or not et:
@@ -399,7 +454,7 @@ def similar_entries(session: Session, search: SearchEngine | None, actor: User, 
         entry = session.get(QAEntry, item["entry_id"])
         if entry is None or entry.status in ("retired", "rejected"):
             continue
-        if entry.status == "draft" and not can_view(actor, entry):  # pending: shown, to avoid duplicates
+        if entry.status == "draft" and not can_view(session, actor, entry):  # pending: shown, to avoid duplicates
             continue
         out.append({**item, "question": entry.question, "status": entry.status})
         if len(out) >= limit:

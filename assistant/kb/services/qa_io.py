@@ -10,19 +10,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-import zipfile
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
 from assistant.kb.errors import InvalidInput, KBError
 from assistant.kb.models import QA_STATUSES, QAEntry, User
+from assistant.kb.ooxml_guard import check_ooxml
 from assistant.kb.services.qa import create_entry
 from assistant.search_types import SearchEngine
 from corpus.vietnamese import fold_diacritics
 
 FORMATS = ("csv", "xlsx", "jsonl")
 MAX_ROWS = 5000
+MAX_SCANNED_ROWS = 2 * MAX_ROWS  # rows read from a sheet, blank ones included
+MAX_UNCOMPRESSED = 20_000_000  # default of TROLY_UPLOAD_MAX_UNCOMPRESSED_BYTES
 
 # (key, Vietnamese header)
 EXPORT_COLUMNS = [
@@ -70,16 +72,28 @@ def _entry_row(e: QAEntry) -> dict:
     }
 
 
-def _cell(key: str, value):
+def _cell(key: str, value, *, text_cells: bool = False):
     if isinstance(value, list):
         value = "; ".join(value)
     if key == "status":
         value = QA_STATUSES.get(value, value)
     if value is None:
         return ""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
+    if not text_cells and isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value  # CSV has no cell types: a spreadsheet would evaluate it
     return value
+
+
+def append_text_row(ws, values: list) -> None:
+    """Append a row to an openpyxl sheet with every string stored as a text cell.
+
+    Why: openpyxl turns a string starting with "=" into a formula; forced back to a text
+    cell it is shown as written and never evaluated — so XLSX exports need no visible
+    apostrophe in front of "- khoản 1…" or "=…" (issue 11, finding 15), unlike CSV."""
+    ws.append(values)
+    for cell in ws[ws.max_row]:
+        if cell.data_type == "f":
+            cell.data_type = "s"
 
 
 def export_entries(entries: list[QAEntry], fmt: str) -> bytes:
@@ -101,7 +115,7 @@ def export_entries(entries: list[QAEntry], fmt: str) -> bytes:
         ws.title = "Hỏi đáp"
         ws.append([label for _, label in EXPORT_COLUMNS])
         for r in rows:
-            ws.append([_cell(k, r[k]) for k, _ in EXPORT_COLUMNS])
+            append_text_row(ws, [_cell(k, r[k], text_cells=True) for k, _ in EXPORT_COLUMNS])
         out = io.BytesIO()
         wb.save(out)
         return out.getvalue()
@@ -122,7 +136,8 @@ def detect_format(filename: str | None, fmt: str | None = None) -> str:
     raise InvalidInput("Không nhận ra định dạng tệp. Hãy dùng tệp .csv, .xlsx hoặc .jsonl.")
 
 
-def read_rows(data: bytes, fmt: str) -> list[tuple[int, dict | str]]:
+def read_rows(data: bytes, fmt: str, max_uncompressed: int = MAX_UNCOMPRESSED
+              ) -> list[tuple[int, dict | str]]:
     """(line/row number, {key: value}) per data row; a str instead of a dict = row error."""
     out: list[tuple[int, dict | str]] = []
     if fmt in ("csv", "jsonl"):
@@ -143,6 +158,8 @@ def read_rows(data: bytes, fmt: str) -> list[tuple[int, dict | str]]:
                 if not any(c.strip() for c in row):
                     continue
                 out.append((i, {k: v for k, v in zip(keys, row, strict=False) if k}))
+                if len(out) > MAX_ROWS:
+                    raise _too_many()
         except csv.Error as exc:
             raise InvalidInput(f"Tệp CSV không đọc được: {exc}.") from exc
     elif fmt == "jsonl":
@@ -151,34 +168,86 @@ def read_rows(data: bytes, fmt: str) -> list[tuple[int, dict | str]]:
                 continue
             try:
                 obj = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested too deep
                 out.append((i, "Dòng không phải JSON hợp lệ."))
-                continue
-            if not isinstance(obj, dict):
+                obj = None
+            if obj is not None and not isinstance(obj, dict):
                 out.append((i, "Mỗi dòng phải là một đối tượng JSON."))
-                continue
-            out.append((i, {(_key(k) or k): v for k, v in obj.items()}))
+            elif obj is not None:
+                out.append((i, {(_key(k) or k): v for k, v in obj.items()}))
+            if len(out) > MAX_ROWS:
+                raise _too_many()
     elif fmt == "xlsx":
-        from openpyxl import load_workbook
+        out = _read_xlsx(data, max_uncompressed)
+    if len(out) > MAX_ROWS:
+        raise _too_many()
+    return out
 
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-            raise InvalidInput("Tệp Excel (.xlsx) bị hỏng hoặc không đúng định dạng.") from exc
-        ws = wb.worksheets[0]
-        rows = ws.iter_rows(values_only=True)
-        header = next(rows, None)
-        keys = [_key(h) for h in (header or [])]
+
+def _too_many() -> InvalidInput:
+    return InvalidInput(f"Tệp có quá nhiều dòng (tối đa {MAX_ROWS}).")
+
+
+def _read_xlsx(data: bytes, max_uncompressed: int) -> list[tuple[int, dict | str]]:
+    """Rows of the first sheet, streamed: the zip is checked first (size, entries, no DTD
+    — :mod:`assistant.kb.ooxml_guard`), reading stops at the row cap (finding 6: a
+    million rows used to be read in full before the cap), and any parser failure is a
+    Vietnamese 422, never a 500 (finding 8)."""
+    check_ooxml(data, "xlsx", max_uncompressed)
+    out: list[tuple[int, dict | str]] = []
+    try:
+        rows = _xlsx_rows(data)
+        first = next(rows, None)
+        keys = [_key(h) for h in (first[1] if first else ())]
         if "question" not in keys or "answer" not in keys:
             raise InvalidInput("Tệp cần có cột “Câu hỏi” và “Trả lời” (và “Lĩnh vực”).")
-        for i, row in enumerate(rows, start=2):
+        for scanned, (i, row) in enumerate(rows, start=1):
+            if scanned > MAX_SCANNED_ROWS:  # rows without a value count too: they cost the same
+                raise _too_many()
             if not any(c not in (None, "") for c in row):
                 continue
-            out.append((i, {k: ("" if v is None else str(v)) for k, v in zip(keys, row, strict=False)
-                            if k}))
-    if len(out) > MAX_ROWS:
-        raise InvalidInput(f"Tệp có quá nhiều dòng (tối đa {MAX_ROWS}).")
+            out.append((i, {k: ("" if v is None else str(v))
+                            for k, v in zip(keys, row, strict=False) if k}))
+            if len(out) > MAX_ROWS:
+                raise _too_many()
+        rows.close()
+    except InvalidInput:
+        raise
+    except Exception as exc:  # zipfile, XML, openpyxl's own errors: a broken file
+        raise InvalidInput("Tệp Excel (.xlsx) bị hỏng hoặc không đúng định dạng.") from exc
     return out
+
+
+def _xlsx_rows(data: bytes):
+    """(row number, values) of the first sheet as its XML is read.
+
+    Not ``load_workbook(read_only=True)``: that scans a whole sheet without a
+    ``<dimension>`` element to size it before the first row comes out. Here only the
+    manifest, the shared strings and the workbook part are read, then the sheet is
+    parsed row by row (openpyxl's own sheet parser, an ``iterparse`` that clears each row).
+    """
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    reader = ExcelReader(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        reader.read_manifest()
+        reader.read_strings()
+        reader.read_workbook()
+        sheets = list(reader.parser.find_sheets())
+        if not sheets:
+            raise InvalidInput("Tệp Excel (.xlsx) không có trang tính nào.")
+        target = sheets[0][1].target.lstrip("/")
+        with reader.archive.open(target) as src:
+            parser = WorkSheetParser(src, reader.shared_strings, data_only=True)
+            for index, cells in parser.parse():
+                width = max((c["column"] for c in cells), default=0)
+                values: list = [None] * width
+                for c in cells:
+                    values[c["column"] - 1] = c["value"]
+                yield index, tuple(values)
+    finally:
+        reader.archive.close()
 
 
 @dataclass
@@ -190,9 +259,10 @@ class ImportReport:
 
 
 def import_entries(session: Session, search: SearchEngine | None, actor: User, data: bytes,
-                   fmt: str, *, submit: bool = False, dry_run: bool = False) -> ImportReport:
+                   fmt: str, *, submit: bool = False, dry_run: bool = False,
+                   max_uncompressed: int = MAX_UNCOMPRESSED) -> ImportReport:
     report = ImportReport()
-    for line, row in read_rows(data, fmt):
+    for line, row in read_rows(data, fmt, max_uncompressed):
         report.total += 1
         if isinstance(row, str):
             report.errors.append({"row": line, "error": row})

@@ -36,7 +36,8 @@ from assistant.kb.models import (
 )
 from assistant.kb.rollups import ALL_COURTS, ASKS, question_key
 from assistant.kb.services.courts import descendant_ids
-from assistant.kb.services.qa import normalise_field
+from assistant.kb.services.qa import normalise_field, review_scope
+from assistant.kb.services.qa_io import append_text_row
 
 VN_TZ = timezone(timedelta(hours=7))
 PERIODS = ("month", "quarter", "half", "year", "custom")
@@ -54,8 +55,23 @@ def _local_midnight(d: date) -> datetime:
     return datetime.combine(d, time(0), tzinfo=VN_TZ).astimezone(UTC)
 
 
+EARLIEST = date(2000, 1, 1)
+LATEST = date(2100, 12, 31)
+
+
+def _check_dates(**dates: date | None) -> None:
+    """Dates far outside the service's life overflowed period arithmetic into a 500
+    (``ref=9999-12-15``, issue 11 finding 8); now a Vietnamese 422."""
+    labels = {"ref": "Ngày tham chiếu", "date_from": "Ngày bắt đầu", "date_to": "Ngày kết thúc"}
+    for name, value in dates.items():
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise InvalidInput(f"{labels[name]} phải trong khoảng {EARLIEST:%d/%m/%Y} – "
+                               f"{LATEST:%d/%m/%Y}.")
+
+
 def period_bounds(period: str, ref: date | None = None, date_from: date | None = None,
                   date_to: date | None = None) -> Period:
+    _check_dates(ref=ref, date_from=date_from, date_to=date_to)
     ref = ref or datetime.now(VN_TZ).date()
     if period == "custom":
         if date_from is None or date_to is None:
@@ -96,9 +112,9 @@ def _months(period: Period) -> list[str]:
 
 def scope_courts(session: Session, actor: User, court_id: int | None) -> set[int] | None:
     """Court ids the figures cover (None = all courts), checking the actor may see them."""
-    if actor.role in ("admin", "reviewer"):
+    if actor.role == "admin" or (actor.role == "reviewer" and review_scope(session, actor) is None):
         return descendant_ids(session, court_id) if court_id is not None else None
-    if actor.role == "court_admin" and actor.court_id is not None:
+    if actor.role in ("court_admin", "reviewer") and actor.court_id is not None:
         allowed = descendant_ids(session, actor.court_id)
         if court_id is None:
             return allowed
@@ -561,7 +577,9 @@ def stats_xlsx(stats: dict, target) -> None:
     bold, big = Font(bold=True), Font(bold=True, size=13)
 
     def cell(ws, value, fmt=None, font=None):
-        c = WriteOnlyCell(ws, value=_safe_cell(value))
+        c = WriteOnlyCell(ws, value=value)
+        if c.data_type == "f":  # a text cell is shown as written and never evaluated
+            c.data_type = "s"
         if fmt:
             c.number_format = fmt
         if font:

@@ -1,7 +1,7 @@
 """statistics rollups (daily, monthly, court-month, question-month), backfilled
 
 Revision ID: 0005_stats_rollups
-Revises: 0002
+Revises: 0004_unanswered_queue
 Create Date: 2026-12-01
 
 Why: statistics pages read these small tables instead of grouping every usage event
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_stats_rollups"
-down_revision = "0006_unanswered_queue"
+down_revision = "0004_unanswered_queue"
 branch_labels = None
 depends_on = None
 

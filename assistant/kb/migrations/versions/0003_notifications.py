@@ -1,6 +1,6 @@
 """in-app notifications (entry approved / rejected / edited, question answered, feedback)
 
-Revision ID: 0004_notifications
+Revision ID: 0003_notifications
 Revises: 0002
 Create Date: 2026-11-23
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_notifications"
+revision = "0003_notifications"
 down_revision = "0002"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """unanswered queue (ask counts, askers, dismiss, merge, assign) and upload hashes
 
-Revision ID: 0006_unanswered_queue
-Revises: 0002
+Revision ID: 0004_unanswered_queue
+Revises: 0003_notifications
 Create Date: 2026-11-28
 
 Why one revision for both: they ship together (issue 12, items 4 and 7). Existing
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_unanswered_queue"
-down_revision = "0004_notifications"
+revision = "0004_unanswered_queue"
+down_revision = "0003_notifications"
 branch_labels = None
 depends_on = None
 
