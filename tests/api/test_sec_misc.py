@@ -102,14 +102,16 @@ def test_xlsx_exports_show_text_as_written(env, text):
 def test_statistics_xlsx_text_cells(env):
     from assistant.kb.services.stats import stats_xlsx
 
-    stats = {"period": {"label": "Tháng 1/2026"},
+    stats = {"period": {"label": "Tháng 1/2026"}, "scope": {"name": "Toàn quốc"},
              "totals": {k: 0 for k in ("judges", "judges_used", "usage", "contributed",
                                        "approved", "asked", "answered", "unanswered")},
              "judges": [{"full_name": "=cmd|' /C calc'!A0", "username": "x"}],
              "courts": [], "months": [], "most_asked": [{"question": "- hoãn phiên tòa?",
                                                           "count": 2, "answered": 1}],
              "unanswered": []}
-    wb = load_workbook(io.BytesIO(stats_xlsx(stats)))
-    name = wb["Thẩm phán"]["A2"]
+    out = io.BytesIO()
+    stats_xlsx(stats, out)
+    wb = load_workbook(io.BytesIO(out.getvalue()))
+    name = wb["Thẩm phán"]["A3"]  # row 1: title, row 2: header
     assert name.value == "=cmd|' /C calc'!A0" and name.data_type == "s"
-    assert wb["Hỏi nhiều nhất"]["A2"].value == "- hoãn phiên tòa?"
+    assert wb["Hỏi nhiều nhất"]["A3"].value == "- hoãn phiên tòa?"
