@@ -175,7 +175,8 @@ def test_export_csv(env):
     r = env.client.get(f"{S}/export", params={"format": "csv", "table": "courts", "period": "month",
                                               "ref": "2025-05-15"}, headers=env.h("reviewer"))
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
-    assert "thong-ke-tat-ca-toa-an-thang-5-2025-toa-an.csv" in r.headers["content-disposition"]
+    # a reviewer sees their court tree (issue 11): the file is named after it
+    assert "thong-ke-toa-an-nhan-dan-thanh-pho-ha-noi-thang-5-2025-toa-an.csv" in r.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[0][:6] == ["Tòa án", "Mã", "Cấp", "Số Thẩm phán", "Số Thẩm phán đã sử dụng", "Tỷ lệ sử dụng"]
     kv1 = next(x for x in rows if x[1] == "HN-KV1")
