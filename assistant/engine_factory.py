@@ -40,6 +40,7 @@ def open_engine(settings: Settings | None = None, *, mode: str = "hybrid", bulk:
                 **options) -> LegalSearchEngine:
     """The engine the settings describe. ``bulk=False`` for a server: passages are embedded
     one approved entry at a time, without ONNX threads spinning beside the asks."""
+    from assistant.answer_match.verifier import AnswerVerifier
     from assistant.search_engine import RESTORER_FILE, LegalSearchEngine
     from indexing.embedders import document_embedder, text_embedder
 
@@ -53,5 +54,6 @@ def open_engine(settings: Settings | None = None, *, mode: str = "hybrid", bulk:
                           max_tokens=settings.passage_max_tokens, bulk=bulk),
         restorer_path=settings.index_dir / RESTORER_FILE,
         mode=mode,
+        verifier=AnswerVerifier(data_dir=str(settings.data_dir)),
         **options,
     )

@@ -155,6 +155,7 @@ def _acquire(directory: Path) -> _SharedShard:
         if shared is None:
             if directory.is_dir() and any(directory.iterdir()):
                 shard = qe.EdgeShard.load(str(directory))
+                _ensure_payload_indexes(shard)
             else:
                 directory.mkdir(parents=True, exist_ok=True)
                 shard = qe.EdgeShard.create(str(directory), edge_config())
@@ -164,6 +165,19 @@ def _acquire(directory: Path) -> _SharedShard:
             shared = _REGISTRY[key] = _SharedShard(shard)
         shared.refs += 1
         return shared
+
+
+def _ensure_payload_indexes(shard: qe.EdgeShard) -> None:
+    """Indexes the schema declared after this shard was created (e.g. ``meta.author``)."""
+    try:
+        existing = set(shard.info().payload_schema)
+    except Exception:  # noqa: BLE001 - an Edge version without info(): leave as is
+        return
+    missing = [f for f in schema.payload_index_keys() if f not in existing]
+    for field in missing:
+        shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
+    if missing:
+        shard.flush()
 
 
 def _release(directory: Path) -> None:
