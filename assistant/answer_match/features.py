@@ -19,15 +19,11 @@ import numpy as np
 from haystack import component, default_from_dict, default_to_dict
 
 from assistant.answer_match.facets import FACETS, FacetExtractor, Facets, load_vocabulary
+from assistant.answer_match.text import content_tokens  # noqa: F401 - re-exported
 from corpus.abbreviations import expand_abbreviations
 from corpus.laws import laws_in_text
-from corpus.vietnamese import fold_diacritics, normalize_text, syllables
-from indexing.sparse import FOLDED_STOPWORDS
+from corpus.vietnamese import fold_diacritics, normalize_text
 
-# Words of how a question is asked, not of what it is about.
-_FILLER = frozenset(fold_diacritics(w) for w in (
-    "thì là gì nào sao bao nhiêu lâu mấy có không được ạ vậy hỏi xin cho tôi em anh chị muốn "
-    "trường hợp như thế nào ra").split())
 _ARTICLE_NUMBER = re.compile(r"\bdieu\s+(\d+[a-z]?)\b")
 
 FEATURES: tuple[str, ...] = (
@@ -36,12 +32,6 @@ FEATURES: tuple[str, ...] = (
     *(f"agree_{f}" for f in FACETS), "partial_facets", "one_sided_facets",
     "article_rr", "cites_nothing", "law_agree", "law_conflict", "article_number_conflict",
 )
-
-
-def content_tokens(text: str) -> tuple[str, ...]:
-    """Folded, abbreviation-expanded content syllables of ``text`` (order kept)."""
-    folded = fold_diacritics(expand_abbreviations(normalize_text(text, keep_newlines=False)).lower())
-    return tuple(t for t in syllables(folded) if t not in FOLDED_STOPWORDS and t not in _FILLER)
 
 
 @dataclass(frozen=True, eq=False)

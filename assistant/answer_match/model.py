@@ -15,7 +15,6 @@ newest one there wins (:func:`load_model`).
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,23 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answer_match.features import FEATURES, Idf
+from assistant.answer_match.thresholds import (  # noqa: F401 - re-exported
+    DEFAULT_MODEL, MODEL_DIR, Thresholds, installation_models, model_path, model_thresholds)
 
-DEFAULT_MODEL = Path(__file__).with_name("default_model.json")
-MODEL_DIR = "answer_match"
-_VERSIONED = re.compile(r"^model-v(\d+)\.json$")
-
-
-@dataclass
-class Thresholds:
-    """answer: confidence an entry needs to be *the* answer; related: to be listed at all;
-    duplicate: for a new contribution to be flagged "có thể trùng"."""
-
-    answer: float = 0.8
-    related: float = 0.25
-    duplicate: float = 0.7
-
-    def to_dict(self) -> dict:
-        return {"answer": self.answer, "related": self.related, "duplicate": self.duplicate}
 
 
 @dataclass
@@ -121,7 +106,7 @@ class MatchModel:
     def from_dict(cls, data: dict) -> MatchModel:
         if data.get("kind") != "answer_match.logistic":
             raise ValueError("not an answer_match model")
-        t = data.get("thresholds") or {}
+        t = data.get("thresholds")
         return cls(
             features=tuple(data["features"]),
             weights=np.asarray(data["weights"], dtype=np.float64),
@@ -129,7 +114,7 @@ class MatchModel:
             mean=np.asarray(data["mean"], dtype=np.float64),
             scale=np.asarray(data["scale"], dtype=np.float64),
             idf=Idf.from_dict(data.get("idf") or {}),
-            thresholds=Thresholds(**{k: float(v) for k, v in t.items() if k in ("answer", "related", "duplicate")}),
+            thresholds=Thresholds.from_dict(t),
             info=dict(data.get("info") or {}),
         )
 
@@ -147,14 +132,6 @@ class MatchModel:
         return model
 
 
-def installation_models(data_dir: Path | None) -> list[tuple[int, Path]]:
-    folder = Path(data_dir) / MODEL_DIR if data_dir else None
-    if folder is None or not folder.is_dir():
-        return []
-    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _VERSIONED.match(p.name))]
-    return sorted(found)
-
-
 def next_model_path(data_dir: Path) -> Path:
     versions = installation_models(data_dir)
     n = versions[-1][0] + 1 if versions else 1
@@ -163,12 +140,7 @@ def next_model_path(data_dir: Path) -> Path:
 
 def load_model(data_dir: Path | None = None) -> MatchModel:
     """The installation's newest calibrated model, else the shipped default."""
-    for _, path in reversed(installation_models(data_dir)):
-        try:
-            return MatchModel.load(path)
-        except (ValueError, KeyError, json.JSONDecodeError):
-            continue
-    return MatchModel.load(DEFAULT_MODEL)
+    return MatchModel.load(model_path(data_dir))
 
 
 def stamp(model: MatchModel, **info) -> MatchModel:

@@ -30,6 +30,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", f"{API}/auth/me"): SIGNED_IN,
     ("POST", f"{API}/auth/password"): SIGNED_IN,
     ("POST", f"{API}/ask"): SIGNED_IN,
+    ("POST", f"{API}/ask/{{usage_event_id}}/confirm"): SIGNED_IN,
     ("POST", f"{API}/qa"): SIGNED_IN,
     ("GET", f"{API}/qa"): SIGNED_IN,
     ("POST", f"{API}/qa/similar"): SIGNED_IN,
@@ -70,7 +71,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/docs"): PUBLIC, ("GET", "/docs/oauth2-redirect"): PUBLIC,
     ("GET", f"{API}/openapi.json"): PUBLIC,
 }
-PARAMS = {"entry_id": "999999", "item_id": "999999", "court_id": "999999", "user_id": "999999",
+PARAMS = {"entry_id": "999999", "item_id": "999999", "usage_event_id": "999999", "court_id": "999999", "user_id": "999999",
           "doc_id": "999999", "article_id": "nope", "name": "app.css"}
 
 

@@ -85,7 +85,7 @@ def test_round_trip(populated, tmp_path, prefer_json):
     assert table_rows(target) == before
     expected = asks(env.client.app, env.tokens["judge2"])
     settings = Settings(database_url=target, jwt_secret=SECRET, data_dir=tmp_path / "d",
-                        ask_min_score=env.settings.ask_min_score, _env_file=None)
+                        _env_file=None)
     restored = create_app(settings, search_engine=FakeSearchEngine())  # reconciles at start
     try:
         assert restored.state.search_engine.qa_entry_ids() == env.search.qa_entry_ids()
