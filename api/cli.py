@@ -17,11 +17,12 @@ app = typer.Typer(
 
 
 def _mount() -> None:
-    from api import cli_admin, cli_ops, cli_search
+    from api import cli_admin, cli_match, cli_ops, cli_search
 
     cli_search.register(app)
     cli_admin.register(app)
     cli_ops.register(app)
+    cli_match.register(app)
 
 
 _mount()

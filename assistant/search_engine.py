@@ -243,18 +243,23 @@ class LegalSearchEngine:
                     keys.append(str(doc.meta["law_key"]))
         return sorted({k for k in keys if k})
 
+    def _qa_point(self, entry: QAIndexEntry) -> Document:
+        doc = qa_document(entry, self._entry_law_keys(entry))
+        dense_text = self.pipeline.get_component("preprocess").run(query=doc.meta["question"])["dense_text"]
+        return Document(id=doc.id, content=doc.content, meta=doc.meta, embedding=self._embed(dense_text))
+
+    def entry_view(self, entry: QAIndexEntry) -> QuestionView:
+        """The verifier's view of an entry exactly as it would be indexed (for calibration)."""
+        doc = self._qa_point(entry)
+        return self.candidate_view(doc.meta, doc.embedding)
+
     def upsert_qa(self, entries: list[QAIndexEntry]) -> None:
         """Write entries (any indexed status): the question preprocessed exactly like a query
         (normalised, abbreviations expanded, diacritics restored) and embedded with the
         "query: " prefix, so question ↔ question similarity is symmetric."""
         if not entries:
             return
-        preprocess = self.pipeline.get_component("preprocess")
-        docs = []
-        for entry in entries:
-            doc = qa_document(entry, self._entry_law_keys(entry))
-            dense_text = preprocess.run(query=doc.meta["question"])["dense_text"]
-            docs.append(Document(id=doc.id, content=doc.content, meta=doc.meta, embedding=self._embed(dense_text)))
+        docs = [self._qa_point(entry) for entry in entries]
         with self._lock:
             docs = VietnameseSparseDocumentEmbedder(meta_fields=["title"]).run(docs)["documents"]
             self.store.write_documents(docs, policy=DuplicatePolicy.OVERWRITE)

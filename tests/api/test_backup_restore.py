@@ -48,7 +48,8 @@ def asks(app, token: str) -> list:
                         headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200, r.text
         body = r.json()
-        out.append(([(e["entry_id"], e["score"], e["answer"]) for e in body["entries"]],
+        matches = ([body["answer"]] if body["answer"] else []) + body["related"]
+        out.append(([(e["entry_id"], e["confidence"], e["answer"]) for e in matches],
                     [(a["article_id"], a["score"]) for a in body["articles"]]))
     return out
 
