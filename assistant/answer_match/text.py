@@ -6,6 +6,8 @@ questions a newly approved entry may answer.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from corpus.abbreviations import expand_abbreviations
 from corpus.vietnamese import STOPWORDS, fold_diacritics, normalize_text, syllables
 
@@ -16,6 +18,7 @@ FILLER = frozenset(fold_diacritics(w) for w in (
     "trường hợp như thế nào ra").split())
 
 
+@lru_cache(maxsize=16384)
 def content_tokens(text: str) -> tuple[str, ...]:
     """Folded, abbreviation-expanded content syllables of ``text`` (order kept)."""
     folded = fold_diacritics(expand_abbreviations(normalize_text(text, keep_newlines=False)).lower())

@@ -75,8 +75,8 @@ async function ask(question) {
         el("strong", {}, "Chưa tìm thấy câu trả lời phù hợp. "),
         "Câu hỏi đã được chuyển tới nhóm biên tập; câu trả lời sẽ được bổ sung sau khi được duyệt."));
     }
-    if (r.answered && r.entries.length) {
-      parts.push(el("h2", {}, "Câu trả lời đã được duyệt"), ...r.entries.map((e) => entryCard(e, known)));
+    if (r.answer) {  // minimal adaptation to the answer/related shape; the askui branch redesigns this page
+      parts.push(el("h2", {}, "Câu trả lời đã được duyệt"), entryCard(r.answer, known));
     }
     if (r.articles.length) {
       parts.push(el("h2", {}, r.answered ? "Điều luật liên quan" : "Điều luật có thể liên quan"), ...r.articles.map(articleCard));

@@ -68,7 +68,8 @@ def decide(hits: list[QAHit], entries: dict[int, QAEntry], thresholds: Threshold
         if entry is not None and entry.status == "approved":  # the index may lag the database
             approved.append((entry, hit))
     answer = approved[0] if approved and approved[0][1].confidence >= thresholds.answer else None
-    related = [(e, h) for e, h in approved if (e, h) is not answer and h.confidence >= thresholds.related]
+    related = [(e, h) for e, h in approved
+               if (answer is None or e.id != answer[0].id) and h.confidence >= thresholds.related]
     return answer, related[:top_k]
 
 
