@@ -113,18 +113,21 @@ def _match(words: tuple[str, ...], table: dict[tuple[str, ...], list[FacetRow]],
             rows = table.get(words[i : i + n])
             if rows:
                 spans.append((i, i + n, rows))
+    spans.sort(key=lambda span: (span[0] - span[1], span[0]))  # longest first, then leftmost
+    blockers: list[tuple[int, int]] = []
+    taken: dict[str, list[tuple[int, int]]] = {}
     for start, end, rows in spans:
-        # spans that beat this one: longer (or as long and earlier) and overlapping it
-        better = [r for s, e, rs in spans if s < end and start < e
-                  and (e - s > end - start or (e - s == end - start and s < start)) for r in rs]
-        inside = [r for s, e, rs in spans if s <= start and end <= e and e - s > end - start
-                  for r in rs]
-        if any(r.facet == "-" for r in inside):
+        if any(s <= start and end <= e and e - s > end - start for s, e in blockers):
             continue
-        beaten = {r.facet for r in better}
+        accepted = []
         for row in rows:
-            if row.facet != "-" and row.facet not in beaten:
+            if row.facet == "-":
+                blockers.append((start, end))
+            elif not any(s < end and start < e for s, e in taken.get(row.facet, ())):
                 found.setdefault(row.facet, set()).add(row.value)
+                accepted.append(row.facet)
+        for facet in accepted:
+            taken.setdefault(facet, []).append((start, end))
 
 
 def extract_facets(text: str, vocabulary: FacetVocabulary | None = None, *,

@@ -31,6 +31,7 @@ FEATURES: tuple[str, ...] = (
     *(f"conflict_{f}" for f in FACETS), "conflict_field_detail",
     *(f"agree_{f}" for f in FACETS), "partial_facets", "one_sided_facets",
     "article_rr", "cites_nothing", "law_agree", "law_conflict", "article_number_conflict",
+    "clean_dense", "clean_lex",
 )
 
 
@@ -150,12 +151,15 @@ def pair_features(q: QuestionView, c: QuestionView, idf: Idf, vocabulary=None) -
     for name in FACETS:
         a, b = q.facets.get(name, frozenset()), c.facets.get(name, frozenset())
         if a and b:
+            # a conflict: each side states a value the other does not ("kháng cáo" vs
+            # "kháng nghị"); one side adding a value ("kháng cáo quyết định tạm đình chỉ" vs
+            # "kháng cáo") is only partial
             if name == "field":
                 ga, gb = {vocab.group(name, v) for v in a}, {vocab.group(name, v) for v in b}
-                conflict = not (ga & gb)
-                detail = float(not conflict and not (a & b))
+                conflict = bool(ga - gb) and bool(gb - ga)
+                detail = float(not conflict and bool(a - b) and bool(b - a))
             else:
-                conflict = not (a & b)
+                conflict = bool(a - b) and bool(b - a)
             conflicts.append(float(conflict))
             agrees.append(float(bool(a & b)))
             partial += int(bool(a & b) and a != b)
@@ -172,8 +176,10 @@ def pair_features(q: QuestionView, c: QuestionView, idf: Idf, vocabulary=None) -
     law_conflict = float(bool(q.law_keys and c.law_keys and not q.law_keys & c.law_keys))
     num_conflict = float(bool(q.article_numbers and c.article_numbers
                               and not q.article_numbers & c.article_numbers))
+    clean = not any(conflicts) and not law_conflict and not num_conflict
     return [cos, lex, bigram, q_unc, c_unc, *conflicts, detail, *agrees, partial / 3.0,
-            one_sided / 3.0, rr, float(not c.articles), law_agree, law_conflict, num_conflict]
+            one_sided / 3.0, rr, float(not c.articles), law_agree, law_conflict, num_conflict,
+            max(0.0, cos - 0.85) if clean else 0.0, lex if clean else 0.0]
 
 
 @component

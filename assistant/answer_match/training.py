@@ -54,28 +54,50 @@ _ABBREVIATE = (
     ("vụ án dân sự", "vụ án ds"), ("sơ thẩm", "ST"), ("phúc thẩm", "PT"), ("Thi hành án", "THA"),
 )
 
-# One facet changed: value → what to put instead (surface forms of other values).
-SWAPS: dict[str, dict[str, tuple[str, ...]]] = {
-    "field": {"dân sự": ("hình sự", "hành chính"), "hình sự": ("dân sự", "hành chính"),
-              "hành chính": ("dân sự", "hình sự"), "hôn nhân và gia đình": ("hình sự",),
-              "lao động": ("hành chính",), "ly hôn": ("hình sự",)},
-    "stage": {"sơ thẩm": ("phúc thẩm", "giám đốc thẩm"), "phúc thẩm": ("sơ thẩm",),
-              "giám đốc thẩm": ("tái thẩm", "phúc thẩm"), "tái thẩm": ("giám đốc thẩm",),
-              "điều tra": ("truy tố", "xét xử"), "truy tố": ("điều tra",),
-              "rút gọn": ("giám đốc thẩm",)},
-    "act": {"kháng cáo": ("kháng nghị",), "kháng nghị": ("kháng cáo",),
-            "tạm đình chỉ": ("đình chỉ", "hoãn"), "đình chỉ": ("tạm đình chỉ",),
-            "hoãn": ("tạm đình chỉ",), "trả lại đơn": ("thụ lý",), "thụ lý": ("trả lại đơn",),
-            "hòa giải": ("đối thoại", "xét xử"), "tạm giam": ("tạm giữ",), "tạm giữ": ("tạm giam",),
-            "định giá": ("giám định",), "giám định": ("định giá",), "phản tố": ("rút đơn",)},
-    "object": {"bản án": ("quyết định",), "quyết định": ("bản án",)},
-    "asked": {"thời hạn": ("án phí", "thẩm quyền"), "bao lâu": ("án phí bao nhiêu", "ai quyết định"),
-              "mấy ngày": ("ai quyết định",), "án phí": ("tạm ứng án phí", "thời hạn"),
-              "tạm ứng án phí": ("án phí",), "thời hiệu": ("thời hạn kháng cáo",),
-              "thẩm quyền": ("thời hạn",), "điều kiện": ("hậu quả",), "khi nào": ("hậu quả ra sao",)},
-    "party": {"bị can": ("bị cáo",), "bị cáo": ("bị can",), "Viện kiểm sát": ("đương sự",),
-              "nguyên đơn": ("bị đơn",), "bị đơn": ("nguyên đơn",), "chồng": ("vợ",)},
-}
+# One facet changed: (facet, [(old, new), …]) — the first pair must match; the others are
+# applied where they match too, so that the whole of what is asked changes ("thời hạn … bao
+# lâu" → "án phí … bao nhiêu"), not one word of it.
+SWAPS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("field", (("dân sự", "hình sự"), ("đương sự", "bị cáo"))),
+    ("field", (("dân sự", "hành chính"),)),
+    ("field", (("hình sự", "dân sự"), ("bị cáo", "đương sự"), ("bị can", "đương sự"))),
+    ("field", (("hình sự", "hành chính"),)),
+    ("field", (("hành chính", "dân sự"),)),
+    ("field", (("ly hôn", "tranh chấp hợp đồng lao động"),)),
+    ("stage", (("sơ thẩm", "phúc thẩm"),)),
+    ("stage", (("sơ thẩm", "giám đốc thẩm"),)),
+    ("stage", (("phúc thẩm", "sơ thẩm"),)),
+    ("stage", (("giám đốc thẩm", "tái thẩm"),)),
+    ("stage", (("tái thẩm", "giám đốc thẩm"),)),
+    ("stage", (("điều tra", "truy tố"),)),
+    ("stage", (("truy tố", "điều tra"),)),
+    ("act", (("kháng cáo", "kháng nghị"), ("đương sự", "Viện kiểm sát"), ("bị cáo", "Viện kiểm sát"))),
+    ("act", (("kháng nghị", "kháng cáo"), ("Viện kiểm sát", "đương sự"), ("VKS", "đương sự"))),
+    ("act", (("tạm đình chỉ", "đình chỉ"),)),
+    ("act", (("đình chỉ", "tạm đình chỉ"),)),
+    ("act", (("tạm đình chỉ", "hoãn"),)),
+    ("act", (("hoãn", "tạm đình chỉ"),)),
+    ("act", (("trả lại đơn", "thụ lý"),)),
+    ("act", (("thụ lý", "trả lại đơn"),)),
+    ("act", (("tạm giam", "tạm giữ"),)),
+    ("act", (("định giá", "giám định"),)),
+    ("object", (("bản án", "quyết định"),)),
+    ("object", (("quyết định", "bản án"),)),
+    ("asked", (("thời hạn", "án phí"), ("bao lâu", "bao nhiêu"), ("mấy ngày", "bao nhiêu"),
+               ("bao nhiêu ngày", "bao nhiêu"), ("mấy tháng", "bao nhiêu"))),
+    ("asked", (("thời hạn", "thẩm quyền"), ("là bao lâu", "thuộc Tòa án nào"), ("bao lâu", "Tòa án nào"),
+               ("mấy ngày", "Tòa án nào"))),
+    ("asked", (("tạm ứng án phí", "án phí"),)),
+    ("asked", (("án phí", "tạm ứng án phí"),)),
+    ("asked", (("thời hiệu", "thời hạn kháng cáo"),)),
+    ("asked", (("khi nào", "hậu quả ra sao"),)),
+    ("asked", (("trường hợp nào", "hậu quả gì"),)),
+    ("party", (("bị can", "bị cáo"),)),
+    ("party", (("bị cáo", "bị can"),)),
+    ("party", (("nguyên đơn", "bị đơn"),)),
+    ("party", (("bị đơn", "nguyên đơn"),)),
+    ("party", (("chồng", "vợ"), ("vợ đang", "chồng đang"))),
+)
 
 
 @dataclass
@@ -136,14 +158,26 @@ def typing_styles(text: str) -> list[tuple[str, str]]:
 
 
 def facet_swaps(text: str, rng: random.Random, limit: int = 3) -> list[tuple[str, str]]:
-    """(swapped question, "facet: old→new"), at most ``limit``, one facet changed each."""
+    """(swapped question, "facet: old→new"), at most ``limit``, one facet changed each.
+
+    A swap is kept only when the facet it meant to change did change on both sides (the
+    new value appears, the old one is gone), so that "đình chỉ"→"tạm đình chỉ" inside
+    "tạm đình chỉ" or a half-changed question never becomes a negative."""
+    from assistant.answer_match.facets import extract_facets
+
+    before = extract_facets(text)
     options = []
-    for facet, table in SWAPS.items():
-        for old, news in table.items():
-            for new in news:
-                swapped = _replace_ci(text, old, new)
-                if swapped and swapped != text:
-                    options.append((swapped, f"{facet}: {old}→{new}"))
+    for facet, pairs in SWAPS:
+        swapped = _replace_ci(text, *pairs[0])
+        if not swapped:
+            continue
+        for old, new in pairs[1:]:
+            swapped = _replace_ci(swapped, old, new) or swapped
+        if swapped == text:
+            continue
+        old, new = before.get(facet, frozenset()), extract_facets(swapped).get(facet, frozenset())
+        if old - new and new - old:
+            options.append((swapped, f"{facet}: {pairs[0][0]}→{pairs[0][1]}"))
     rng.shuffle(options)
     seen, out = set(), []
     for swapped, what in options:
@@ -232,7 +266,7 @@ def _fold_of(entry_id: str, folds: int) -> int:
     return zlib.crc32(entry_id.encode()) % folds
 
 
-def out_of_fold(pairs: PairSet, idf: Idf, folds: int = 4, l2: float = 1.0) -> np.ndarray:
+def out_of_fold(pairs: PairSet, idf: Idf, folds: int = 4, l2: float = 3.0) -> np.ndarray:
     """Each pair's confidence from a model that never saw its question's entry."""
     groups = np.asarray([_fold_of(q.entry or q.text, folds) for q in pairs.queries])[pairs.query]
     scores = np.zeros(len(pairs.y))
@@ -317,11 +351,12 @@ def duplicate_metrics(pairs: PairSet, scores: np.ndarray, threshold: float) -> d
             "flags": int(tp + fp)}
 
 
-def choose_thresholds(pairs: PairSet, scores: np.ndarray, max_wrong: float = 0.01,
-                      max_near: float = 0.05) -> Thresholds:
+def choose_thresholds(pairs: PairSet, scores: np.ndarray, max_wrong: float = 0.02,
+                      max_near: float = 0.08) -> Thresholds:
     """answer: the lowest threshold whose answered-but-wrong rate ≤ ``max_wrong`` and whose
     near-miss false-answer rate ≤ ``max_near`` (most right answers); duplicate: best recall at
-    precision ≥ 0.9; related: a third of the answer threshold, at least 0.1."""
+    precision ≥ 0.9 (the best F1 when that leaves recall under 0.5); related: a third of the
+    answer threshold, at least 0.1."""
     decided = decide_queries(pairs, scores)
     grid = [round(float(t), 3) for t in np.arange(0.3, 0.991, 0.01)]
     answer = grid[-1]
@@ -332,10 +367,15 @@ def choose_thresholds(pairs: PairSet, scores: np.ndarray, max_wrong: float = 0.0
             answer = t
             break
     best_dup, best_recall = 0.9, -1.0
-    for t in grid:
-        d = duplicate_metrics(pairs, scores, t)
+    curve = [(t, duplicate_metrics(pairs, scores, t)) for t in grid]
+    for t, d in curve:
         if d["dup_precision"] >= 0.9 and d["dup_recall"] > best_recall:
             best_dup, best_recall = t, d["dup_recall"]
+    if best_recall < 0.5:  # precision 0.9 only at a useless recall: the best F1 instead
+        def f1(d):
+            p, r = d["dup_precision"], d["dup_recall"]
+            return 2 * p * r / (p + r) if p + r else 0.0
+        best_dup = max(curve, key=lambda item: (f1(item[1]), item[0]))[0]
     return Thresholds(answer=answer, related=round(max(0.1, answer / 3), 3), duplicate=best_dup)
 
 
@@ -351,7 +391,7 @@ class CalibrationReport:
 def calibrate(entries: list[TrainingEntry], queries: list[Query],
               view_question: Callable[[str], QuestionView],
               view_entry: Callable[[TrainingEntry], QuestionView],
-              *, folds: int = 4, l2: float = 1.0, on_step: Callable[[], None] | None = None
+              *, folds: int = 4, l2: float = 3.0, on_step: Callable[[], None] | None = None
               ) -> CalibrationReport:
     """Views → pairs → out-of-fold scores (held-out measurement, thresholds) → the model
     fitted on every pair."""

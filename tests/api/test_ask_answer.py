@@ -143,3 +143,22 @@ def test_unanswered_item_closes_when_a_matching_entry_is_approved(env):
         assert item.status == "answered" and item.entry_id == entry["id"] and item.answered_at
         assert s.get(UnansweredQuestion, unrelated["unanswered_id"]).status == "open"
     assert ask(env, "judge3", q)["answer"]["entry_id"] == entry["id"]
+
+
+def test_reconcile_indexes_every_status_and_repairs_a_stale_one(env):
+    from assistant.kb.services.index_sync import reconcile_qa
+
+    draft = make_entry(env, "judge1", question="Thủ tục ủy thác tư pháp ra nước ngoài trong vụ án dân sự?",
+                       answer="Theo Luật Tương trợ tư pháp.", citation_text="")
+    pending = make_entry(env, "judge1", submit=True, question="Người làm chứng vắng mặt có bị dẫn giải không?",
+                         answer="Có thể bị dẫn giải.", citation_text="")
+    env.search.qa.pop(str(draft["id"]))  # a write lost in a crash
+    stale = env.search.qa[str(pending["id"])]
+    env.search.qa[str(pending["id"])] = type(stale)(**{**stale.__dict__, "status": "draft"})
+    with env.session() as s:
+        report = reconcile_qa(s, env.search)
+    assert report["qa_upserted"] >= 2
+    assert env.search.qa[str(draft["id"])].status == "draft"
+    assert env.search.qa[str(pending["id"])].status == "pending"
+    with env.session() as s:
+        assert reconcile_qa(s, env.search)["qa_upserted"] == 0
