@@ -47,8 +47,11 @@ def test_facets_with_and_without_diacritics(text):
 
 
 def test_facets_from_abbreviations_and_law_names():
-    assert facets("VKS khang nghi phuc tham trong may ngay") == {
-        "party": {"viện kiểm sát"}, "act": {"kháng nghị"}, "stage": {"phúc thẩm"}, "asked": {"thời hạn"}}
+    assert facets("VKS khang nghi ban an phuc tham trong may ngay") == {
+        "party": {"viện kiểm sát"}, "act": {"kháng nghị"}, "stage": {"phúc thẩm"}, "object": {"bản án"},
+        "asked": {"thời hạn"}}
+    # "kháng nghị phúc thẩm" names the procedure of the protest, not the stage asked about
+    assert "stage" not in facets("VKS khang nghi phuc tham trong may ngay")
     assert facets("Điều 273 BLTTDS")["field"] == {"dân sự"}
     assert facets("theo Bộ luật Tố tụng hình sự thì sao")["field"] == {"hình sự"}
     assert facets("Luật TTHC quy định thế nào")["field"] == {"hành chính"}
