@@ -31,8 +31,11 @@ FEATURES: tuple[str, ...] = (
     *(f"conflict_{f}" for f in FACETS), "conflict_field_detail",
     *(f"agree_{f}" for f in FACETS), "partial_facets", "one_sided_facets",
     "article_rr", "cites_nothing", "law_agree", "law_conflict", "article_number_conflict",
-    "clean_dense", "clean_lex",
+    "clean_dense", "clean_lex", "dense_margin", "lex_margin",
 )
+# Features of a candidate relative to the others retrieved for the same question: how far
+# ahead of (or behind) the best other candidate it is. Filled in by PairFeaturizer.
+LISTWISE = ("dense_margin", "lex_margin")
 
 
 @dataclass(frozen=True, eq=False)
@@ -179,7 +182,7 @@ def pair_features(q: QuestionView, c: QuestionView, idf: Idf, vocabulary=None) -
     clean = not any(conflicts) and not law_conflict and not num_conflict
     return [cos, lex, bigram, q_unc, c_unc, *conflicts, detail, *agrees, partial / 3.0,
             one_sided / 3.0, rr, float(not c.articles), law_agree, law_conflict, num_conflict,
-            max(0.0, cos - 0.85) if clean else 0.0, lex if clean else 0.0]
+            max(0.0, cos - 0.85) if clean else 0.0, lex if clean else 0.0, 0.0, 0.0]
 
 
 @component
@@ -191,8 +194,20 @@ class PairFeaturizer:
         self.vocabulary = load_vocabulary(vocabulary_path)
 
     def features(self, question: QuestionView, candidates: Sequence[QuestionView], idf: Idf) -> np.ndarray:
+        """One row per candidate; the margins compare each candidate with the best of the
+        others (0 when it is the only one)."""
         rows = [pair_features(question, c, idf, self.vocabulary) for c in candidates]
-        return np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
+        x = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
+        if len(x) > 1:
+            for name, source in (("dense_margin", "dense_cos"), ("lex_margin", "lex_cos")):
+                col = x[:, FEATURES.index(source)]
+                order = np.argsort(-col)
+                best, second = col[order[0]], col[order[1]]
+                margin = col - np.where(np.arange(len(col)) == order[0], second, best)
+                # only a candidate without conflicting facets may lead by its similarity
+                x[:, FEATURES.index(name)] = np.where(x[:, FEATURES.index("clean_lex")] > 0, margin,
+                                                      np.minimum(margin, 0.0))
+        return x
 
     @component.output_types(features=np.ndarray)
     def run(self, question: QuestionView, candidates: list[QuestionView], idf: Idf) -> dict:

@@ -35,7 +35,6 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answer_match.facets import load_vocabulary
 from assistant.answer_match.features import FEATURES, Idf, PairFeaturizer, QuestionView
 from assistant.answer_match.model import MatchModel, Thresholds
 from corpus.vietnamese import fold_diacritics, normalize_text
@@ -234,7 +233,6 @@ def build_pairs(queries: list[Query], query_views: list[QuestionView], entries: 
     """Each question against its retrieval candidates among all entries (dense cosine and word
     overlap, as Qdrant's hybrid prefetch would find them) plus its own entry."""
     featurizer = PairFeaturizer()
-    vocab = load_vocabulary()
     index = {e.id: i for i, e in enumerate(entries)}
     matrix = np.stack([v.vector for v in entry_views])
     rows, ys, qs, es = [], [], [], []
@@ -245,18 +243,18 @@ def build_pairs(queries: list[Query], query_views: list[QuestionView], entries: 
         own = index.get(q.entry)
         if own is not None and own not in chosen:
             chosen.append(own)
-        for ei in chosen:
+        x = featurizer.features(view, [entry_views[ei] for ei in chosen], idf)
+        for row, ei in zip(x, chosen):
             if q.kind == "positive":
                 label = 1 if ei == own else 0
             elif q.kind == "unrelated":
                 label = 0
             else:
                 label = 0 if ei == own else -1  # another entry may well answer a changed question
-            rows.append(featurizer.features(view, [entry_views[ei]], idf)[0])
+            rows.append(row)
             ys.append(label)
             qs.append(qi)
             es.append(ei)
-    del vocab
     return PairSet(np.asarray(rows), np.asarray(ys), np.asarray(qs), np.asarray(es), queries,
                    [e.id for e in entries])
 
