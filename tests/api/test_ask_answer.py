@@ -91,7 +91,8 @@ def test_confirm_records_a_label_and_closes_the_question(env):
 def test_confirm_closes_an_unanswered_question(env):
     entry = approved_entry(env, "judge1", question="Thời hạn chuẩn bị xét xử vụ án dân sự là bao lâu?",
                            answer="04 tháng kể từ ngày thụ lý.", field="dân sự", citation_text="Điều 203 BLTTDS")
-    body = ask(env, "judge3", "Tòa phải mở phiên xử trong bao lâu sau khi nhận đơn tranh chấp hợp đồng?")
+    # the verifier sees a conflict (hành chính ≠ dân sự); the judge knows better and confirms
+    body = ask(env, "judge3", "Thời hạn chuẩn bị xét xử vụ án hành chính là bao lâu?")
     assert body["answered"] is False and body["unanswered_id"]
     r = env.client.post(f"/api/v1/ask/{body['usage_event_id']}/confirm", headers=env.h("judge3"),
                         json={"entry_id": entry["id"]})
