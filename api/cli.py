@@ -17,13 +17,14 @@ app = typer.Typer(
 
 
 def _mount() -> None:
-    from api import cli_admin, cli_eval, cli_ops, cli_search, cli_stats
+    from api import cli_admin, cli_eval, cli_match, cli_ops, cli_search, cli_stats
 
     cli_search.register(app)
     cli_admin.register(app)
     cli_ops.register(app)
     cli_eval.register(app)
     cli_stats.register(app)
+    cli_match.register(app)
 
 
 _mount()

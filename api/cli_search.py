@@ -145,7 +145,8 @@ def ask(
         snippet = hit.highlight or hit.text
         console.print(f"   [yellow]{snippet[:400]}[/]")
     for hit in result.qa:
-        console.print(f"[bold green]Hỏi đáp:[/] {hit.question} [dim]({hit.score:.3f})[/]\n   {hit.answer[:300]}")
+        console.print(f"[bold green]Hỏi đáp:[/] {hit.question} [dim](độ tin cậy {hit.confidence:.2f}: "
+                      f"{'; '.join(hit.reasons)})[/]\n   {hit.answer[:300]}")
     console.print(f"[dim]{result.latency_ms:.0f} ms[/]")
 
 

@@ -117,22 +117,37 @@ class AskIn(_In):
     top_k: int = Field(5, ge=1, le=20, description="Số kết quả mỗi loại.")
 
 
-class AskEntryOut(BaseModel):
-    """An approved entry offered for a question: the answer, or a related question."""
+class AskMatchOut(BaseModel):
+    """An approved entry matched to the question, with the verifier's confidence."""
+
     entry_id: int
     question: str
     answer: str
     field: str
     citation_text: str
     article_ids: list[str]
-    confidence: float = Field(ge=0, le=1, description="Xác suất câu hỏi – trả lời này đúng là "
-                                                       "câu được hỏi (0–1).")
-    confidence_label: str = Field(description="“khớp cao” (câu trả lời) hoặc “có thể liên quan”.")
-    reasons: list[str] = Field(default_factory=list, description="Lý do ngắn, tiếng Việt.")
+    confidence: float = Field(description="Xác suất (0–1) câu hỏi – trả lời này trả lời đúng câu "
+                                          "được hỏi (bộ kiểm chứng answer_match, đã hiệu chỉnh).")
+    confidence_label: str = Field(description="“khớp cao” cho câu trả lời, “có thể liên quan” "
+                                              "cho câu hỏi liên quan.")
+    reasons: list[str] = Field(description="Lý do ngắn: “khác giai đoạn: phúc thẩm ≠ sơ thẩm”, "
+                                           "“cùng điều luật: …”.")
     author_name: str | None = None
     court_name: str | None = None
     reviewer_name: str | None = None
     approved_at: datetime | None = None
+    score: float = Field(0.0, description="Điểm truy hồi (xếp hạng hợp nhất, không tuyệt đối).")
+
+    @classmethod
+    def of(cls, entry: QAEntry, hit, label: str) -> AskMatchOut:
+        return cls(entry_id=entry.id, question=entry.question, answer=entry.answer,
+                   field=entry.field, citation_text=entry.citation_text or "",
+                   article_ids=list(entry.article_ids or []), confidence=round(hit.confidence, 4),
+                   confidence_label=label, reasons=list(hit.reasons),
+                   author_name=entry.author.full_name if entry.author else None,
+                   court_name=entry.court.name if entry.court else None,
+                   reviewer_name=entry.reviewer.full_name if entry.reviewer else None,
+                   approved_at=entry.approved_at, score=round(float(hit.score), 4))
 
 
 class AskArticleOut(BaseModel):
@@ -149,28 +164,29 @@ class AskArticleOut(BaseModel):
 
 class AskOut(BaseModel):
     question: str = Field(description="Câu hỏi sau khi chuẩn hóa.")
-    answered: bool = Field(description="false = chưa có kết quả đủ tốt; câu hỏi được đưa vào "
-                                       "danh sách chờ giải đáp.")
-    best_score: float | None
+    answered: bool = Field(description="true = có `answer`; false = chưa có câu trả lời đủ tin "
+                                       "cậy, câu hỏi được đưa vào danh sách chờ giải đáp.")
+    best_score: float | None = Field(description="Độ tin cậy cao nhất trong các ứng viên.")
     usage_event_id: int | None
     unanswered_id: int | None
     latency_ms: int
-    answer: AskEntryOut | None = Field(description="Câu trả lời đã duyệt khớp nhất khi đủ tin cậy, "
-                                                   "nếu không thì null.")
-    related: list[AskEntryOut] = Field(description="Câu hỏi liên quan (không phải câu trả lời).")
+    answer: AskMatchOut | None = Field(description="Câu trả lời đã duyệt khớp với câu hỏi "
+                                                    "(một câu duy nhất), hoặc null.")
+    related: list[AskMatchOut] = Field(description="Câu hỏi liên quan (không phải câu trả lời), "
+                                                   "độ tin cậy giảm dần.")
     articles: list[AskArticleOut]
 
 
-class AskConfirmIn(_In):
-    entry_id: int = Field(ge=1, le=MAX_ID, description="Câu hỏi – trả lời mà Thẩm phán xác nhận "
-                                                         "“Đây đúng là câu tôi hỏi”.")
+class ConfirmIn(_In):
+    entry_id: int = Field(ge=1, le=MAX_ID, description="Câu hỏi – trả lời đã duyệt mà Thẩm phán "
+                                                       "xác nhận đúng là câu mình hỏi.")
 
 
-class AskConfirmOut(BaseModel):
+class ConfirmOut(BaseModel):
     usage_event_id: int
     entry_id: int
     answered: bool
-    unanswered_closed: int | None = Field(description="Câu hỏi chờ giải đáp đã được đóng, nếu có.")
+    unanswered_id: int | None = Field(description="Câu hỏi chờ giải đáp đã được đóng (nếu có).")
 
 
 # --- Q&A ----------------------------------------------------------------------------
@@ -309,8 +325,12 @@ class SimilarIn(_In):
 
 class SimilarOut(BaseModel):
     entry_id: int
-    score: float
-    source: str = Field(description="index = chỉ mục tìm kiếm; lexical = so khớp từ ngữ.")
+    score: float = Field(description="Bằng `confidence` (giữ cho tương thích).")
+    confidence: float = Field(description="Xác suất (0–1) hai câu hỏi là một; cùng thang cho câu "
+                                          "đã duyệt, chờ duyệt và bản nháp.")
+    is_duplicate: bool = Field(description="true = có thể trùng (độ tin cậy ≥ ngưỡng trùng lặp).")
+    reasons: list[str] = Field(default_factory=list)
+    source: str = Field("index", description="index = chỉ mục tìm kiếm.")
     question: str
     status: str
 

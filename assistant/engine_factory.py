@@ -44,6 +44,7 @@ def open_engine(settings: Settings | None = None, *, mode: str | None = None, bu
     """The engine the settings describe. ``bulk=False`` for a server: passages are embedded
     one approved entry at a time, without ONNX threads spinning beside the asks.
     ``ranking`` replaces the settings' ranking options; ``mode`` then overrides its mode."""
+    from assistant.answer_match.verifier import AnswerVerifier
     from assistant.search_engine import RESTORER_FILE, LegalSearchEngine
     from indexing.embedders import document_embedder, text_embedder
 
@@ -57,4 +58,5 @@ def open_engine(settings: Settings | None = None, *, mode: str | None = None, bu
                           max_tokens=settings.passage_max_tokens, bulk=bulk),
         restorer_path=settings.index_dir / RESTORER_FILE,
         ranking=replace(ranking or settings.ranking, **({"mode": mode} if mode else {})),
+        verifier=AnswerVerifier(data_dir=str(settings.data_dir)),
     )

@@ -1,9 +1,12 @@
-"""The Haystack query pipeline: question → cited articles (and matching Q&A entries).
+"""The Haystack query pipeline: question → cited articles (and, optionally, Q&A entries).
 
     preprocess ─dense_text──▶ dense (e5 "query: ") ─┐
                ─lexical_text▶ sparse (terms) ───────┼▶ articles_retriever ▶ articles
                └law_weights─────────────────────────────────────────────────▲
-                                                    └▶ qa_retriever ▶ (approved Q&A)
+
+The engine matches Q&A entries itself from the same query vectors (their candidates need
+their stored vectors and a status filter per call, then the answer_match verifier);
+``with_qa=True`` keeps the old in-pipeline Q&A retriever for experiments.
 
 Every ranking option comes from one :class:`~assistant.ranking_config.RankingConfig`
 (``mode``: ``hybrid`` dense + sparse fused inside Qdrant, ``dense`` or ``sparse``; fusion;
@@ -28,6 +31,25 @@ from indexing.sparse import VietnameseSparseTextEmbedder
 # fast as a two-value "in" over every point of a filtered full scan (5.4 → 2.7 ms/query).
 LEGAL_FILTER = {"field": "meta.kind", "operator": "!=", "value": "qa"}
 QA_FILTER = {"field": "meta.kind", "operator": "==", "value": "qa"}
+
+
+def qa_status_filter(statuses: tuple[str, ...] | list[str], draft_author: int | None = None) -> dict:
+    """Q&A points with one of ``statuses``; drafts only of ``draft_author`` when one is given.
+
+    Filtered inside Qdrant on the indexed ``meta.status`` / ``meta.author`` payload, so the
+    cost does not grow with the number of entries (no scan in Python).
+    """
+    statuses = list(dict.fromkeys(statuses))
+    if "draft" in statuses and draft_author is not None:
+        others = [s for s in statuses if s != "draft"]
+        own_drafts = {"operator": "AND", "conditions": [
+            {"field": "meta.status", "operator": "==", "value": "draft"},
+            {"field": "meta.author", "operator": "==", "value": str(draft_author)}]}
+        status = {"operator": "OR", "conditions": [own_drafts] + (
+            [{"field": "meta.status", "operator": "in", "value": others}] if others else [])}
+    else:
+        status = {"field": "meta.status", "operator": "in", "value": statuses}
+    return {"operator": "AND", "conditions": [QA_FILTER, status]}
 
 
 def _retriever(store: Any, mode: str, top_k: int, filters: dict, fusion: str, rrf_k: int, weights: Any) -> Any:
@@ -55,7 +77,7 @@ def build_query_pipeline(
     *,
     restorer_path: str | None = None,
     top_k: int = 10,
-    with_qa: bool = True,
+    with_qa: bool = False,
 ) -> Pipeline:
     mode, candidates, law_boost, title_weight = ranking.mode, ranking.candidates, ranking.law_boost, ranking.title_weight
     fusion, rrf_k, rrf_weights = ranking.fusion, ranking.rrf_k, ranking.rrf_weights

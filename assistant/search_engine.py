@@ -16,10 +16,13 @@ from typing import Any
 from haystack import Document
 from haystack.document_stores.types import DuplicatePolicy
 
-from assistant.query_pipeline import QA_FILTER, build_query_pipeline
+from assistant.answer_match.features import QuestionAnalyzer, QuestionView
+from assistant.answer_match.verifier import AnswerVerifier
+from assistant.query_pipeline import QA_FILTER, build_query_pipeline, qa_status_filter
 from assistant.ranking_config import RankingConfig
-from assistant.search_types import ArticleHit, AskResult, QAHit, QAIndexEntry
-from corpus.laws import load_catalogue
+from assistant.search_types import ASK_STATUSES, ArticleHit, AskResult, QAHit, QAIndexEntry
+from corpus.abbreviations import expand_abbreviations
+from corpus.laws import laws_in_text, load_catalogue
 from corpus.vietnamese import normalize_text
 from indexing.legal_index import LegalIndexResult, index_articles, train_restorer
 from indexing.pipeline_runner import run_acyclic
@@ -57,12 +60,18 @@ def article_hit(doc: Document, score: float | None = None) -> ArticleHit:
     )
 
 
-def qa_document(entry: QAIndexEntry) -> Document:
+QA_INDEX_VERSION = 2  # 2: the point is the entry's question (q↔q vector), status payload
+
+
+def qa_document(entry: QAIndexEntry, law_keys: list[str] | None = None) -> Document:
+    """The index point of a Q&A entry: its question is the content (sparse terms; the dense
+    vector is the question's e5 "query:" embedding, added by the engine); the answer, field,
+    cited articles, laws and status are payload."""
     question = normalize_text(entry.question)
     answer = normalize_text(entry.answer)
     return Document(
         id=f"qa:{entry.entry_id}",
-        content=f"{question}\n{answer}",
+        content=question,
         meta={
             "kind": "qa",
             "entry_id": entry.entry_id,
@@ -72,7 +81,11 @@ def qa_document(entry: QAIndexEntry) -> Document:
             "court_code": entry.court_code,
             "article_ids": list(entry.article_ids),
             "tags": list(entry.tags),
-            "status": "approved",
+            "status": entry.status,
+            "author": str(entry.author_id) if entry.author_id is not None else "",
+            "citation_text": normalize_text(entry.citation_text or ""),
+            "law_keys": list(law_keys or []),
+            "qa_index_version": QA_INDEX_VERSION,
             "title": question,
         },
     )
@@ -89,9 +102,14 @@ class LegalSearchEngine:
         *,
         restorer_path: Path | None = None,
         ranking: RankingConfig | None = None,
+        verifier: AnswerVerifier | None = None,
+        qa_candidates: int = 10,
     ) -> None:
         """``ranking`` = the ranking options (usually ``Settings.ranking``; None = production defaults)."""
         self.store = store
+        self.verifier = verifier or AnswerVerifier()
+        self.analyzer = QuestionAnalyzer()
+        self.qa_candidates = qa_candidates
         self.document_embedder = document_embedder
         self.restorer_path = restorer_path
         self._lock = threading.Lock()
@@ -119,31 +137,163 @@ class LegalSearchEngine:
             self.ask(question, top_k=1, qa_top_k=1)
 
     # -- asking -------------------------------------------------------------------
-    def ask(self, query: str, top_k: int = 5, qa_top_k: int = 3) -> AskResult:
-        """Best articles and best approved Q&A entries; raises QueryError on bad input."""
-        started = time.perf_counter()
-        out = run_acyclic(self.pipeline, {"preprocess": {"query": query}, "articles": {"top_k": top_k}})
+    EVIDENCE_ARTICLES = 10  # articles retrieved for a question, as evidence for its Q&A match
+
+    def _run(self, query: str, top_k: int) -> tuple[dict, list[ArticleHit], list[float], Any]:
+        """The pipeline once: (preprocess outputs, articles, query vector, sparse vector)."""
+        out = run_acyclic(self.pipeline, {"preprocess": {"query": query},
+                                          "articles": {"top_k": max(top_k, self.EVIDENCE_ARTICLES)}})
         articles = [article_hit(d) for d in self._whole_articles(out["articles"]["documents"])]
-        qa_docs = out.get("qa_retriever", {}).get("documents", [])[:qa_top_k]
-        qa = [
+        pre = out["preprocess"]
+        vector = out["dense"]["embedding"] if "dense" in out else self._embed(pre["dense_text"])
+        sparse = out["sparse"]["sparse_embedding"] if "sparse" in out else self._sparse(pre["lexical_text"])
+        return pre, articles, vector, sparse
+
+    def _embed(self, dense_text: str) -> list[float]:
+        embedder = self.pipeline.get_component("dense") if "dense" in self.pipeline.graph.nodes else None
+        if embedder is None:
+            embedder = self._text_embedder
+            if hasattr(embedder, "warm_up"):
+                embedder.warm_up()
+        return list(embedder.run(text=dense_text)["embedding"])
+
+    @staticmethod
+    def _sparse(lexical_text: str) -> Any:
+        from indexing.sparse import VietnameseSparseTextEmbedder
+
+        return VietnameseSparseTextEmbedder().run(text=lexical_text)["sparse_embedding"]
+
+    def _match_qa(self, query: str, pre: dict, articles: list[ArticleHit], vector: list[float],
+                  sparse: Any, top_k: int, statuses: tuple[str, ...],
+                  draft_author: int | None) -> list[QAHit]:
+        """Q&A candidates by the question's own vectors (status filtered in Qdrant), then the
+        verifier's confidence for each; best confidence first."""
+        if top_k <= 0:
+            return []
+        k = max(self.qa_candidates, top_k)
+        docs = self.store.query_hybrid(vector, sparse, top_k=k, filters=qa_status_filter(statuses, draft_author),
+                                       prefetch_k=2 * k, fusion="rrf", return_embedding=True)
+        if not docs:
+            return []
+        question = self.analyzer.view(
+            query, vector, law_keys=pre.get("law_keys") or [], articles=[a.article_id for a in articles],
+        )
+        question.extra["citations"] = {a.article_id: a.citation for a in articles}
+        candidates = [self.candidate_view(d.meta, d.embedding) for d in docs]
+        verdicts = self.verifier.verify(question, candidates)
+        hits = [
             QAHit(
                 entry_id=str(d.meta.get("entry_id")),
                 score=float(d.score or 0.0),
                 question=str(d.meta.get("question") or ""),
                 answer=str(d.meta.get("answer") or ""),
                 article_ids=tuple(d.meta.get("article_ids") or ()),
+                confidence=v.confidence,
+                reasons=v.reasons,
+                status=str(d.meta.get("status") or "approved"),
             )
-            for d in qa_docs
+            for d, v in zip(docs, verdicts)
         ]
-        pre = out["preprocess"]
+        hits.sort(key=lambda h: (-h.confidence, -h.score))
+        return hits[:top_k]
+
+    def candidate_view(self, meta: dict, embedding: Any) -> QuestionView:
+        return self.analyzer.view(
+            str(meta.get("question") or ""), embedding, law_keys=meta.get("law_keys") or [],
+            articles=meta.get("article_ids") or (), entry_field=str(meta.get("field") or ""),
+            entry_id=str(meta.get("entry_id") or ""), status=str(meta.get("status") or "approved"),
+        )
+
+    def ask(self, query: str, top_k: int = 5, qa_top_k: int = 3,
+            statuses: tuple[str, ...] = ASK_STATUSES, draft_author: int | None = None) -> AskResult:
+        """Best articles and verified Q&A candidates; raises QueryError on bad input."""
+        started = time.perf_counter()
+        pre, articles, vector, sparse = self._run(query, top_k)
+        qa = self._match_qa(query, pre, articles, vector, sparse, qa_top_k, statuses, draft_author)
         return AskResult(
             query=query,
-            articles=articles,
+            articles=articles[:top_k],
             qa=qa,
             dense_text=pre["dense_text"],
             law_keys=pre["law_keys"],
             latency_ms=(time.perf_counter() - started) * 1000,
         )
+
+    def search_articles(self, query: str, top_k: int = 5) -> list[ArticleHit]:
+        return self.ask(query, top_k=top_k, qa_top_k=0).articles
+
+    def search_qa(self, query: str, top_k: int = 5, statuses: tuple[str, ...] = ASK_STATUSES,
+                  draft_author: int | None = None) -> list[QAHit]:
+        return self.ask(query, top_k=1, qa_top_k=top_k, statuses=statuses, draft_author=draft_author).qa
+
+    def question_view(self, question: str, *, articles: bool = True) -> QuestionView:
+        """The verifier's view of a question as an ask would build it (for calibration)."""
+        pre, hits, vector, _ = self._run(question, self.EVIDENCE_ARTICLES)
+        view = self.analyzer.view(question, vector, law_keys=pre.get("law_keys") or [],
+                                  articles=[a.article_id for a in hits] if articles else ())
+        view.extra["citations"] = {a.article_id: a.citation for a in hits}
+        return view
+
+    # -- Q&A entries in the index -------------------------------------------------
+    def _entry_law_keys(self, entry: QAIndexEntry) -> list[str]:
+        """Laws an entry is about: named in its question or citation, or of its cited articles."""
+        keys = [law.key for law in laws_in_text(expand_abbreviations(f"{entry.question}\n{entry.citation_text}"))]
+        if entry.article_ids:
+            for doc in self.store.get_documents_by_id([str(a) for a in entry.article_ids]):
+                if doc.meta.get("law_key"):
+                    keys.append(str(doc.meta["law_key"]))
+        return sorted({k for k in keys if k})
+
+    def _qa_point(self, entry: QAIndexEntry) -> Document:
+        doc = qa_document(entry, self._entry_law_keys(entry))
+        dense_text = self.pipeline.get_component("preprocess").run(query=doc.meta["question"])["dense_text"]
+        return Document(id=doc.id, content=doc.content, meta=doc.meta, embedding=self._embed(dense_text))
+
+    def entry_view(self, entry: QAIndexEntry) -> QuestionView:
+        """The verifier's view of an entry exactly as it would be indexed (for calibration)."""
+        doc = self._qa_point(entry)
+        return self.candidate_view(doc.meta, doc.embedding)
+
+    def upsert_qa(self, entries: list[QAIndexEntry]) -> None:
+        """Write entries (any indexed status): the question preprocessed exactly like a query
+        (normalised, abbreviations expanded, diacritics restored) and embedded with the
+        "query: " prefix, so question ↔ question similarity is symmetric."""
+        if not entries:
+            return
+        docs = [self._qa_point(entry) for entry in entries]
+        with self._lock:
+            docs = VietnameseSparseDocumentEmbedder(meta_fields=["title"]).run(docs)["documents"]
+            self.store.write_documents(docs, policy=DuplicatePolicy.OVERWRITE)
+
+    def delete_qa(self, entry_ids: list[str]) -> None:
+        if entry_ids:
+            with self._lock:
+                self.store.delete_documents([f"qa:{e}" for e in entry_ids])
+
+    def qa_entry_ids(self) -> set[str]:
+        """Every Q&A entry in the index, whatever its status."""
+        return {str(d.meta.get("entry_id")) for d in self.store.filter_documents(QA_FILTER)}
+
+    def count_documents(self) -> int:
+        return int(self.store.count_documents())
+
+    def get_article(self, article_id: str) -> ArticleHit | None:
+        docs = self.store.get_documents_by_id([article_id])
+        docs = [d for d in docs if d.meta.get("kind") == "article"]
+        return article_hit(docs[0], score=1.0) if docs else None
+
+    def index_legal_articles(self, articles: list, on_progress=None) -> LegalIndexResult:
+        """Index parsed articles (a law file, an upload a reviewer confirmed); searchable on return."""
+        if self.document_embedder is None:
+            raise RuntimeError("this engine was opened read-only (no document embedder)")
+        with self._lock:
+            result = index_articles(self.store, self.document_embedder, articles, on_progress=on_progress)
+            r = result.report
+            changed = r.added or r.updated or r.removed
+            if self.restorer_path is not None and (changed or not self.restorer_path.is_file()):
+                train_restorer(self.store, self.restorer_path)
+        self.reload()
+        return result
 
     def _whole_articles(self, docs: list[Document]) -> list[Document]:
         """Ranked articles with their whole text: when a clause chunk won, the ranked
@@ -155,40 +305,6 @@ class LegalSearchEngine:
         whole = {d.id: d for d in self.store.get_documents_by_id(partial)}
         return [Document(id=d.id, content=whole[d.id].content, meta=d.meta, score=d.score)
                 if d.id in whole else d for d in docs]
-
-    def search_articles(self, query: str, top_k: int = 5) -> list[ArticleHit]:
-        return self.ask(query, top_k=top_k, qa_top_k=0).articles
-
-    def search_qa(self, query: str, top_k: int = 5) -> list[QAHit]:
-        return self.ask(query, top_k=1, qa_top_k=top_k).qa
-
-    # -- Q&A entries in the index -------------------------------------------------
-    def upsert_qa(self, entries: list[QAIndexEntry]) -> None:
-        if not entries:
-            return
-        if self.document_embedder is None:
-            raise RuntimeError("this engine was opened read-only (no document embedder)")
-        docs = [qa_document(e) for e in entries]
-        with self._lock:
-            docs = VietnameseSparseDocumentEmbedder().run(docs)["documents"]
-            docs = self.document_embedder.run(documents=docs)["documents"]
-            self.store.write_documents(docs, policy=DuplicatePolicy.OVERWRITE)
-
-    def delete_qa(self, entry_ids: list[str]) -> None:
-        if entry_ids:
-            with self._lock:
-                self.store.delete_documents([f"qa:{e}" for e in entry_ids])
-
-    def qa_entry_ids(self) -> set[str]:
-        return {str(d.meta.get("entry_id")) for d in self.store.filter_documents(QA_FILTER)}
-
-    def count_documents(self) -> int:
-        return int(self.store.count_documents())
-
-    def get_article(self, article_id: str) -> ArticleHit | None:
-        docs = self.store.get_documents_by_id([article_id])
-        docs = [d for d in docs if d.meta.get("kind") == "article"]
-        return article_hit(docs[0], score=1.0) if docs else None
 
     def get_article_by_number(self, law_key: str, number: str) -> ArticleHit | None:
         """Exact lookup by law and article number ("BLTTDS", "273"): a question that is a
@@ -219,16 +335,3 @@ class LegalSearchEngine:
         if ids:
             self.reload()
         return len(ids)
-
-    def index_legal_articles(self, articles: list, on_progress=None) -> LegalIndexResult:
-        """Index parsed articles (a law file, an upload a reviewer confirmed); searchable on return."""
-        if self.document_embedder is None:
-            raise RuntimeError("this engine was opened read-only (no document embedder)")
-        with self._lock:
-            result = index_articles(self.store, self.document_embedder, articles, on_progress=on_progress)
-            r = result.report
-            changed = r.added or r.updated or r.removed
-            if self.restorer_path is not None and (changed or not self.restorer_path.is_file()):
-                train_restorer(self.store, self.restorer_path)
-        self.reload()
-        return result

@@ -252,14 +252,14 @@ class SearchProcess:
                 _end(self._process, wait)
 
     # -- the engine's interface -------------------------------------------------------
-    def ask(self, query: str, top_k: int = 5, qa_top_k: int = 3):
-        return self._call("ask", query, top_k=top_k, qa_top_k=qa_top_k)
+    def ask(self, query: str, top_k: int = 5, qa_top_k: int = 3, **kwargs):
+        return self._call("ask", query, top_k=top_k, qa_top_k=qa_top_k, **kwargs)
 
     def search_articles(self, query: str, top_k: int = 5):
         return self._call("search_articles", query, top_k=top_k)
 
-    def search_qa(self, query: str, top_k: int = 5):
-        return self._call("search_qa", query, top_k=top_k)
+    def search_qa(self, query: str, top_k: int = 5, **kwargs):
+        return self._call("search_qa", query, top_k=top_k, **kwargs)
 
     def upsert_qa(self, entries) -> None:
         self._call("upsert_qa", list(entries))

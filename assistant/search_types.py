@@ -30,7 +30,9 @@ class ArticleHit:
 
 @dataclass(frozen=True)
 class QAIndexEntry:
-    """An approved Q&A entry as it is written into the index."""
+    """A Q&A entry as it is written into the index: every entry that is not retired or
+    rejected (draft, pending, approved), with its ``status`` and author as payload, so
+    that asks filter approved ones and the duplicate check sees the rest."""
 
     entry_id: str
     question: str
@@ -39,21 +41,43 @@ class QAIndexEntry:
     court_code: str | None = None
     article_ids: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    status: str = "approved"
+    author_id: int | None = None
+    citation_text: str = ""
+
+
+# The statuses an ask sees, and the ones the duplicate check sees (drafts: the actor's own).
+ASK_STATUSES: tuple[str, ...] = ("approved",)
+SIMILAR_STATUSES: tuple[str, ...] = ("approved", "pending", "draft")
+INDEXED_STATUSES: frozenset[str] = frozenset({"draft", "pending", "approved"})
 
 
 @dataclass(frozen=True)
 class QAHit:
+    """A candidate entry for a question. ``score`` is the retrieval score (rank-fused, not
+    absolute); ``confidence`` the verifier's calibrated probability that the entry answers
+    the question, with short Vietnamese ``reasons``. ``is_duplicate`` is decided by the
+    service (duplicate threshold)."""
+
     entry_id: str
     score: float
     question: str
     answer: str
     article_ids: tuple[str, ...] = field(default_factory=tuple)
+    confidence: float = 0.0
+    reasons: tuple[str, ...] = ()
+    status: str = "approved"
+    is_duplicate: bool = False
 
 
 class SearchEngine(Protocol):
     def search_articles(self, query: str, top_k: int = 5) -> list[ArticleHit]: ...
 
-    def search_qa(self, query: str, top_k: int = 5) -> list[QAHit]: ...
+    def search_qa(self, query: str, top_k: int = 5, statuses: tuple[str, ...] = ASK_STATUSES,
+                  draft_author: int | None = None) -> list[QAHit]:
+        """Verified candidates, best confidence first. ``statuses`` may include "draft";
+        then ``draft_author`` limits drafts to that author's (None = every draft)."""
+        ...
 
     def upsert_qa(self, entries: list[QAIndexEntry]) -> None: ...
 

@@ -67,12 +67,20 @@ class Settings(BaseSettings):
     metrics_token: SecretStr | None = Field(
         None, description="Bearer token that may read /metrics (besides admins); unset = "
                           "admins only.")
-    ask_min_score: float = Field(
-        0.89,
-        description="Cosine similarity (e5) of the best approved Q&A entry below which a question counts as "
-        "not answered and goes to the unanswered queue; same-meaning questions score 0.91-0.94, "
-        "unrelated ones at most 0.86 (docs/benchmarks.md).",
-    )
+    ask_answer_threshold: float | None = Field(
+        None, ge=0, le=1,
+        description="Confidence (the answer_match verifier's calibrated probability) an approved "
+                    "entry needs to be shown as *the* answer; below it the question counts as not "
+                    "answered and goes to the unanswered queue. Unset = the value stored with the "
+                    "match model in use (docs/benchmarks.md).")
+    ask_related_threshold: float | None = Field(
+        None, ge=0, le=1,
+        description="Confidence an entry needs to be listed under related questions. Unset = "
+                    "the model's value.")
+    duplicate_threshold: float | None = Field(
+        None, ge=0, le=1,
+        description="Confidence above which /qa/similar flags an entry as a likely duplicate. "
+                    "Unset = the model's value.")
     review_allow_self_approval: bool = Field(
         False, description="Separation of duties: false (default) = nobody approves, or edits "
                            "after approval, an entry they wrote; true only for an installation "
@@ -133,6 +141,17 @@ class Settings(BaseSettings):
         if self.model_path:
             return self.model_path
         return self.data_dir / "models" / "multilingual-e5-small"
+
+    def match_thresholds(self):
+        """Decision thresholds: these settings where set, else the match model's own."""
+        from assistant.answer_match.thresholds import Thresholds, model_thresholds
+
+        base = model_thresholds(self.data_dir)
+        return Thresholds(
+            answer=base.answer if self.ask_answer_threshold is None else self.ask_answer_threshold,
+            related=base.related if self.ask_related_threshold is None else self.ask_related_threshold,
+            duplicate=base.duplicate if self.duplicate_threshold is None else self.duplicate_threshold,
+        )
 
     @property
     def index_dir(self) -> Path:

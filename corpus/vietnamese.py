@@ -103,6 +103,12 @@ def word_segments(text: str) -> list[str]:
     return [w.lower() for w in _segment(text) if any(c.isalnum() for c in w)]
 
 
+# Function words that carry no legal meaning; kept out of the lexical index
+# (indexing/sparse.py) and out of question-to-question word overlap (assistant/answer_match).
+STOPWORDS = frozenset(
+    "và hoặc của các là thì mà có được cho với trong theo tại về này đó những một do bị khi nếu "
+    "đã để từ như không phải nào gì sao bao nhiêu ai ra vào lên trên dưới hay".split()
+)
 _SYLLABLE = re.compile(r"[0-9]+(?:[/.\-][0-9A-Za-zĐđ]+)*|[^\W_]+", re.UNICODE)
 
 

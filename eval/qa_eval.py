@@ -333,12 +333,12 @@ def ask_questions(kb: FreshKB, questions: Sequence[EvalQuestion],
 
     keys = {v: k for k, v in kb.ids.items()}
     recorder = RecordingEngine(kb.engine)
-    min_score = kb.settings.ask_min_score
+    thresholds = kb.settings.match_thresholds()
     outcomes = []
     for q in questions:
         recorder.last_qa = []
         started = time.perf_counter()
-        result = ask(kb.session, recorder, kb.judge, q.question, min_score=min_score)
+        result = ask(kb.session, recorder, kb.judge, q.question, thresholds=thresholds)
         latency = (time.perf_counter() - started) * 1000
         raw = recorder.last_qa[0].entry_id if recorder.last_qa else None
         answer, best = ask_outcome(result, raw)
@@ -360,7 +360,8 @@ def check_duplicates(kb: FreshKB, candidates: Sequence[DuplicateCandidate],
     keys = {v: k for k, v in kb.ids.items()}
     out = []
     for cand in candidates:
-        hits = similar_entries(kb.session, kb.engine, kb.judge, cand.question, limit=5)
+        hits = similar_entries(kb.session, kb.engine, kb.judge, cand.question, limit=5,
+                               thresholds=kb.settings.match_thresholds())
         flagged = [keys[i] for i in duplicate_flags(hits) if i in keys]
         out.append({"question": cand.question, "expected": cand.duplicate_of,
                     "close_to": cand.close_to, "flagged": flagged})

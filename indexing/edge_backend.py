@@ -103,12 +103,21 @@ def _acquire(directory: Path, collection: str) -> _SharedShard:
             else:
                 directory.mkdir(parents=True, exist_ok=True)
                 shard = qe.EdgeShard.create(str(directory), edge_config())
-                for field in schema.payload_index_keys():
-                    shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
-                shard.flush()
+            _ensure_payload_indexes(shard)
             shared = _REGISTRY[key] = _SharedShard(shard)
         shared.refs += 1
         return shared
+
+
+def _ensure_payload_indexes(shard: qe.EdgeShard) -> None:
+    """Keyword indexes for every field the schema declares, also those declared after the
+    shard was created (e.g. ``meta.author``, ``meta.status``): filtered Q&A queries use them."""
+    existing = set(shard.info().payload_schema)
+    missing = [f for f in schema.payload_index_keys() if f not in existing]
+    for field in missing:
+        shard.update(qe.UpdateOperation.create_field_index(field, qe.PayloadSchemaType.Keyword))
+    if missing:
+        shard.flush()
 
 
 def _release(directory: Path) -> None:

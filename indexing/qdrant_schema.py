@@ -47,6 +47,7 @@ KEYWORD_META_FIELDS: tuple[str, ...] = (
     "court_code",
     "field",
     "entry_id",
+    "author",  # Q&A: the author's user id as text (the duplicate check sees own drafts)
 )
 
 # HNSW parameters (Qdrant defaults, spelled out so both modes match).

@@ -24,13 +24,8 @@ from itertools import pairwise
 from haystack import Document, component, default_from_dict, default_to_dict
 from haystack.dataclasses import SparseEmbedding
 
-from corpus.vietnamese import fold_diacritics, has_diacritics, normalize_text, syllables, word_segments
+from corpus.vietnamese import STOPWORDS, fold_diacritics, has_diacritics, normalize_text, syllables, word_segments
 
-# Function words that carry no legal meaning; kept out of the lexical index.
-STOPWORDS = frozenset(
-    "và hoặc của các là thì mà có được cho với trong theo tại về này đó những một do bị khi nếu "
-    "đã để từ như không phải nào gì sao bao nhiêu ai ra vào lên trên dưới hay".split()
-)
 FOLDED_STOPWORDS = frozenset(fold_diacritics(w) for w in STOPWORDS)
 # Syllables repeat endlessly across a corpus (a few ten thousand distinct ones); folding
 # each occurrence again was a third of the sparse embedder's time.

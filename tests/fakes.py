@@ -3,15 +3,39 @@
 Why: the API tests must run in seconds without the embedding model or Qdrant. This
 fake scores by syllable overlap (diacritics folded), holds a handful of real
 procedural articles, and records every upsert/delete so tests can assert on them.
+Q&A candidates go through the real answer_match verifier; the e5 vector is stood in
+for by a hashed bag of words plus one component every text shares (e5's cosines sit in
+0.8–1 the same way), so confidences land on a scale like the real engine's.
 The real engine (``assistant.search_engine``) plugs into ``create_app`` the same way.
 """
 
 from __future__ import annotations
 
 import threading
+import zlib
 
-from assistant.search_types import ArticleHit, QAHit, QAIndexEntry
+import numpy as np
+
+from assistant.answer_match.features import QuestionAnalyzer, content_tokens
+from assistant.answer_match.verifier import AnswerVerifier
+from assistant.search_types import ASK_STATUSES, ArticleHit, AskResult, QAHit, QAIndexEntry
 from corpus.vietnamese import fold_diacritics, normalize_text, syllables
+
+_DIM = 512
+_SHARED = 2.0  # the common component: cosine = (4 + bag-of-words cosine) / 5
+
+
+def stand_in_vector(text: str) -> np.ndarray:
+    """A deterministic stand-in for an e5 vector (unit length)."""
+    tokens = content_tokens(text)
+    v = np.zeros(_DIM + 1)
+    for t in list(tokens) + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]:
+        v[zlib.crc32(t.encode()) % _DIM] += 1.0
+    n = np.linalg.norm(v)
+    if n:
+        v /= n
+    v[_DIM] = _SHARED
+    return v / np.linalg.norm(v)
 
 _STOP = {"cua", "va", "la", "the", "nao", "co", "khong", "duoc", "trong", "cho", "khi", "ve",
          "theo", "thi", "nhu", "bao", "nhieu", "gi", "hay", "mot", "cac", "nhung"}
@@ -81,6 +105,8 @@ class FakeSearchEngine:
         self.deletes: list[str] = []
         self.fail_upserts = False
         self._lock = threading.Lock()
+        self.analyzer = QuestionAnalyzer()
+        self.verifier = AnswerVerifier()
 
     def search_articles(self, query: str, top_k: int = 5) -> list[ArticleHit]:
         hits = []
@@ -90,12 +116,40 @@ class FakeSearchEngine:
                 hits.append(ArticleHit(**{**a.__dict__, "score": round(s, 4)}))
         return sorted(hits, key=lambda h: -h.score)[:top_k]
 
-    def search_qa(self, query: str, top_k: int = 5) -> list[QAHit]:
+    def search_qa(self, query: str, top_k: int = 5, statuses: tuple[str, ...] = ASK_STATUSES,
+                  draft_author: int | None = None) -> list[QAHit]:
         with self._lock:
-            entries = list(self.qa.values())
+            entries = [e for e in self.qa.values() if e.status in statuses and (
+                e.status != "draft" or draft_author is None or e.author_id == draft_author)]
+        if not entries or top_k <= 0:
+            return []
+        # retrieval stand-in: the entries sharing most words, as Qdrant would prefetch them
+        ranked = sorted(entries, key=lambda e: -_score(query, e.question))[: max(10, top_k)]
+        ranked = [e for e in ranked if _score(query, e.question) > 0]
+        if not ranked:
+            return []
+        articles = self.search_articles(query, top_k=10)
+        question = self.analyzer.view(query, stand_in_vector(query), articles=[a.article_id for a in articles])
+        question.extra["citations"] = {a.article_id: a.citation for a in articles}
+        candidates = [self.analyzer.view(e.question, stand_in_vector(e.question),
+                                         articles=e.article_ids, entry_field=e.field,
+                                         entry_id=e.entry_id, status=e.status,
+                                         law_keys=None) for e in ranked]
+        verdicts = self.verifier.verify(question, candidates)
         hits = [QAHit(e.entry_id, round(_score(query, e.question), 4), e.question, e.answer,
-                      e.article_ids) for e in entries]
-        return sorted([h for h in hits if h.score > 0], key=lambda h: -h.score)[:top_k]
+                      e.article_ids, confidence=v.confidence, reasons=v.reasons, status=e.status)
+                for e, v in zip(ranked, verdicts)]
+        hits.sort(key=lambda h: (-h.confidence, -h.score))
+        return hits[:top_k]
+
+    def ask(self, query: str, top_k: int = 5, qa_top_k: int = 3, statuses: tuple[str, ...] = ASK_STATUSES,
+            draft_author: int | None = None) -> AskResult:
+        from assistant.query_processing import clean_query
+
+        clean_query(query)
+        return AskResult(query=query, articles=self.search_articles(query, top_k=top_k),
+                         qa=self.search_qa(query, top_k=qa_top_k, statuses=statuses,
+                                           draft_author=draft_author))
 
     def upsert_qa(self, entries: list[QAIndexEntry]) -> None:
         if self.fail_upserts:

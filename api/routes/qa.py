@@ -68,11 +68,13 @@ def list_entries(
 
 
 @router.post("/similar", response_model=list[SimilarOut], summary="Câu hỏi tương tự",
-             description="Dùng trước khi soạn để tránh trùng lặp.")
+             description="Dùng trước khi soạn để tránh trùng lặp: câu đã duyệt, chờ duyệt và bản "
+                         "nháp (của mình) được chấm cùng một thang; `is_duplicate` = có thể trùng.")
 def similar(body: SimilarIn, user: CurrentUser, session: SessionDep,
-            search: SearchOptDep) -> list[SimilarOut]:
+            search: SearchOptDep, settings: SettingsDep) -> list[SimilarOut]:
     return [SimilarOut(**d) for d in svc.similar_entries(
-        session, search, user, body.question, limit=body.limit, exclude_id=body.exclude_id)]
+        session, search, user, body.question, limit=body.limit, exclude_id=body.exclude_id,
+        thresholds=settings.match_thresholds())]
 
 
 @router.get("/export", summary="Xuất câu hỏi – trả lời (csv, xlsx, jsonl)",
@@ -148,13 +150,14 @@ def edit(entry_id: EntryId, body: QAUpdateIn, user: CurrentUser, session: Sessio
 @router.post("/{entry_id}/submit", response_model=QAOut, summary="Gửi duyệt",
              description="Câu bị từ chối chỉ được gửi lại khi đã sửa, hoặc kèm `note` cho người "
                          "duyệt (nếu không → 422).")
-def submit(entry_id: EntryId, user: CurrentUser, session: SessionDep,
+def submit(entry_id: EntryId, user: CurrentUser, session: SessionDep, search: SearchOptDep,
            body: SubmitIn | None = None) -> QAOut:
     return QAOut.of(svc.submit_entry(session, user, entry_id, body.version if body else None,
-                                     body.note if body else None))
+                                     body.note if body else None, search=search))
 
 
 @router.post("/{entry_id}/withdraw", response_model=QAOut, summary="Rút lại (về bản nháp)")
-def withdraw(entry_id: EntryId, user: CurrentUser, session: SessionDep,
+def withdraw(entry_id: EntryId, user: CurrentUser, session: SessionDep, search: SearchOptDep,
              body: VersionIn | None = None) -> QAOut:
-    return QAOut.of(svc.withdraw_entry(session, user, entry_id, body.version if body else None))
+    return QAOut.of(svc.withdraw_entry(session, user, entry_id, body.version if body else None,
+                                       search=search))

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import APIRouter, Query
 
 from api.deps import MAX_ID, EntryId, ReviewerUser, SearchOptDep, SessionDep, SettingsDep
 from api.schemas import QAListOut, QAOut, QAUpdateIn, RejectIn, RetireIn, VersionIn
 from assistant.kb.services import qa as svc
+from assistant.kb.services.unanswered import close_answered_by
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/review", tags=["Duyệt"])
 
@@ -23,13 +28,19 @@ def queue(user: ReviewerUser, session: SessionDep,
 
 @router.post("/{entry_id}/approve", response_model=QAOut, summary="Duyệt",
              description="Chỉ một người duyệt thành công nếu hai người duyệt cùng lúc; người "
-                         "kia nhận 409. Câu đã duyệt được đưa vào chỉ mục tìm kiếm. Không ai "
-                         "tự duyệt câu do mình soạn (403), trừ khi cài đặt cho phép.")
+                         "kia nhận 409. Câu đã duyệt được tìm thấy khi hỏi; câu hỏi chờ giải đáp "
+                         "mà nó trả lời được đóng tự động. Không ai tự duyệt câu do mình soạn "
+                         "(403), trừ khi cài đặt cho phép.")
 def approve(entry_id: EntryId, user: ReviewerUser, session: SessionDep, search: SearchOptDep,
             settings: SettingsDep, body: VersionIn | None = None) -> QAOut:
-    return QAOut.of(svc.approve_entry(
-        session, search, user, entry_id, body.version if body else None,
-        allow_self_approval=settings.review_allow_self_approval))
+    entry = svc.approve_entry(session, search, user, entry_id, body.version if body else None,
+                              allow_self_approval=settings.review_allow_self_approval)
+    try:
+        with session.begin_nested():
+            close_answered_by(session, search, entry, settings.match_thresholds().answer)
+    except Exception:  # noqa: BLE001 - closing queue items must never undo an approval
+        log.warning("open unanswered questions not checked against entry %s", entry.id, exc_info=True)
+    return QAOut.of(entry)
 
 
 @router.post("/{entry_id}/reject", response_model=QAOut, summary="Từ chối (kèm lý do)")

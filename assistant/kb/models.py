@@ -425,3 +425,21 @@ class StatsQuestionMonthly(Base):
     question: Mapped[str] = mapped_column(Text)
     asked: Mapped[int] = mapped_column(Integer, default=0)
     answered: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MatchLabel(Base):
+    """A labelled (question, entry) pair for calibrating the answer matcher: label 1 = the
+    entry answers the question (a judge pressed "Đây đúng là câu tôi hỏi")."""
+
+    __tablename__ = "match_labels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question: Mapped[str] = mapped_column(Text)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("qa_entries.id", ondelete="CASCADE"), index=True)
+    label: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16), default="confirm")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    usage_event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("usage_events.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

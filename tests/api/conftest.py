@@ -122,7 +122,7 @@ USERS = [
 @pytest.fixture(scope="module")
 def env(db_url, tmp_path_factory) -> Iterator[Env]:
     settings = Settings(database_url=db_url, jwt_secret=SECRET,
-                        data_dir=tmp_path_factory.mktemp("data"), ask_min_score=0.5,
+                        data_dir=tmp_path_factory.mktemp("data"),
                         _env_file=None)
     search = FakeSearchEngine()
     app = create_app(settings, search_engine=search)

@@ -91,7 +91,7 @@ EXPECTED: dict[tuple[str, str], set[str]] = {
     ("GET", "/van-ban"): PUBLIC, ("GET", "/cua-toi"): PUBLIC, ("GET", "/thong-bao"): PUBLIC,
     ("GET", "/thu-vien"): PUBLIC, ("GET", "/thu-vien/{entry_id}"): PUBLIC,
     ("GET", "/cho-giai-dap"): PUBLIC, ("GET", "/static/{name}"): PUBLIC,
-    ("GET", "/healthz"): PUBLIC, ("GET", "/readyz"): PUBLIC, 
+    ("GET", "/healthz"): PUBLIC, ("GET", "/readyz"): PUBLIC,
     ("GET", "/metrics"): {ADMIN},  # or TROLY_METRICS_TOKEN
     ("GET", "/docs"): PUBLIC, ("GET", "/docs/oauth2-redirect"): PUBLIC,
     ("GET", "/docs/assets/{name}"): PUBLIC,

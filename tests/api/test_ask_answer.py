@@ -48,7 +48,7 @@ def test_no_answer_still_shows_the_closest_entries_and_confirm_closes_the_item(e
     r = env.client.post(url, headers=env.h("judge1"), json={"entry_id": civil["id"]})
     assert r.status_code == 200, r.text
     assert r.json() == {"usage_event_id": body["usage_event_id"], "entry_id": civil["id"],
-                        "answered": True, "unanswered_closed": body["unanswered_id"]}
+                        "answered": True, "unanswered_id": body["unanswered_id"]}
     assert env.client.post(url, headers=env.h("judge1"), json={"entry_id": civil["id"]}).status_code == 200
     with env.session() as s:
         assert s.get(UsageEvent, body["usage_event_id"]).answered is True

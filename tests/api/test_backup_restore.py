@@ -48,8 +48,8 @@ def asks(app, token: str) -> list:
                         headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200, r.text
         body = r.json()
-        entries = ([body["answer"]] if body["answer"] else []) + body["related"]
-        out.append(([(e["entry_id"], e["confidence"], e["answer"]) for e in entries],
+        matches = ([body["answer"]] if body["answer"] else []) + body["related"]
+        out.append(([(e["entry_id"], e["confidence"], e["answer"]) for e in matches],
                     [(a["article_id"], a["score"]) for a in body["articles"]]))
     return out
 
@@ -86,7 +86,7 @@ def test_round_trip(populated, tmp_path, prefer_json):
     assert table_rows(target) == before
     expected = asks(env.client.app, env.tokens["judge2"])
     settings = Settings(database_url=target, jwt_secret=SECRET, data_dir=tmp_path / "d",
-                        ask_min_score=env.settings.ask_min_score, _env_file=None)
+                        _env_file=None)
     restored = create_app(settings, search_engine=FakeSearchEngine())  # reconciles at start
     try:
         assert restored.state.search_engine.qa_entry_ids() == env.search.qa_entry_ids()

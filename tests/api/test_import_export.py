@@ -2,8 +2,8 @@
 
 import csv
 import io
-import zipfile
 import json
+import zipfile
 
 from openpyxl import Workbook, load_workbook
 

@@ -165,7 +165,8 @@ def test_similar(env):
     r = env.client.post(f"{QA}/similar", headers=env.h("judge2"),
                         json={"question": "Khi nào tạm đình chỉ giải quyết vụ án dân sự?"})
     hit = next(h for h in r.json() if h["entry_id"] == p["id"])
-    assert hit["source"] == "lexical" and hit["status"] == "pending"
+    assert hit["source"] == "index" and hit["status"] == "pending" and hit["is_duplicate"] is True
+    assert 0 <= hit["confidence"] <= 1 and hit["score"] == hit["confidence"]
     assert env.client.post(f"{QA}/similar", headers=env.h("judge2"), json={"question": ""}).status_code == 422
     assert env.client.post(f"{QA}/similar", json={"question": "abc"}).status_code == 401
 

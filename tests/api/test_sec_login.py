@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from assistant.kb.demo import DEMO_PASSWORD
 from assistant.kb.demo import USERS as DEMO_USERS
+from assistant.kb.errors import InvalidInput, TooManyRequests
 from assistant.kb.services import auth
 from assistant.kb.services.auth import (
     LoginRateLimiter,
@@ -23,7 +24,6 @@ from assistant.kb.services.auth import (
     client_address,
     parse_networks,
 )
-from assistant.kb.errors import InvalidInput, TooManyRequests
 from tests.api.conftest import PASSWORD
 from tests.api.conftest import USERS as TEST_USERS
 

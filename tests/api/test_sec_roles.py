@@ -15,7 +15,7 @@ import itertools
 import pytest
 
 from assistant.kb.services.users import create_user
-from tests.api.conftest import PASSWORD, SECRET, issue_token
+from tests.api.conftest import PASSWORD, issue_token
 from tests.api.helpers import make_entry
 
 API = "/api/v1"

@@ -74,7 +74,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
 
     tmp = tmp_path_factory.mktemp("ui")
     settings = Settings(database_url=f"sqlite:///{tmp / 'troly.db'}", jwt_secret="ui-" + "x" * 40,
-                        data_dir=tmp, ask_min_score=0.5, _env_file=None)
+                        data_dir=tmp, _env_file=None)
     search = FakeLegalSearchEngine()
     app = create_app(settings, search_engine=search)
     with session_scope(app.state.session_factory) as s:

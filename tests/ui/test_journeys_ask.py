@@ -65,7 +65,7 @@ def test_no_answer_shows_the_closest_entries_and_the_judge_confirms_one(visitor,
     with page.expect_response("**/confirm") as reply:
         closest.get_by_role("button", name="Đây đúng là câu tôi hỏi").click()
     assert reply.value.status == 200 and reply.value.json()["answered"] is True
-    assert reply.value.json()["unanswered_closed"]
+    assert reply.value.json()["unanswered_id"]
     expect(closest.locator(".confirm .thanks")).to_contain_text("Đã ghi nhận")
 
 

@@ -1,9 +1,13 @@
-"""Answering a judge's question: approved Q&A first, then the legal articles.
+"""Answering a judge's question: one trustworthy answer, related entries, the articles.
 
-Why: the judge wants the colleagues' vetted answer when one exists and the articles
-either way. When nothing scores above ``ask_min_score`` the question is "not answered"
-and is filed in the unanswered queue so that reviewers can write the missing entry.
-Every ask is recorded as a usage event (the statistics are built from them).
+Why: a judge acts on the answer, so at most one approved entry is presented as *the*
+answer — the best candidate whose verified confidence (assistant.answer_match: the
+calibrated probability that the entry answers this very question) passes the answer
+threshold. Other approved candidates above the lower bar are listed as related, never as
+the answer. Only a question without an answer goes to the unanswered queue; a judge who
+finds the right entry among the related ones confirms it ("Đây đúng là câu tôi hỏi"),
+which counts the ask as answered, closes its queue item and records a labelled pair that
+``troly model calibrate`` learns from. Every ask is recorded as a usage event.
 A question that cites an article ("Điều 273 BLTTDS") gets that article first
 (:mod:`assistant.kb.direct_lookup`); input with nothing to search ("?", "!!!") is a
 422 with a Vietnamese message, never a 503.
@@ -18,13 +22,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from assistant.answer_match.thresholds import Thresholds
 from assistant.kb import direct_lookup
 from assistant.kb.db import committed_write
-from assistant.kb.errors import InvalidInput, KBError, ServiceUnavailable
-from assistant.kb.models import QAEntry, UsageEvent, User
+from assistant.kb.errors import KBError, NotFound, ServiceUnavailable
+from assistant.kb.models import MatchLabel, QAEntry, UnansweredQuestion, UsageEvent, User
 from assistant.kb.services import unanswered
+from assistant.kb.services.notifications import notify_question_answered
 from assistant.kb.text import clean
-from assistant.search_types import ArticleHit, SearchEngine
+from assistant.search_types import ArticleHit, QAHit, SearchEngine
 
 MAX_QUERY = 1000
 
@@ -35,32 +41,56 @@ log = logging.getLogger(__name__)
 class AskResult:
     question: str
     answered: bool
-    best_score: float | None
-    qa: list[tuple[QAEntry, float]] = field(default_factory=list)
-    # every approved candidate, best first, also those below the bar: the closest
-    # entries a judge may open (and confirm) when there is no answer
-    candidates: list[tuple[QAEntry, float]] = field(default_factory=list)
+    best_score: float | None  # the best candidate's confidence
+    answer: tuple[QAEntry, QAHit] | None = None
+    related: list[tuple[QAEntry, QAHit]] = field(default_factory=list)
     articles: list[ArticleHit] = field(default_factory=list)
     usage_event_id: int | None = None
     unanswered_id: int | None = None
     latency_ms: int = 0
-    citation_only: bool = False  # the question was a citation, answered by its article
+    citation_only: bool = False  # the question is only a citation: answered by the article
+
+    @property
+    def qa(self) -> list[tuple[QAEntry, QAHit]]:
+        """The answer (if any) then the related entries."""
+        return ([self.answer] if self.answer else []) + list(self.related)
+
+
+def search_candidates(search: SearchEngine, question: str, top_k: int) -> tuple[list[QAHit], list[ArticleHit]]:
+    """Verified approved candidates (best first) and the articles, in one retrieval run."""
+    combined = getattr(search, "ask", None)
+    if callable(combined):  # one retrieval run for both (the real engine, the test fake)
+        result = combined(question, top_k=top_k, qa_top_k=top_k)
+        return list(result.qa), list(result.articles)
+    return search.search_qa(question, top_k=top_k), search.search_articles(question, top_k=top_k)
+
+
+def decide(hits: list[QAHit], entries: dict[int, QAEntry], thresholds: Thresholds, top_k: int
+           ) -> tuple[tuple[QAEntry, QAHit] | None, list[tuple[QAEntry, QAHit]]]:
+    """(answer, related): the answer is the best approved candidate at or above the answer
+    threshold; related are the other approved candidates at or above the related bar."""
+    approved = []
+    for hit in sorted(hits, key=lambda h: -h.confidence):
+        entry = entries.get(int(hit.entry_id)) if hit.entry_id.isdigit() else None
+        if entry is not None and entry.status == "approved":  # the index may lag the database
+            approved.append((entry, hit))
+    answer = approved[0] if approved and approved[0][1].confidence >= thresholds.answer else None
+    related = [(e, h) for e, h in approved
+               if (answer is None or e.id != answer[0].id) and h.confidence >= thresholds.related]
+    return answer, related[:top_k]
+
+
+def _entries(session: Session, hits: list[QAHit]) -> dict[int, QAEntry]:
+    ids = [int(hit.entry_id) for hit in hits if hit.entry_id.isdigit()]
+    return {e.id: e for e in session.scalars(select(QAEntry).where(QAEntry.id.in_(ids)))} if ids else {}
 
 
 def ask(session: Session, search: SearchEngine, actor: User, question: str, *,
-        min_score: float, top_k: int = 5) -> AskResult:
+        thresholds: Thresholds, top_k: int = 5) -> AskResult:
     q = clean(question, "câu hỏi", max_len=MAX_QUERY, single_line=True)
-    if not any(ch.isalnum() for ch in q):  # "?", "!!!": the judge's input to correct, not an outage
-        raise InvalidInput("Câu hỏi trống: hãy nhập nội dung cần tra cứu.")
     started = time.perf_counter()
     try:
-        combined = getattr(search, "ask", None)
-        if callable(combined):  # one retrieval run for both (the real engine)
-            result = combined(q, top_k=top_k, qa_top_k=top_k)
-            qa_hits, article_hits = result.qa, result.articles
-        else:
-            qa_hits = search.search_qa(q, top_k=top_k)
-            article_hits = search.search_articles(q, top_k=top_k)
+        qa_hits, article_hits = search_candidates(search, q, top_k)
         direct = direct_lookup.lookup(search, q)
     except KBError:  # the engine's QueryError is an InvalidInput: a 422, not a 503
         raise
@@ -68,25 +98,13 @@ def ask(session: Session, search: SearchEngine, actor: User, question: str, *,
         log.exception("search failed for an ask")
         raise ServiceUnavailable("Chức năng tìm kiếm tạm thời không sẵn sàng. "
                                  "Vui lòng thử lại sau.") from exc
-    ids = [int(hit.entry_id) for hit in qa_hits if hit.entry_id.isdigit()]
-    entries = {e.id: e for e in session.scalars(select(QAEntry).where(QAEntry.id.in_(ids)))} if ids else {}
-    qa: list[tuple[QAEntry, float]] = []
-    for hit in qa_hits:
-        entry = entries.get(int(hit.entry_id)) if hit.entry_id.isdigit() else None
-        if entry is not None and entry.status == "approved":  # index may lag the database
-            qa.append((entry, float(hit.score)))
-    # Answered = an approved entry means the same as the question. Article scores are
-    # rank-fused, not absolute, so they say nothing about whether an answer exists.
-    scores = [s for _, s in qa]
-    best = max(scores) if scores else None
-    answered = best is not None and best >= min_score
-    # Show a judge only entries that answer this question: a nearest neighbour about
-    # another matter, presented as "the answer", would mislead.
-    candidates = qa
-    qa = [(entry, score) for entry, score in qa if score >= min_score]
+    answer, related = decide(qa_hits, _entries(session, qa_hits), thresholds, top_k)
+    best = max((h.confidence for _, h in ([answer] if answer else []) + related), default=None)
+    if best is None and qa_hits:
+        best = max(h.confidence for h in qa_hits)
     article_hits = direct_lookup.put_first(direct.articles, article_hits, top_k)
     latency = int((time.perf_counter() - started) * 1000)
-    result = AskResult(q, answered, best, qa, candidates, article_hits, None, None, latency,
+    result = AskResult(q, answer is not None, best, answer, related, article_hits, None, None, latency,
                        citation_only=direct.citation_only)
     # every ask writes: its own short transaction keeps SQLite's single writer slot free
     with committed_write(session):
@@ -106,3 +124,38 @@ def _record(session: Session, actor: User, result: AskResult) -> None:
     result.usage_event_id = event.id
     if not result.answered and not result.citation_only:
         result.unanswered_id = unanswered.record_ask(session, actor, result.question, event.id).id
+
+
+@dataclass
+class ConfirmResult:
+    usage_event_id: int
+    entry_id: int
+    answered: bool
+    unanswered_id: int | None
+    label_id: int
+
+
+def confirm_match(session: Session, actor: User, usage_event_id: int, entry_id: int) -> ConfirmResult:
+    """The judge who asked says this approved entry is the question they asked: a labelled
+    pair (label 1) for calibration, the ask counts as answered, its queue item is closed.
+    Only the asker may confirm (404 for anyone else, as if the ask did not exist)."""
+    event = session.get(UsageEvent, usage_event_id)
+    if event is None or event.user_id != actor.id:
+        raise NotFound("Không tìm thấy lượt hỏi.")
+    entry = session.get(QAEntry, entry_id)
+    if entry is None or entry.status != "approved":
+        raise NotFound("Không tìm thấy câu hỏi – trả lời đã duyệt.")
+    label = session.scalar(select(MatchLabel).where(
+        MatchLabel.usage_event_id == event.id, MatchLabel.entry_id == entry.id))
+    if label is None:
+        label = MatchLabel(question=event.query, entry_id=entry.id, label=1, source="confirm",
+                           user_id=actor.id, usage_event_id=event.id)
+        session.add(label)
+    event.answered = True
+    item = session.scalar(select(UnansweredQuestion).where(
+        UnansweredQuestion.status == "open", UnansweredQuestion.question == event.query))
+    if item is not None:
+        unanswered.close_answered(session, item, entry, actor)
+        notify_question_answered(session, item, entry, except_user_id=actor.id)
+    session.flush()
+    return ConfirmResult(event.id, entry.id, True, item.id if item else None, label.id)

@@ -32,10 +32,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from corpus.vietnamese import fold_diacritics
-
 from assistant.kb.errors import InvalidInput, TooManyRequests, Unauthorized
 from assistant.kb.models import User, UserSession, utcnow
+from corpus.vietnamese import fold_diacritics
 
 _hasher = PasswordHasher()
 _ALGORITHM = "HS256"

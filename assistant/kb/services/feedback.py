@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from assistant.kb.errors import Forbidden, InvalidInput
 from assistant.kb.models import Feedback, QAEntry, UsageEvent, User
 from assistant.kb.services import notifications
-from assistant.kb.services.qa import ALL_COURTS, get_entry, is_reviewer, review_scope, view_entry
+from assistant.kb.services.qa import ALL_COURTS, is_reviewer, review_scope, view_entry
 from assistant.kb.text import clean
 from assistant.search_types import SearchEngine
 

@@ -3,8 +3,8 @@ demand) and rebuild (drop and recreate what the database owns).
 
 Why: the database is the source of truth, the index is derived. A crash between an
 index write and the database commit (or a SIGKILL in the middle of indexing a law)
-leaves them apart; reconciling makes the index hold exactly the approved Q&A entries,
-each once and with its current text, and every confirmed uploaded legal document —
+leaves them apart; reconciling makes the index hold exactly the draft, pending and
+approved Q&A entries, each once and with its current text and status, and every confirmed uploaded legal document —
 re-parsed from the stored file and synced by content hash, so it costs almost nothing
 when nothing changed. Pháp điển pages indexed from files are not in the database;
 ``troly index laws`` re-indexes those.
@@ -23,8 +23,10 @@ from assistant.kb.errors import KBError
 from assistant.kb.models import LegalDocument, QAEntry
 from assistant.kb.services.legal_documents import parse_document, upload_source
 from assistant.kb.services.qa import index_entry
-from assistant.search_types import QAIndexEntry, SearchEngine
+from assistant.search_types import INDEXED_STATUSES, QAIndexEntry, SearchEngine
 from corpus.vietnamese import normalize_text
+
+QA_INDEX_VERSION = 2  # = assistant.search_engine.QA_INDEX_VERSION (not imported: no engine here)
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +36,12 @@ LEGAL_KINDS = {"field": "meta.kind", "operator": "in", "value": ["article", "cla
 
 # ------------------------------------------------------------------ Q&A entries
 def fingerprint(entry: QAIndexEntry) -> tuple:
-    """What must match between the database and the index for an entry to be current."""
+    """What must match between the database and the index for an entry to be current
+    (a point written by an older index layout never matches: it is rewritten)."""
     return (normalize_text(entry.question), normalize_text(entry.answer), entry.field,
-            entry.court_code, tuple(entry.article_ids), tuple(entry.tags))
+            entry.court_code, tuple(entry.article_ids), tuple(entry.tags), entry.status,
+            str(entry.author_id) if entry.author_id is not None else "",
+            normalize_text(entry.citation_text or ""), QA_INDEX_VERSION)
 
 
 def indexed_qa(search: SearchEngine) -> dict[str, list[tuple | None]]:
@@ -48,7 +53,8 @@ def indexed_qa(search: SearchEngine) -> dict[str, list[tuple | None]]:
             m = d.meta
             out.setdefault(str(m.get("entry_id")), []).append(
                 (m.get("question"), m.get("answer"), m.get("field"), m.get("court_code"),
-                 tuple(m.get("article_ids") or ()), tuple(m.get("tags") or ())))
+                 tuple(m.get("article_ids") or ()), tuple(m.get("tags") or ()), m.get("status"),
+                 m.get("author") or "", m.get("citation_text") or "", m.get("qa_index_version")))
         return out
     qa = getattr(search, "qa", None)  # the in-memory test fake
     if isinstance(qa, dict):
@@ -57,9 +63,10 @@ def indexed_qa(search: SearchEngine) -> dict[str, list[tuple | None]]:
 
 
 def reconcile_qa(session: Session, search: SearchEngine) -> dict[str, int]:
-    """Index = approved entries, each exactly once, with current text."""
+    """Index = draft, pending and approved entries, each exactly once, with current text
+    and status."""
     approved = {str(e.id): index_entry(e) for e in session.scalars(
-        select(QAEntry).where(QAEntry.status == "approved"))}
+        select(QAEntry).where(QAEntry.status.in_(tuple(INDEXED_STATUSES))))}
     present = indexed_qa(search)
     extra = [i for i in present if i not in approved]
     stale = [i for i, fps in present.items() if i in approved and (
@@ -69,7 +76,7 @@ def reconcile_qa(session: Session, search: SearchEngine) -> dict[str, int]:
         search.delete_qa(extra + stale)
     if missing:
         search.upsert_qa(missing)
-    return {"qa_approved": len(approved), "qa_upserted": len(missing), "qa_deleted": len(extra),
+    return {"qa_indexed": len(approved), "qa_upserted": len(missing), "qa_deleted": len(extra),
             "qa_stale": len(stale)}
 
 

@@ -6,8 +6,9 @@ draft) entries; reviewers approve, reject, edit and retire. Every state change i
 conditional ``UPDATE … WHERE version = :v AND status IN (…)`` whose row count is
 checked, so two reviewers approving the same entry at once get exactly one success and
 one conflict, on SQLite and PostgreSQL alike. Each change leaves a full snapshot in
-``qa_revisions``. Approved entries are written to the search index (``upsert_qa``);
-rejected or retired ones are removed from it (``delete_qa``).
+``qa_revisions``. Draft, pending and approved entries are in the search index with their status
+(``upsert_qa``: asks see approved ones, the duplicate check all three); rejected or
+retired ones are removed from it (``delete_qa``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import field as dc_field
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from assistant.answer_match.thresholds import Thresholds
 from assistant.kb.citations import engine_resolver, resolve_citations
 from assistant.kb.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
 from assistant.kb.models import FIELDS, Court, QAEntry, QARevision, User, utcnow
@@ -26,8 +28,8 @@ from assistant.kb.services import notifications
 from assistant.kb.services.courts import descendant_ids
 from assistant.kb.services.entry_articles import hand_attached_ids
 from assistant.kb.text import clean, clean_tags
-from assistant.search_types import QAIndexEntry, SearchEngine
-from corpus.vietnamese import fold_diacritics, normalize_text, syllables
+from assistant.search_types import INDEXED_STATUSES, SIMILAR_STATUSES, QAIndexEntry, SearchEngine
+from corpus.vietnamese import fold_diacritics, normalize_text
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,7 @@ def index_entry(entry: QAEntry) -> QAIndexEntry:
         entry_id=str(entry.id), question=entry.question, answer=entry.answer, field=entry.field,
         court_code=entry.court.code if entry.court else None,
         article_ids=tuple(entry.article_ids or ()), tags=tuple(entry.tags or ()),
+        status=entry.status, author_id=entry.author_id, citation_text=entry.citation_text or "",
     )
 
 
@@ -165,7 +168,7 @@ def view_entry(session: Session, actor: User, entry_id: int) -> QAEntry:
 def create_entry(session: Session, search: SearchEngine | None, actor: User, *, question: str,
                  answer: str, field: str, tags=None, citation_text=None, article_ids=None,
                  submit: bool = False, source_unanswered_id: int | None = None,
-                 check_citations: bool = True) -> QAEntry:
+                 check_citations: bool = True, index: bool = True) -> QAEntry:
     data = validate_input(search, question=question, answer=answer, field=field, tags=tags,
                           citation_text=citation_text, article_ids=article_ids,
                           check_citations=check_citations)
@@ -182,6 +185,8 @@ def create_entry(session: Session, search: SearchEngine | None, actor: User, *, 
     _record(session, entry, "create", actor)
     session.flush()
     entry.citation_warnings = data.warnings  # for this response only (not a column)
+    if index:
+        _sync_index(search, entry, session, strict=False)
     return entry
 
 
@@ -215,15 +220,27 @@ def _status_error(entry: QAEntry, action: str) -> Conflict:
                     f"“{QA_STATUSES.get(entry.status, entry.status)}”.")
 
 
-def _sync_index(search: SearchEngine | None, entry: QAEntry, session: Session) -> None:
+def _sync_index(search: SearchEngine | None, entry: QAEntry, session: Session, *,
+                strict: bool = True) -> None:
+    """The index follows the entry: drafts, pending and approved entries are in it (with
+    their status), rejected and retired ones are not.
+
+    ``strict``: an index failure undoes the change (503) — for everything that changes what
+    an ask can answer. A draft or pending entry only serves the duplicate check, so its
+    index write is best-effort; reconciling (at start-up) repairs a miss.
+    """
     if search is None:
         return
     try:
-        if entry.status == "approved":
+        if entry.status in INDEXED_STATUSES:
             search.upsert_qa([index_entry(entry)])
         else:
             search.delete_qa([str(entry.id)])
     except Exception as exc:  # noqa: BLE001 - any index failure must undo the change
+        if not strict:
+            log.warning("search index not updated for %s entry %s (reconcile repairs it)",
+                        entry.status, entry.id, exc_info=True)
+            return
         log.exception("search index update failed for entry %s", entry.id)
         session.rollback()
         raise ServiceUnavailable(
@@ -270,8 +287,7 @@ def update_entry(session: Session, search: SearchEngine | None, actor: User, ent
     action = "edit" if entry.author_id == actor.id else "review_edit"
     _record(session, entry, action, actor)
     session.flush()
-    if entry.status == "approved":
-        _sync_index(search, entry, session)
+    _sync_index(search, entry, session, strict=entry.status == "approved")
     if action == "review_edit":
         notifications.entry_reviewed(session, entry, actor, action)
     entry.citation_warnings = data.warnings  # for this response only (not a column)
@@ -293,7 +309,7 @@ def unchanged_since_rejection(session: Session, entry: QAEntry) -> bool:
 
 
 def submit_entry(session: Session, actor: User, entry_id: int, version: int | None = None,
-                 note: str | None = None) -> QAEntry:
+                 note: str | None = None, search: SearchEngine | None = None) -> QAEntry:
     """Sends a draft (or a rejected entry) to review. A rejected entry goes back only
     changed, or with ``note`` saying why it is right as it is: a reviewer must never get
     the same text again without a word."""
@@ -311,10 +327,12 @@ def submit_entry(session: Session, actor: User, entry_id: int, version: int | No
                  {"status": "pending", "submitted_at": utcnow(), "reject_reason": None}, _STALE)
     _record(session, entry, "submit", actor, note)
     session.flush()
+    _sync_index(search, entry, session, strict=False)
     return entry
 
 
-def withdraw_entry(session: Session, actor: User, entry_id: int, version: int | None = None) -> QAEntry:
+def withdraw_entry(session: Session, actor: User, entry_id: int, version: int | None = None,
+                   search: SearchEngine | None = None) -> QAEntry:
     entry = view_entry(session, actor, entry_id)
     if entry.author_id != actor.id:
         raise Forbidden("Chỉ người soạn mới rút lại được câu hỏi này.")
@@ -323,6 +341,7 @@ def withdraw_entry(session: Session, actor: User, entry_id: int, version: int | 
     _conditional(session, entry, version, ("pending",), {"status": "draft"}, _STALE)
     _record(session, entry, "withdraw", actor)
     session.flush()
+    _sync_index(search, entry, session, strict=False)
     return entry
 
 
@@ -415,57 +434,43 @@ def list_entries(session: Session, actor: User, *, status: str | None = None,
     return list(rows), total
 
 
-def _folded_tokens(text: str) -> set[str]:
-    return set(syllables(fold_diacritics(normalize_text(text, keep_newlines=False)).lower()))
-
-
 def similar_entries(session: Session, search: SearchEngine | None, actor: User, question: str,
-                    limit: int = 5, exclude_id: int | None = None) -> list[dict]:
-    """Entries close to ``question``: index hits (approved) merged with a lexical scan of
-    entries not in the index yet (drafts, pending), so duplicates are caught before review."""
+                    limit: int = 5, exclude_id: int | None = None, *,
+                    thresholds: Thresholds | None = None) -> list[dict]:
+    """Entries that may already ask ``question``: approved, pending and (the actor's own, or
+    for a reviewer any) drafts, found in the index by the question's own vectors and scored
+    by the answer_match verifier on one scale; ``is_duplicate`` when the confidence passes
+    the duplicate threshold. No entry is scanned in Python: statuses are filtered in Qdrant."""
     q = clean(question, "câu hỏi", max_len=MAX_QUESTION)
-    found: dict[int, dict] = {}
-    if search is not None:
-        for hit in search.search_qa(q, top_k=limit):
-            try:
-                eid = int(hit.entry_id)
-            except ValueError:
-                continue
-            found[eid] = {"entry_id": eid, "score": round(float(hit.score), 4), "source": "index"}
-    qt = _folded_tokens(q)
-    stmt = select(QAEntry).where(QAEntry.status.in_(("draft", "pending", "approved")))
-    scope = review_scope(session, actor)
-    if scope is not ALL_COURTS:
-        visible = [QAEntry.status != "draft", QAEntry.author_id == actor.id]
-        if scope:
-            visible.append(QAEntry.court_id.in_(scope))
-        stmt = stmt.where(or_(*visible))
-    for entry in session.scalars(stmt.order_by(QAEntry.id.desc()).limit(2000)):
-        et = _folded_tokens(entry.question)
-        if not qt or not et:
-            continue
-        score = len(qt & et) / len(qt | et)
-        if score >= 0.3 and score > found.get(entry.id, {}).get("score", 0):
-            found[entry.id] = {"entry_id": entry.id, "score": round(score, 4), "source": "lexical"}
+    if search is None:
+        return []
+    t = thresholds or Thresholds()
+    hits = search.search_qa(q, top_k=limit + 1, statuses=SIMILAR_STATUSES,
+                            draft_author=None if is_reviewer(actor) else actor.id)
+    ids = [int(h.entry_id) for h in hits if h.entry_id.isdigit()]
+    entries = {e.id: e for e in session.scalars(select(QAEntry).where(QAEntry.id.in_(ids)))} if ids else {}
     out = []
-    for item in sorted(found.values(), key=lambda d: -d["score"]):
-        if item["entry_id"] == exclude_id:
+    for hit in hits:
+        entry = entries.get(int(hit.entry_id)) if hit.entry_id.isdigit() else None
+        if entry is None or entry.id == exclude_id or entry.status not in INDEXED_STATUSES:
+            continue  # the index may lag the database
+        if entry.status == "draft" and not can_view(session, actor, entry):
             continue
-        entry = session.get(QAEntry, item["entry_id"])
-        if entry is None or entry.status in ("retired", "rejected"):
+        if hit.confidence < t.related:
             continue
-        if entry.status == "draft" and not can_view(session, actor, entry):  # pending: shown, to avoid duplicates
-            continue
-        out.append({**item, "question": entry.question, "status": entry.status})
+        out.append({"entry_id": entry.id, "score": hit.confidence, "confidence": hit.confidence,
+                    "is_duplicate": hit.confidence >= t.duplicate, "reasons": list(hit.reasons),
+                    "source": "index", "question": entry.question, "status": entry.status})
         if len(out) >= limit:
             break
     return out
 
 
 def reconcile_index(session: Session, search: SearchEngine) -> dict[str, int]:
-    """Make the index hold exactly the approved entries (after a crash or a re-index)."""
+    """Make the index hold exactly the indexed entries (after a crash or a re-index);
+    ``index_sync.reconcile_qa`` also repairs stale text."""
     approved = {str(e.id): e for e in session.scalars(select(QAEntry).where(
-        QAEntry.status == "approved"))}
+        QAEntry.status.in_(tuple(INDEXED_STATUSES))))}
     present = search.qa_entry_ids()
     missing = [index_entry(approved[i]) for i in approved if i not in present]
     extra = [i for i in present if i not in approved]

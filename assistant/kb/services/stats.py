@@ -37,7 +37,6 @@ from assistant.kb.models import (
 from assistant.kb.rollups import ALL_COURTS, ASKS, question_key
 from assistant.kb.services.courts import descendant_ids
 from assistant.kb.services.qa import normalise_field, review_scope
-from assistant.kb.services.qa_io import append_text_row
 
 VN_TZ = timezone(timedelta(hours=7))
 PERIODS = ("month", "quarter", "half", "year", "custom")

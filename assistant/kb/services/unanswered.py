@@ -7,7 +7,8 @@ per-item counts up to date; reviewers dismiss junk or duplicates, merge items th
 the same thing (their counts add up), and assign items to a reviewer. Answering an item
 creates a Q&A entry linked to it (pending review); an approved entry that answers an
 item closes it through :func:`close_answered` (called by the verifier and the
-notifications workflow, which decide "answers it" and tell the askers).
+notifications workflow, which decide "answers it" and tell the askers). When any entry is approved, the
+open items it now answers close themselves (:func:`close_answered_by`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from assistant.kb.models import (
     User,
     utcnow,
 )
+from assistant.kb.services.notifications import notify_question_answered
 from assistant.kb.services.qa import create_entry, is_reviewer
 from assistant.search_types import SearchEngine
 
@@ -313,3 +315,41 @@ def answer_unanswered(session: Session, search: SearchEngine | None, actor: User
     close_answered(session, item, entry)
     return item, entry
 
+
+# Open items re-asked when an entry is approved: the most lexically similar few of the
+# newest ones (each re-ask is one full retrieval + verification, ~25 ms).
+CLOSE_SCAN = 5000
+CLOSE_CANDIDATES = 20
+
+
+def close_answered_by(session: Session, search: SearchEngine | None, entry: QAEntry,
+                      threshold: float) -> list[int]:
+    """Close the open unanswered items that ``entry`` (just approved) now answers: each
+    likely item is asked again, and closed when the verifier makes this entry its answer
+    (top candidate, confidence ≥ ``threshold``). Returns the closed ids."""
+    from assistant.answer_match.text import content_tokens
+
+    if search is None or entry.status != "approved":
+        return []
+    wanted = set(content_tokens(entry.question))
+    if not wanted:
+        return []
+    items = session.execute(select(UnansweredQuestion.id, UnansweredQuestion.question).where(
+        UnansweredQuestion.status == "open").order_by(UnansweredQuestion.id.desc()).limit(CLOSE_SCAN)).all()
+    scored = []
+    for item_id, question in items:
+        tokens = set(content_tokens(question))
+        overlap = len(tokens & wanted) / max(1, min(len(tokens), len(wanted)))
+        if overlap >= 0.34:
+            scored.append((overlap, item_id, question))
+    scored.sort(reverse=True)
+    closed = []
+    for _, item_id, question in scored[:CLOSE_CANDIDATES]:
+        hits = search.search_qa(question, top_k=1)
+        if hits and hits[0].entry_id == str(entry.id) and hits[0].confidence >= threshold:
+            item = session.get(UnansweredQuestion, item_id)
+            close_answered(session, item, entry)
+            notify_question_answered(session, item, entry)
+            closed.append(item_id)
+    session.flush()
+    return closed

@@ -1,0 +1,221 @@
+"""What the verifier knows about a question and a candidate entry, and the pair features.
+
+A :class:`QuestionView` is built once per question (the asked one, or an entry's question)
+from the text, its e5 vector and what retrieval found; :class:`PairFeaturizer` turns
+(question, candidates) into one feature row per candidate. Every feature is something a
+reviewer could check by hand: how close the meanings are (q↔q cosine), which words they
+share (IDF-weighted), which legal facets agree or conflict, whether the articles the
+question retrieves are the ones the entry cites, and whether the named law matches.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from haystack import component, default_from_dict, default_to_dict
+
+from assistant.answer_match.facets import FACETS, FacetExtractor, Facets, load_vocabulary
+from assistant.answer_match.text import content_tokens  # noqa: F401 - re-exported
+from corpus.abbreviations import expand_abbreviations
+from corpus.laws import laws_in_text
+from corpus.vietnamese import fold_diacritics, normalize_text
+
+_ARTICLE_NUMBER = re.compile(r"\bdieu\s+(\d+[a-z]?)\b")
+
+FEATURES: tuple[str, ...] = (
+    "dense_cos", "lex_cos", "bigram_jaccard", "query_uncovered", "candidate_uncovered",
+    *(f"conflict_{f}" for f in FACETS), "conflict_field_detail",
+    *(f"agree_{f}" for f in FACETS), "partial_facets", "one_sided_facets",
+    "article_rr", "cites_nothing", "law_agree", "law_conflict", "article_number_conflict",
+    "clean_dense", "clean_lex", "dense_margin", "lex_margin",
+)
+# Features of a candidate relative to the others retrieved for the same question: how far
+# ahead of (or behind) the best other candidate it is. Filled in by PairFeaturizer.
+LISTWISE = ("dense_margin", "lex_margin")
+
+
+@dataclass(frozen=True, eq=False)
+class QuestionView:
+    """One side of a pair. For the asked question ``articles`` are the article ids retrieval
+    ranked for it; for an entry they are the articles it cites."""
+
+    text: str
+    facets: Facets
+    tokens: frozenset[str]
+    bigrams: frozenset[str]
+    vector: np.ndarray | None = None
+    law_keys: frozenset[str] = frozenset()
+    articles: tuple[str, ...] = ()
+    article_numbers: frozenset[str] = frozenset()
+    entry_id: str = ""
+    status: str = "approved"
+    entry_field: str = ""
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+def _unit(vector: Sequence[float] | np.ndarray | None) -> np.ndarray | None:
+    if vector is None:
+        return None
+    v = np.asarray(vector, dtype=np.float32)
+    n = float(np.linalg.norm(v))
+    return v / n if n > 0 else v
+
+
+@component
+class QuestionAnalyzer:
+    """text (+ vector, laws, articles) → :class:`QuestionView`."""
+
+    def __init__(self, vocabulary_path: str | None = None) -> None:
+        self.vocabulary_path = vocabulary_path
+        self.facets = FacetExtractor(vocabulary_path)
+
+    def view(self, text: str, vector=None, *, law_keys: Iterable[str] | None = None,
+             articles: Iterable[str] = (), entry_field: str | None = None, entry_id: str = "",
+             status: str = "approved") -> QuestionView:
+        tokens = content_tokens(text)
+        if law_keys is None:
+            law_keys = [law.key for law in laws_in_text(expand_abbreviations(text))]
+        keys = tuple(sorted({str(k) for k in law_keys if k}))
+        facets = self.facets.extract(text, entry_field, keys)
+        folded = fold_diacritics(normalize_text(text, keep_newlines=False)).lower()
+        return QuestionView(
+            text=text, facets=facets, tokens=frozenset(tokens),
+            bigrams=frozenset(f"{a} {b}" for a, b in zip(tokens, tokens[1:])),
+            vector=_unit(vector), law_keys=frozenset(keys),
+            articles=tuple(articles), article_numbers=frozenset(_ARTICLE_NUMBER.findall(folded)),
+            entry_id=str(entry_id), status=status, entry_field=entry_field or "",
+        )
+
+    @component.output_types(view=QuestionView)
+    def run(self, text: str, vector: list[float] | None = None, law_keys: list[str] | None = None,
+            articles: list[str] | None = None, entry_field: str | None = None) -> dict:
+        return {"view": self.view(text, vector, law_keys=law_keys, articles=articles or (),
+                                  entry_field=entry_field)}
+
+    def to_dict(self) -> dict:
+        return default_to_dict(self, vocabulary_path=self.vocabulary_path)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> QuestionAnalyzer:
+        return default_from_dict(cls, data)
+
+
+class Idf:
+    """Inverse document frequency of folded syllables over a collection of questions."""
+
+    def __init__(self, table: dict[str, float] | None = None, default: float = 1.0) -> None:
+        self.table = dict(table or {})
+        self.default = float(default)
+
+    @classmethod
+    def fit(cls, texts: Iterable[str]) -> Idf:
+        df: dict[str, int] = {}
+        n = 0
+        for text in texts:
+            n += 1
+            for t in set(content_tokens(text)):
+                df[t] = df.get(t, 0) + 1
+        table = {t: round(math.log((n + 1) / (c + 0.5)), 4) for t, c in df.items() if c > 1}
+        return cls(table, round(math.log((n + 1) / 1.5), 4))
+
+    def __call__(self, token: str) -> float:
+        return self.table.get(token, self.default)
+
+    def to_dict(self) -> dict:
+        return {"default": self.default, "table": dict(sorted(self.table.items()))}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Idf:
+        return cls(data.get("table") or {}, data.get("default", 1.0))
+
+
+def _weight(tokens: Iterable[str], idf: Idf) -> float:
+    return sum(idf(t) for t in tokens)
+
+
+def pair_features(q: QuestionView, c: QuestionView, idf: Idf, vocabulary=None) -> list[float]:
+    """One row of :data:`FEATURES` for the pair (asked question ``q``, candidate ``c``)."""
+    vocab = vocabulary or load_vocabulary()
+    cos = float(np.dot(q.vector, c.vector)) if q.vector is not None and c.vector is not None else 0.0
+    shared = q.tokens & c.tokens
+    wq, wc, ws = _weight(q.tokens, idf), _weight(c.tokens, idf), _weight(shared, idf)
+    lex = ws / math.sqrt(wq * wc) if wq > 0 and wc > 0 else 0.0
+    union = q.bigrams | c.bigrams
+    bigram = len(q.bigrams & c.bigrams) / len(union) if union else 0.0
+    q_unc = 1.0 - ws / wq if wq > 0 else 0.0
+    c_unc = 1.0 - ws / wc if wc > 0 else 0.0
+    conflicts, agrees = [], []
+    partial = one_sided = 0
+    detail = 0.0
+    for name in FACETS:
+        a, b = q.facets.get(name, frozenset()), c.facets.get(name, frozenset())
+        if a and b:
+            # a conflict: each side states a value the other does not ("kháng cáo" vs
+            # "kháng nghị"); one side adding a value ("kháng cáo quyết định tạm đình chỉ" vs
+            # "kháng cáo") is only partial
+            if name == "field":
+                ga, gb = {vocab.group(name, v) for v in a}, {vocab.group(name, v) for v in b}
+                conflict = bool(ga - gb) and bool(gb - ga)
+                detail = float(not conflict and bool(a - b) and bool(b - a))
+            else:
+                conflict = bool(a - b) and bool(b - a)
+            conflicts.append(float(conflict))
+            agrees.append(float(bool(a & b)))
+            partial += int(bool(a & b) and a != b)
+        else:
+            conflicts.append(0.0)
+            agrees.append(0.0)
+            one_sided += int(bool(a) != bool(b))
+    rr = 0.0
+    if c.articles and q.articles:
+        ranks = {a: i for i, a in enumerate(q.articles, 1)}
+        found = [ranks[a] for a in c.articles if a in ranks]
+        rr = 1.0 / min(found) if found else 0.0
+    law_agree = float(bool(q.law_keys and c.law_keys and q.law_keys & c.law_keys))
+    law_conflict = float(bool(q.law_keys and c.law_keys and not q.law_keys & c.law_keys))
+    num_conflict = float(bool(q.article_numbers and c.article_numbers
+                              and not q.article_numbers & c.article_numbers))
+    clean = not any(conflicts) and not law_conflict and not num_conflict
+    return [cos, lex, bigram, q_unc, c_unc, *conflicts, detail, *agrees, partial / 3.0,
+            one_sided / 3.0, rr, float(not c.articles), law_agree, law_conflict, num_conflict,
+            max(0.0, cos - 0.85) if clean else 0.0, lex if clean else 0.0, 0.0, 0.0]
+
+
+@component
+class PairFeaturizer:
+    """(question, candidates) → feature matrix (one row per candidate, columns :data:`FEATURES`)."""
+
+    def __init__(self, vocabulary_path: str | None = None) -> None:
+        self.vocabulary_path = vocabulary_path
+        self.vocabulary = load_vocabulary(vocabulary_path)
+
+    def features(self, question: QuestionView, candidates: Sequence[QuestionView], idf: Idf) -> np.ndarray:
+        """One row per candidate; the margins compare each candidate with the best of the
+        others (0 when it is the only one)."""
+        rows = [pair_features(question, c, idf, self.vocabulary) for c in candidates]
+        x = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
+        if len(x) > 1:
+            for name, source in (("dense_margin", "dense_cos"), ("lex_margin", "lex_cos")):
+                col = x[:, FEATURES.index(source)]
+                order = np.argsort(-col)
+                best, second = col[order[0]], col[order[1]]
+                margin = col - np.where(np.arange(len(col)) == order[0], second, best)
+                # only a candidate without conflicting facets may lead by its similarity
+                x[:, FEATURES.index(name)] = np.where(x[:, FEATURES.index("clean_lex")] > 0, margin,
+                                                      np.minimum(margin, 0.0))
+        return x
+
+    @component.output_types(features=np.ndarray)
+    def run(self, question: QuestionView, candidates: list[QuestionView], idf: Idf) -> dict:
+        return {"features": self.features(question, candidates, idf)}
+
+    def to_dict(self) -> dict:
+        return default_to_dict(self, vocabulary_path=self.vocabulary_path)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PairFeaturizer:
+        return default_from_dict(cls, data)

@@ -1,0 +1,234 @@
+"""The answer matcher: legal facets, features, the calibrated model and its decisions.
+
+Runs without the embedding model: vectors are the test fake's stand-in (tests/fakes.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from assistant.answer_match.facets import extract_facets
+from assistant.answer_match.features import FEATURES, Idf, QuestionAnalyzer
+from assistant.answer_match.model import MatchModel, load_model, next_model_path
+from assistant.answer_match.thresholds import DEFAULT_MODEL, Thresholds, model_thresholds
+from assistant.answer_match.training import (
+    Query,
+    TrainingEntry,
+    TrainingSet,
+    build_pairs,
+    facet_swaps,
+    make_queries,
+    read_training,
+    typing_styles,
+)
+from assistant.answer_match.verifier import AnswerVerifier
+from tests.fakes import stand_in_vector
+
+
+def facets(text: str) -> dict[str, set[str]]:
+    return {k: set(v) for k, v in extract_facets(text).items()}
+
+
+# ------------------------------------------------------------------ facets
+@pytest.mark.parametrize("text", [
+    "Thời hạn kháng cáo bản án dân sự sơ thẩm là bao lâu?",
+    "thoi han khang cao ban an dan su so tham la bao lau",
+    "THOI HAN KHANG CAO BAN AN DS SO THAM BAO LAU",
+])
+def test_facets_with_and_without_diacritics(text):
+    f = facets(text)
+    assert f["act"] == {"kháng cáo"} and f["stage"] == {"sơ thẩm"} and f["object"] == {"bản án"}
+    assert f["asked"] == {"thời hạn"}
+    if "DS" not in text:
+        assert f["field"] == {"dân sự"}
+
+
+def test_facets_from_abbreviations_and_law_names():
+    assert facets("VKS khang nghi ban an phuc tham trong may ngay") == {
+        "party": {"viện kiểm sát"}, "act": {"kháng nghị"}, "stage": {"phúc thẩm"}, "object": {"bản án"},
+        "asked": {"thời hạn"}}
+    # "kháng nghị phúc thẩm" names the procedure of the protest, not the stage asked about
+    assert "stage" not in facets("VKS khang nghi phuc tham trong may ngay")
+    assert facets("Điều 273 BLTTDS")["field"] == {"dân sự"}
+    assert facets("theo Bộ luật Tố tụng hình sự thì sao")["field"] == {"hình sự"}
+    assert facets("Luật TTHC quy định thế nào")["field"] == {"hành chính"}
+
+
+def test_longest_form_wins_within_a_facet():
+    assert facets("Khi nào tạm đình chỉ giải quyết vụ án?")["act"] == {"tạm đình chỉ"}
+    assert facets("Khi nào đình chỉ giải quyết vụ án?")["act"] == {"đình chỉ"}
+    assert facets("tam dinh chi giai quyet vu an")["act"] == {"tạm đình chỉ"}
+    assert facets("Tạm ứng án phí sơ thẩm vụ án lao động")["asked"] == {"tạm ứng án phí"}
+    # a shorter form of *another* facet inside a longer one still counts
+    assert facets("án phí phúc thẩm hành chính")["stage"] == {"phúc thẩm"}
+
+
+def test_folded_text_ignores_one_syllable_forms():
+    # "toi" (tôi / tối / tội) must not say "criminal" in text typed without marks
+    assert "field" not in facets("toi muon hoi ve thu tuc")
+    assert facets("Bị cáo phạm tội gì")["field"] == {"hình sự"}
+
+
+# ------------------------------------------------------------------ features
+def test_pair_features_see_facet_conflicts_and_articles():
+    an = QuestionAnalyzer()
+    q = an.view("Thời hạn kháng cáo bản án dân sự sơ thẩm", stand_in_vector("x"),
+                articles=["37.5.LQ.273", "37.6.LQ.333"])
+    civil = an.view("Thời hạn kháng cáo bản án sơ thẩm là bao lâu?", stand_in_vector("y"),
+                    articles=["37.5.LQ.273"], entry_field="dân sự")
+    criminal = an.view("Thời hạn kháng cáo bản án sơ thẩm là bao lâu?", stand_in_vector("y"),
+                       articles=["37.6.LQ.333"], entry_field="hình sự")
+    verifier = AnswerVerifier()
+    x = dict(zip(FEATURES, verifier.features(q, [civil])[0]))
+    assert x["conflict_field"] == 0 and x["agree_field"] == 1 and x["article_rr"] == 1.0
+    x = dict(zip(FEATURES, verifier.features(q, [criminal])[0]))
+    assert x["conflict_field"] == 1 and x["article_rr"] == 0.5
+    verdicts = verifier.verify(q, [civil, criminal])
+    assert verdicts[0].confidence > verdicts[1].confidence
+    assert "khác lĩnh vực: dân sự ≠ hình sự" in verdicts[1].reasons
+
+
+# ------------------------------------------------------------------ training data
+def test_typing_styles_and_swaps():
+    styles = dict(typing_styles("Viện kiểm sát kháng nghị bản án sơ thẩm vụ án dân sự trong bao lâu?"))
+    assert styles["folded"].startswith("vien kiem sat khang nghi")
+    assert "VKS" in styles["abbreviated"] and "vụ án ds" in styles["abbreviated"]
+    import random
+
+    swaps = facet_swaps("Thời hạn kháng cáo bản án dân sự sơ thẩm là bao lâu?", random.Random(1), limit=6)
+    assert swaps and all(s != "Thời hạn kháng cáo bản án dân sự sơ thẩm là bao lâu?" for s, _ in swaps)
+    assert len({what.split(":")[0] for _, what in swaps}) == len(swaps)  # one facet each
+
+
+def test_shipped_training_file_is_well_formed():
+    data = read_training()
+    assert len(data.entries) >= 60 and len(data.unrelated) >= 10
+    assert len({e.id for e in data.entries}) == len(data.entries)
+    assert all(len(e.rewordings) >= 2 for e in data.entries)
+
+
+# ------------------------------------------------------------------ calibration
+FIXTURE = TrainingSet([
+    TrainingEntry("a", "Thời hạn kháng cáo bản án dân sự sơ thẩm là bao lâu?", "dân sự", "",
+                  ["Bản án dân sự sơ thẩm được kháng cáo trong mấy ngày?",
+                   "Kháng cáo bản án sơ thẩm vụ án dân sự trong thời hạn nào?"]),
+    TrainingEntry("b", "Khi nào Tòa án tạm đình chỉ giải quyết vụ án dân sự?", "dân sự", "",
+                  ["Các trường hợp tạm đình chỉ giải quyết vụ án dân sự?",
+                   "Căn cứ để tạm đình chỉ giải quyết vụ án dân sự là gì?"]),
+    TrainingEntry("c", "Thời hạn tạm giam bị can để điều tra là bao lâu?", "hình sự", "",
+                  ["Bị can bị tạm giam để điều tra tối đa bao lâu?",
+                   "Tạm giam trong giai đoạn điều tra kéo dài mấy tháng?"]),
+    TrainingEntry("d", "Ai phải nộp tiền tạm ứng án phí sơ thẩm dân sự?", "dân sự", "",
+                  ["Nghĩa vụ nộp tạm ứng án phí sơ thẩm thuộc về ai?",
+                   "Nguyên đơn có phải nộp tạm ứng án phí sơ thẩm không?"]),
+], ["Thủ tục đăng ký kết hôn với người nước ngoài?"])
+
+
+def _fit_fixture():
+    an = QuestionAnalyzer()
+    queries = make_queries(FIXTURE)
+
+    def view(text):
+        return an.view(text, stand_in_vector(text))
+
+    entry_views = [an.view(e.question, stand_in_vector(e.question), entry_field=e.field)
+                   for e in FIXTURE.entries]
+    idf = Idf.fit([e.question for e in FIXTURE.entries])
+    pairs = build_pairs(queries, [view(q.text) for q in queries], FIXTURE.entries, entry_views, idf)
+    labelled = pairs.y >= 0
+    model = MatchModel.fit(pairs.x[labelled], pairs.y[labelled], idf=idf)
+    return model, pairs, queries
+
+
+def test_calibration_separates_rewordings_from_facet_swaps():
+    model, pairs, queries = _fit_fixture()
+    scores = model.predict(pairs.x)
+    own = {e.id: i for i, e in enumerate(FIXTURE.entries)}
+    pos, swap = [], []
+    for s, qi, ei in zip(scores, pairs.query, pairs.entry):
+        q = queries[qi]
+        if own.get(q.entry) != ei:
+            continue
+        (pos if q.kind == "positive" else swap if q.kind == "swap" else []).append(s)
+    assert pos and swap
+    assert np.median(pos) > 0.7 > 0.3 > np.median(swap)
+    assert np.mean(pos) - np.mean(swap) > 0.5
+    # conflicting facets weigh against a match
+    weights = dict(zip(model.features, model.weights))
+    assert sum(weights[f"conflict_{f}"] for f in ("field", "act", "stage", "asked")) < 0
+
+
+def test_model_round_trips_through_dict_and_file(tmp_path):
+    model, pairs, _ = _fit_fixture()
+    model.thresholds = Thresholds(0.81, 0.27, 0.75)
+    again = MatchModel.from_dict(json.loads(json.dumps(model.to_dict())))
+    np.testing.assert_allclose(again.predict(pairs.x), model.predict(pairs.x), atol=1e-5)
+    assert again.thresholds == model.thresholds and again.idf.table == model.idf.table
+    # versioned in the data directory: the newest wins; the shipped default until then
+    assert load_model(tmp_path).source == str(DEFAULT_MODEL)
+    first = model.save(next_model_path(tmp_path))
+    second = again.save(next_model_path(tmp_path))
+    assert (first.name, second.name) == ("model-v1.json", "model-v2.json")
+    assert load_model(tmp_path).source == str(second)
+    assert model_thresholds(tmp_path) == Thresholds(0.81, 0.27, 0.75)
+    verifier = AnswerVerifier.from_dict(AnswerVerifier(model_path=str(second)).to_dict())
+    assert verifier.model.thresholds == Thresholds(0.81, 0.27, 0.75)
+
+
+def test_shipped_model_is_calibrated_with_thresholds():
+    model = MatchModel.load(DEFAULT_MODEL)
+    assert model.features == FEATURES
+    t = model.thresholds
+    assert 0 < t.related < t.answer < 1 and 0 < t.duplicate < 1
+    assert model.info.get("held_out"), "fit by `troly model calibrate`, with its held-out measurement"
+
+
+# ------------------------------------------------------------------ decision
+def test_civil_appeal_deadline_does_not_get_the_criminal_entry_as_answer():
+    from assistant.kb.services.ask import decide
+    from assistant.search_types import QAIndexEntry
+    from tests.fakes import FakeSearchEngine
+
+    search = FakeSearchEngine()
+    search.upsert_qa([
+        QAIndexEntry("1", "Thời hạn kháng cáo bản án hình sự sơ thẩm là bao lâu?", "15 ngày", "hình sự",
+                     article_ids=("37.6.LQ.333",), citation_text="Điều 333 BLTTHS"),
+        QAIndexEntry("2", "Thời hạn tạm giam bị can để điều tra là bao lâu?", "…", "hình sự",
+                     article_ids=("37.6.LQ.173",)),
+    ])
+
+    class Entry:  # what decide() reads of a database row
+        def __init__(self, i):
+            self.id, self.status = i, "approved"
+
+    hits = search.search_qa("Thời hạn kháng cáo bản án dân sự sơ thẩm là bao lâu?", top_k=5)
+    criminal = next(h for h in hits if h.entry_id == "1")
+    assert any("dân sự ≠ hình sự" in r for r in criminal.reasons)
+    t = load_model().thresholds
+    answer, related = decide(hits, {1: Entry(1), 2: Entry(2)}, t, 5)
+    assert answer is None
+    assert all(h.confidence >= t.related for _, h in related)
+    # the same question about the criminal code is answered by it
+    hits = search.search_qa("thoi han khang cao ban an hinh su so tham", top_k=5)
+    answer, _ = decide(hits, {1: Entry(1), 2: Entry(2)}, t, 5)
+    assert answer is not None and answer[0].id == 1
+
+
+def test_unrelated_question_gets_nothing():
+    from assistant.search_types import QAIndexEntry
+    from tests.fakes import FakeSearchEngine
+
+    search = FakeSearchEngine()
+    search.upsert_qa([QAIndexEntry("1", "Thời hạn kháng cáo bản án hình sự sơ thẩm là bao lâu?", "…",
+                                   "hình sự")])
+    hits = search.search_qa("Thủ tục đăng ký kết hôn với người nước ngoài", top_k=5)
+    assert all(h.confidence < load_model().thresholds.related for h in hits)
+
+
+def test_query_kinds_in_training_set():
+    kinds = {q.kind for q in make_queries(FIXTURE)}
+    assert kinds == {"positive", "swap", "unrelated"}
+    assert isinstance(make_queries(FIXTURE)[0], Query)
