@@ -46,8 +46,8 @@ def users_create(
     username: Annotated[str, typer.Option(help="Tên đăng nhập.")],
     full_name: Annotated[str, typer.Option("--full-name", help="Họ và tên.")],
     court: Annotated[str, typer.Option(help="Mã Tòa án, ví dụ HN-KV1.")],
-    password: Annotated[str, typer.Option(help="Mật khẩu (≥ 12 ký tự, không phổ biến, không chứa tên đăng nhập).", prompt=True,
-                                          hide_input=True, confirmation_prompt=True)],
+    password: Annotated[str, typer.Option(help="Mật khẩu (≥ 12 ký tự, không phổ biến, không chứa tên đăng nhập).",
+                                          prompt=True, hide_input=True, confirmation_prompt=True)],
     role: Annotated[str, typer.Option(help="judge | reviewer | court_admin | admin")] = "judge",
     title: Annotated[str | None, typer.Option(help="Chức danh: Thẩm phán, Thư ký…")] = None,
 ) -> None:

@@ -53,7 +53,10 @@ class TokenOut(BaseModel):
 
 class PasswordChangeIn(_In):
     old_password: str = Field(max_length=256, description="Mật khẩu hiện tại.")
-    new_password: str = Field(min_length=12, max_length=256, description="Mật khẩu mới (≥ 12 ký tự, không phổ biến, không chứa tên đăng nhập).")
+    new_password: str = Field(
+        min_length=12, max_length=256,
+        description="Mật khẩu mới (≥ 12 ký tự, không phổ biến, không chứa tên đăng nhập).",
+    )
 
 
 class UserCreateIn(_In):

@@ -79,7 +79,8 @@ def build_query_pipeline(
     top_k: int = 10,
     with_qa: bool = False,
 ) -> Pipeline:
-    mode, candidates, law_boost, title_weight = ranking.mode, ranking.candidates, ranking.law_boost, ranking.title_weight
+    mode, candidates = ranking.mode, ranking.candidates
+    law_boost, title_weight = ranking.law_boost, ranking.title_weight
     fusion, rrf_k, rrf_weights = ranking.fusion, ranking.rrf_k, ranking.rrf_weights
     pipe = Pipeline()
     pipe.add_component("preprocess", QueryPreprocessor(restorer_path=restorer_path))

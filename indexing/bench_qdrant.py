@@ -158,7 +158,8 @@ def bench_edge(n: int, qs: list, budget: float, workdir: Path, efs: list[int]) -
     for ef in efs:
         store.backend.hnsw_ef = ef
         out[f"recall@10 ef={ef}"] = recall_at_10(store, qs[:50], n)
-        out[f"dense ef={ef}"] = timed(lambda it=iter(qs): store.query_dense(next(it)[0], top_k=10), len(qs), budget)
+        qs_iter = iter(qs)
+        out[f"dense ef={ef}"] = timed(lambda it=qs_iter: store.query_dense(next(it)[0], top_k=10), len(qs), budget)
     store.backend.hnsw_ef = None
     store.close()
     t0 = time.perf_counter()
@@ -184,7 +185,8 @@ def fmt(name: str, r: dict[str, Any]) -> str:
     lines.append(f"build: upsert {r['upsert_s']:.1f} s + optimize {r['optimize_s']:.1f} s (0 = reused shard)")
     for key in [k for k in r if isinstance(r[k], dict)]:
         q = r[key]
-        lines.append(f"{key:14s} p50 {q['p50']:8.2f} ms  p95 {q['p95']:8.2f} ms  mean {q['mean']:8.2f} ms  (n={q['n']})")
+        lines.append(f"{key:14s} p50 {q['p50']:8.2f} ms  p95 {q['p95']:8.2f} ms  "
+                     f"mean {q['mean']:8.2f} ms  (n={q['n']})")
     for key in [k for k in r if k.startswith("recall") or k in ("reopen_s", "disk_mb")]:
         lines.append(f"{key}: {r[key]:.3f}")
     return "\n".join(lines)

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import threading
 import warnings
-from typing import Any, ContextManager
+from contextlib import AbstractContextManager
+from typing import Any
 
 from haystack import default_from_dict, default_to_dict
 from haystack.dataclasses import SparseEmbedding
@@ -106,10 +107,14 @@ class ClientBackend:
     def _create(self, client: QdrantClient) -> None:
         client.create_collection(
             self.collection,
-            vectors_config={schema.DENSE_VECTOR: rest.VectorParams(size=schema.DENSE_DIM, distance=rest.Distance.COSINE)},
+            vectors_config={
+                schema.DENSE_VECTOR: rest.VectorParams(size=schema.DENSE_DIM, distance=rest.Distance.COSINE)
+            },
             sparse_vectors_config={schema.SPARSE_VECTOR: rest.SparseVectorParams(modifier=rest.Modifier.IDF)},
             hnsw_config=rest.HnswConfigDiff(
-                m=schema.HNSW_M, ef_construct=schema.HNSW_EF_CONSTRUCT, full_scan_threshold=schema.HNSW_FULL_SCAN_THRESHOLD
+                m=schema.HNSW_M,
+                ef_construct=schema.HNSW_EF_CONSTRUCT,
+                full_scan_threshold=schema.HNSW_FULL_SCAN_THRESHOLD,
             ),
         )
         with warnings.catch_warnings():  # local mode: "Payload indexes have no effect"
@@ -118,7 +123,7 @@ class ClientBackend:
                 client.create_payload_index(self.collection, key, rest.PayloadSchemaType.KEYWORD)
 
     @property
-    def write_lock(self) -> ContextManager[Any]:
+    def write_lock(self) -> AbstractContextManager[Any]:
         return self._lock
 
     # -- writes ---------------------------------------------------------------------

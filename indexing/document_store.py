@@ -203,7 +203,9 @@ class QdrantDocumentStore:
             found.update(p.payload["id"] for p in self.backend.retrieve(chunk, ["id"], False))
         return found
 
-    def _scroll(self, flt: QdrantFilter | None, with_payload: PayloadSelection, with_vectors: bool) -> Iterator[StoredPoint]:
+    def _scroll(
+        self, flt: QdrantFilter | None, with_payload: PayloadSelection, with_vectors: bool
+    ) -> Iterator[StoredPoint]:
         offset = None
         while True:
             points, offset = self.backend.scroll(flt, _SCROLL_BATCH, offset, with_payload, with_vectors)

@@ -20,8 +20,9 @@ Design notes:
 from __future__ import annotations
 
 import threading
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, ContextManager
+from typing import Any
 
 import qdrant_edge as qe
 from haystack import default_from_dict, default_to_dict
@@ -61,10 +62,14 @@ def _edge_condition(cond: dict[str, Any]) -> Any:
         key = cond["key"]
         if "match" in cond:
             match = cond["match"]
-            return qe.FieldCondition(key, match=qe.MatchAny(match["any"]) if "any" in match else qe.MatchValue(match["value"]))
+            return qe.FieldCondition(
+                key, match=qe.MatchAny(match["any"]) if "any" in match else qe.MatchValue(match["value"])
+            )
         rng = cond["range"]
         return qe.FieldCondition(key, range=(qe.RangeDateTime if is_datetime_range(rng) else qe.RangeFloat)(**rng))
-    return qe.Filter(**{part: [_edge_condition(c) for c in cond[part]] for part in ("must", "should", "must_not") if part in cond})
+    return qe.Filter(**{
+        part: [_edge_condition(c) for c in cond[part]] for part in ("must", "should", "must_not") if part in cond
+    })
 
 
 # --------------------------------------------------------------------------- shard registry
@@ -182,7 +187,7 @@ class EdgeBackend:
         return self._s().shard
 
     @property
-    def write_lock(self) -> ContextManager[Any]:
+    def write_lock(self) -> AbstractContextManager[Any]:
         return self._s().write_lock
 
     # -- writes ---------------------------------------------------------------------

@@ -11,8 +11,9 @@ objects.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, ContextManager, Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 from haystack.dataclasses import SparseEmbedding
 
@@ -124,14 +125,16 @@ class PointBackend(Protocol):
     collection: str
 
     @property
-    def write_lock(self) -> ContextManager[Any]:
+    def write_lock(self) -> AbstractContextManager[Any]:
         """Held around check-then-write sequences (duplicate policies)."""
         ...
 
     def upsert(self, points: list[StoredPoint]) -> None: ...
     def delete(self, point_ids: list[str]) -> None: ...
     def delete_matching(self, flt: QdrantFilter) -> None: ...
-    def retrieve(self, point_ids: list[str], with_payload: PayloadSelection, with_vectors: bool) -> list[StoredPoint]: ...
+    def retrieve(
+        self, point_ids: list[str], with_payload: PayloadSelection, with_vectors: bool
+    ) -> list[StoredPoint]: ...
     def scroll(
         self, flt: QdrantFilter | None, limit: int, offset: Any, with_payload: PayloadSelection, with_vectors: bool
     ) -> tuple[list[StoredPoint], Any]:

@@ -369,7 +369,8 @@ def test_weighted_rrf_weights_are_dense_then_sparse(store, weights, k):
     dense = {"A": [1.0, 0.0], "B": [0.8, 0.6], "C": [0.0, 1.0]}
     sparse = {"A": 0.1, "B": 1.0, "C": 5.0}
     store.write_documents([
-        Document(id=i, content=i, embedding=dense[i] + [0.0] * (DENSE_DIM - 2), sparse_embedding=SparseEmbedding([1], [sparse[i]]))
+        Document(id=i, content=i, embedding=dense[i] + [0.0] * (DENSE_DIM - 2),
+                 sparse_embedding=SparseEmbedding([1], [sparse[i]]))
         for i in "ABC"
     ])
     got = store.query_hybrid([1.0] + [0.0] * (DENSE_DIM - 1), SparseEmbedding([1], [1.0]), top_k=3,

@@ -147,7 +147,11 @@ def test_document_embedder_factory_refuses_unknown_backend(e5_model_dir):
 
 @pytest.mark.parametrize(
     "question",
-    ["Thời hạn kháng cáo bản án sơ thẩm dân sự là bao lâu?", "tra lai don khoi kien khi nao", "thời hạn kháng cáo theo BLTTHS"],
+    [
+        "Thời hạn kháng cáo bản án sơ thẩm dân sự là bao lâu?",
+        "tra lai don khoi kien khi nao",
+        "thời hạn kháng cáo theo BLTTHS",
+    ],
 )
 def test_pipeline_built_directly_ranks_as_the_engine(settings, indexed, question):
     """One ranking config: a pipeline built with RankingConfig() ranks exactly as production."""

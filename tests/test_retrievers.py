@@ -106,7 +106,8 @@ def test_pipeline_yaml_round_trip_edge(tmp_path):
     pipe = Pipeline()
     pipe.add_component("retriever", EdgeHybridRetriever(document_store=store, top_k=3, prefetch_k=10, fusion="dbsf"))
     yaml_text = pipe.dumps()
-    assert "indexing.document_store.QdrantDocumentStore" in yaml_text and "indexing.edge_backend.EdgeBackend" in yaml_text
+    assert "indexing.document_store.QdrantDocumentStore" in yaml_text
+    assert "indexing.edge_backend.EdgeBackend" in yaml_text
     loaded = Pipeline.loads(yaml_text, allowed_modules=DESERIALIZATION_MODULES)
     assert loaded.dumps() == yaml_text
     out = loaded.run({"retriever": {"query_embedding": unit(2), "query_sparse_embedding": SparseEmbedding([2], [1.0])}})

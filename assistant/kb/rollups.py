@@ -21,7 +21,8 @@ How it stays correct:
   On SQLite writers are serialised anyway.
 * Question counts (the "most asked" and unanswered lists) are kept per court *subtree*:
   an ask counts under its court, every court above it and -1 (all courts), so any scope
-  reads one key. They are incremented once per inserted event (an event is inserted once; a rolled-back ask rolls them back too).
+  reads one key. They are incremented once per inserted event (an event is inserted once;
+  a rolled-back ask rolls them back too).
 * :func:`rebuild` recomputes everything from the raw tables with GROUP BY (also run by
   the migration that creates the tables); :func:`check` compares the tables with that
   recomputation and reports differing rows.

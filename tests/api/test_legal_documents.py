@@ -63,7 +63,7 @@ def _finished(env, doc_id):
 
 
 def _law(n: int) -> bytes:
-    return ("LUẬT\nTHỬ NGHIỆM SỐ %d\n\n" % n + "".join(
+    return (f"LUẬT\nTHỬ NGHIỆM SỐ {n}\n\n" + "".join(
         f"Điều {i}. Điều thử {i}\n1. Khoản một:\na) điểm a;\nb) điểm b.\n2. Khoản hai.\n\n"
         for i in range(1, 4))).encode()
 

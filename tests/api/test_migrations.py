@@ -73,7 +73,8 @@ def test_unanswered_queue_revision_down_and_up_keeps_the_queue(db_url):
                 conn.execute(text("INSERT INTO users (username, full_name, password_hash, role, "
                                   "is_active, password_changed_at, created_at) VALUES (:u, :u, 'x', "
                                   "'judge', true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"u": name})
-            ids = [r[0] for r in conn.execute(text("SELECT id FROM users WHERE username LIKE 'mig-%' ORDER BY username"))]
+            ids = [r[0] for r in conn.execute(
+                text("SELECT id FROM users WHERE username LIKE 'mig-%' ORDER BY username"))]
             for uid in (ids[0], ids[0], ids[1]):
                 conn.execute(text("INSERT INTO usage_events (user_id, created_at, query, returned_ids, "
                                   "latency_ms, answered) VALUES (:u, CURRENT_TIMESTAMP, 'câu hỏi cũ', '[]', 1, false)"),

@@ -129,7 +129,8 @@ def test_generator_tiny_scale(tmp_path):
         first = conn.execute(select(UsageEvent.query, UsageEvent.user_id).order_by(UsageEvent.id).limit(50)).all()
     engine2, _ = build("b.db")
     with engine2.connect() as conn:
-        assert conn.execute(select(UsageEvent.query, UsageEvent.user_id).order_by(UsageEvent.id).limit(50)).all() == first
+        again = conn.execute(select(UsageEvent.query, UsageEvent.user_id).order_by(UsageEvent.id).limit(50)).all()
+        assert again == first
     engine.dispose()
     engine2.dispose()
 

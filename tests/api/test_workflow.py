@@ -76,7 +76,8 @@ def test_askers_are_told_once_when_their_question_is_answered(env):
     r1 = env.client.post(f"{API}/ask", headers=env.h("judge3"), json={"question": q}).json()
     env.client.post(f"{API}/ask", headers=env.h("judge2"), json={"question": q})
     assert r1["answered"] is False
-    _read_all(env, "judge3"); _read_all(env, "judge2")
+    _read_all(env, "judge3")
+    _read_all(env, "judge2")
     r = env.client.post(f"{API}/unanswered/{r1['unanswered_id']}/answer", headers=env.h("judge1"),
                         json={"answer": "Chuyển giao cho cơ quan kiểm lâm theo quy định.", "field": "hình sự"})
     entry = r.json()["entry"]

@@ -89,7 +89,8 @@ def article_lines(article) -> list[dict]:
     if not clauses:
         return [{"kind": "intro", "label": "", "text": line.strip()}
                 for line in (article.text or "").splitlines() if line.strip()]
-    lines = [{"kind": "intro", "label": "", "text": article.intro.strip()}] if getattr(article, "intro", "").strip() else []
+    lines = ([{"kind": "intro", "label": "", "text": article.intro.strip()}]
+             if getattr(article, "intro", "").strip() else [])
     for clause in clauses:
         lines.append({"kind": "clause", "label": f"{clause.number}.", "text": clause.text})
         lines.extend({"kind": "point", "label": f"{p.label})", "text": p.text} for p in clause.points)

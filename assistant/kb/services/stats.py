@@ -217,7 +217,8 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
     # per user ---------------------------------------------------------------------------
     per_user: dict[int, dict] = {}
     stmt = scoped(select(user_t.user_id, *sums, func.max(user_t.last_at)), user_t)
-    for uid, asked, _answered, contributed, approved, last in session.connection().execute(stmt.group_by(user_t.user_id)):
+    rows = session.connection().execute(stmt.group_by(user_t.user_id))
+    for uid, asked, _answered, contributed, approved, last in rows:
         per_user[uid] = {"asked": int(asked or 0), "contributed": int(contributed or 0),
                          "approved": int(approved or 0), "last_active": last}
 
