@@ -192,7 +192,7 @@ class LegalSearchEngine:
                 reasons=v.reasons,
                 status=str(d.meta.get("status") or "approved"),
             )
-            for d, v in zip(docs, verdicts)
+            for d, v in zip(docs, verdicts, strict=False)
         ]
         hits.sort(key=lambda h: (-h.confidence, -h.score))
         return hits[:top_k]

@@ -29,7 +29,7 @@ def stand_in_vector(text: str) -> np.ndarray:
     """A deterministic stand-in for an e5 vector (unit length)."""
     tokens = content_tokens(text)
     v = np.zeros(_DIM + 1)
-    for t in list(tokens) + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]:
+    for t in list(tokens) + [f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)]:
         v[zlib.crc32(t.encode()) % _DIM] += 1.0
     n = np.linalg.norm(v)
     if n:
@@ -138,7 +138,7 @@ class FakeSearchEngine:
         verdicts = self.verifier.verify(question, candidates)
         hits = [QAHit(e.entry_id, round(_score(query, e.question), 4), e.question, e.answer,
                       e.article_ids, confidence=v.confidence, reasons=v.reasons, status=e.status)
-                for e, v in zip(ranked, verdicts)]
+                for e, v in zip(ranked, verdicts, strict=False)]
         hits.sort(key=lambda h: (-h.confidence, -h.score))
         return hits[:top_k]
 

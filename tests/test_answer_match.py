@@ -82,9 +82,9 @@ def test_pair_features_see_facet_conflicts_and_articles():
     criminal = an.view("Thời hạn kháng cáo bản án sơ thẩm là bao lâu?", stand_in_vector("y"),
                        articles=["37.6.LQ.333"], entry_field="hình sự")
     verifier = AnswerVerifier()
-    x = dict(zip(FEATURES, verifier.features(q, [civil])[0]))
+    x = dict(zip(FEATURES, verifier.features(q, [civil])[0], strict=False))
     assert x["conflict_field"] == 0 and x["agree_field"] == 1 and x["article_rr"] == 1.0
-    x = dict(zip(FEATURES, verifier.features(q, [criminal])[0]))
+    x = dict(zip(FEATURES, verifier.features(q, [criminal])[0], strict=False))
     assert x["conflict_field"] == 1 and x["article_rr"] == 0.5
     verdicts = verifier.verify(q, [civil, criminal])
     assert verdicts[0].confidence > verdicts[1].confidence
@@ -148,7 +148,7 @@ def test_calibration_separates_rewordings_from_facet_swaps():
     scores = model.predict(pairs.x)
     own = {e.id: i for i, e in enumerate(FIXTURE.entries)}
     pos, swap = [], []
-    for s, qi, ei in zip(scores, pairs.query, pairs.entry):
+    for s, qi, ei in zip(scores, pairs.query, pairs.entry, strict=False):
         q = queries[qi]
         if own.get(q.entry) != ei:
             continue
@@ -157,7 +157,7 @@ def test_calibration_separates_rewordings_from_facet_swaps():
     assert np.median(pos) > 0.7 > 0.3 > np.median(swap)
     assert np.mean(pos) - np.mean(swap) > 0.5
     # conflicting facets weigh against a match
-    weights = dict(zip(model.features, model.weights))
+    weights = dict(zip(model.features, model.weights, strict=False))
     assert sum(weights[f"conflict_{f}"] for f in ("field", "act", "stage", "asked")) < 0
 
 
@@ -188,7 +188,7 @@ def test_shipped_model_is_calibrated_with_thresholds():
 
 # ------------------------------------------------------------------ decision
 def test_civil_appeal_deadline_does_not_get_the_criminal_entry_as_answer():
-    from assistant.kb.services.ask import decide
+    from assistant.kb.services.ask import CLOSEST_WITHOUT_ANSWER, decide
     from assistant.search_types import QAIndexEntry
     from tests.fakes import FakeSearchEngine
 
@@ -210,7 +210,9 @@ def test_civil_appeal_deadline_does_not_get_the_criminal_entry_as_answer():
     t = load_model().thresholds
     answer, related = decide(hits, {1: Entry(1), 2: Entry(2)}, t, 5)
     assert answer is None
-    assert all(h.confidence >= t.related for _, h in related)
+    # without an answer the judge sees related entries, or else the closest few to open
+    assert (all(h.confidence >= t.related for _, h in related)
+            or len(related) <= CLOSEST_WITHOUT_ANSWER)
     # the same question about the criminal code is answered by it
     hits = search.search_qa("thoi han khang cao ban an hinh su so tham", top_k=5)
     answer, _ = decide(hits, {1: Entry(1), 2: Entry(2)}, t, 5)

@@ -356,7 +356,7 @@ def test_open_document_store_picks_backend(tmp_path):
 def _qdrant_weighted_rrf(lists: list[list[str]], weights: tuple[float, float], k: int) -> dict[str, float]:
     """Qdrant's documented weighted RRF: sum over lists of 1 / ((rank + 1) / w + k - 1)."""
     scores: dict[str, float] = {}
-    for ranked, w in zip(lists, weights):
+    for ranked, w in zip(lists, weights, strict=False):
         for rank, doc_id in enumerate(ranked):
             scores[doc_id] = scores.get(doc_id, 0.0) + 1 / ((rank + 1) / w + k - 1)
     return scores

@@ -84,7 +84,7 @@ class QuestionAnalyzer:
         folded = fold_diacritics(normalize_text(text, keep_newlines=False)).lower()
         return QuestionView(
             text=text, facets=facets, tokens=frozenset(tokens),
-            bigrams=frozenset(f"{a} {b}" for a, b in zip(tokens, tokens[1:])),
+            bigrams=frozenset(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)),
             vector=_unit(vector), law_keys=frozenset(keys),
             articles=tuple(articles), article_numbers=frozenset(_ARTICLE_NUMBER.findall(folded)),
             entry_id=str(entry_id), status=status, entry_field=entry_field or "",

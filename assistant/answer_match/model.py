@@ -66,7 +66,7 @@ class MatchModel:
         """Each feature's share of the log-odds for one row (for reasons and debugging)."""
         x = self._columns(np.asarray(row, dtype=np.float64).reshape(1, -1))[0]
         return {n: float(w * (v - m) / s) for n, w, v, m, s in
-                zip(self.features, self.weights, x, self.mean, self.scale)}
+                zip(self.features, self.weights, x, self.mean, self.scale, strict=False)}
 
     # -- fit ---------------------------------------------------------------------------
     @classmethod

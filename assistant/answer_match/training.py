@@ -236,7 +236,7 @@ def build_pairs(queries: list[Query], query_views: list[QuestionView], entries: 
     index = {e.id: i for i, e in enumerate(entries)}
     matrix = np.stack([v.vector for v in entry_views])
     rows, ys, qs, es = [], [], [], []
-    for qi, (q, view) in enumerate(zip(queries, query_views)):
+    for qi, (q, view) in enumerate(zip(queries, query_views, strict=False)):
         cos = matrix @ view.vector
         lex = np.asarray([len(view.tokens & ev.tokens) / max(1, len(view.tokens)) for ev in entry_views])
         chosen = list(dict.fromkeys([*np.argsort(-cos)[:candidates], *np.argsort(-lex)[: candidates // 2]]))
@@ -244,7 +244,7 @@ def build_pairs(queries: list[Query], query_views: list[QuestionView], entries: 
         if own is not None and own not in chosen:
             chosen.append(own)
         x = featurizer.features(view, [entry_views[ei] for ei in chosen], idf)
-        for row, ei in zip(x, chosen):
+        for row, ei in zip(x, chosen, strict=False):
             if q.kind == "positive":
                 label = 1 if ei == own else 0
             elif q.kind == "unrelated":
@@ -336,7 +336,7 @@ def duplicate_metrics(pairs: PairSet, scores: np.ndarray, threshold: float) -> d
             continue
         mask = pairs.query == qi
         own = pairs.entry_ids.index(q.entry) if q.entry in pairs.entry_ids else -1
-        for ei, s, y in zip(pairs.entry[mask], scores[mask], pairs.y[mask]):
+        for ei, s, y in zip(pairs.entry[mask], scores[mask], pairs.y[mask], strict=False):
             flagged = s >= threshold
             if q.kind == "positive" and ei == own:
                 tp += flagged
@@ -413,7 +413,7 @@ def calibrate(entries: list[TrainingEntry], queries: list[Query],
 
 def feature_table(model: MatchModel) -> list[tuple[str, float]]:
     """(feature, weight per standard deviation), strongest first — for the report."""
-    return sorted(zip(model.features, (float(w) for w in model.weights)), key=lambda t: -abs(t[1]))
+    return sorted(zip(model.features, (float(w) for w in model.weights), strict=False), key=lambda t: -abs(t[1]))
 
 
 def iter_texts(entries: Iterable[TrainingEntry]) -> Iterable[str]:

@@ -34,7 +34,7 @@ def _values(values) -> str:
 def reasons_for(q: QuestionView, c: QuestionView, row: np.ndarray, model: MatchModel,
                 vocabulary) -> tuple[str, ...]:
     """Short Vietnamese reasons, the evidence against first."""
-    f = dict(zip(FEATURES, row))
+    f = dict(zip(FEATURES, row, strict=False))
     against: list[str] = []
     support: list[str] = []
     for name in FACETS:
@@ -91,7 +91,7 @@ class AnswerVerifier:
         x = self.features(question, candidates)
         probs = self.model.predict(x)
         return [Verdict(round(float(p), 4), reasons_for(question, c, row, self.model, self.featurizer.vocabulary))
-                for p, c, row in zip(probs, candidates, x)]
+                for p, c, row in zip(probs, candidates, x, strict=False)]
 
     @component.output_types(verdicts=list[Verdict])
     def run(self, question: QuestionView, candidates: list[QuestionView]) -> dict:

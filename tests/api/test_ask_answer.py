@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.kb.models import Feedback, UnansweredQuestion, UsageEvent
+from assistant.kb.models import MatchLabel, UnansweredQuestion, UsageEvent
 from assistant.query_processing import QueryError
 from assistant.search_types import ArticleHit
 from tests.api.helpers import approved_entry
@@ -54,8 +54,8 @@ def test_no_answer_still_shows_the_closest_entries_and_confirm_closes_the_item(e
         assert s.get(UsageEvent, body["usage_event_id"]).answered is True
         item = s.get(UnansweredQuestion, body["unanswered_id"])
         assert item.status == "answered" and item.entry_id == civil["id"]
-        pairs = s.query(Feedback).filter_by(usage_event_id=body["usage_event_id"]).all()
-        assert [(f.entry_id, f.helpful) for f in pairs] == [(civil["id"], True)]  # recorded once
+        pairs = s.query(MatchLabel).filter_by(usage_event_id=body["usage_event_id"]).all()
+        assert [(p.entry_id, p.label) for p in pairs] == [(civil["id"], 1)]  # recorded once
 
 
 def test_confirm_refuses_entries_that_are_not_approved(env):
@@ -65,7 +65,7 @@ def test_confirm_refuses_entries_that_are_not_approved(env):
         "field": "khác"}).json()
     r = env.client.post(f"/api/v1/ask/{body['usage_event_id']}/confirm", headers=env.h("judge1"),
                         json={"entry_id": draft["id"]})
-    assert r.status_code == 422 and "đã duyệt" in r.json()["detail"]
+    assert r.status_code == 404 and "đã duyệt" in r.json()["detail"]  # as if it did not exist
 
 
 @pytest.mark.parametrize("question, article_id, clause", [
@@ -111,10 +111,10 @@ def test_nothing_to_search_is_a_422_in_vietnamese(env, question):
 
 
 def test_the_engines_query_error_is_a_422_not_a_503(env, monkeypatch):
-    def refuse(query, top_k=5):
+    def refuse(query, *args, **kwargs):
         raise QueryError("Câu hỏi trống: hãy nhập nội dung cần tra cứu.")
 
-    monkeypatch.setattr(env.search, "search_qa", refuse)
+    monkeypatch.setattr(env.search, "ask", refuse)
     r = _ask(env, "câu hỏi bất kỳ")
     assert r.status_code == 422 and r.json()["detail"] == "Câu hỏi trống: hãy nhập nội dung cần tra cứu."
 

@@ -25,7 +25,7 @@ def matches(body):
 
 def test_answer_and_related_shape(env):
     civil = approved_entry(env, "judge1", **CIVIL)
-    criminal = approved_entry(env, "judge3", **CRIMINAL)
+    criminal = approved_entry(env, "judge2", **CRIMINAL)
     body = ask(env, "judge2", "thoi han khang cao ban an dan su so tham bao lau")
     assert body["answered"] is True and body["answer"]["entry_id"] == civil["id"]
     assert set(body["answer"]) >= {
@@ -47,7 +47,7 @@ def test_answer_and_related_shape(env):
 
 
 def test_near_miss_is_not_answered(env):
-    criminal = approved_entry(env, "judge3", **CRIMINAL)
+    criminal = approved_entry(env, "judge2", **CRIMINAL)
     body = ask(env, "judge2", "Thời hạn kháng cáo bản án dân sự sơ thẩm là bao lâu?")
     assert body["answer"] is None and body["answered"] is False and body["unanswered_id"]
     assert all(m["entry_id"] != criminal["id"] or m["confidence_label"] == "có thể liên quan"
@@ -102,7 +102,7 @@ def test_confirm_closes_an_unanswered_question(env):
 
 
 def test_duplicates_across_statuses(env):
-    pending = make_entry(env, "judge3", submit=True,
+    pending = make_entry(env, "judge2", submit=True,
                          question="Khi nào Tòa án ra quyết định tạm đình chỉ giải quyết vụ án dân sự?",
                          answer="Theo khoản 1 Điều 214 BLTTDS.", citation_text="Điều 214 BLTTDS")
     draft = make_entry(env, "judge1", question="Hậu quả của việc đình chỉ giải quyết vụ án dân sự là gì?",

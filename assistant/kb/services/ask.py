@@ -33,6 +33,7 @@ from assistant.kb.text import clean
 from assistant.search_types import ArticleHit, QAHit, SearchEngine
 
 MAX_QUERY = 1000
+CLOSEST_WITHOUT_ANSWER = 3  # entries shown when nothing answers and nothing passes the related bar
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,10 @@ def decide(hits: list[QAHit], entries: dict[int, QAEntry], thresholds: Threshold
     answer = approved[0] if approved and approved[0][1].confidence >= thresholds.answer else None
     related = [(e, h) for e, h in approved
                if (answer is None or e.id != answer[0].id) and h.confidence >= thresholds.related]
+    if answer is None and not related:
+        # no answer: the judge still sees the closest entries, to open and perhaps confirm
+        # ("Đây đúng là câu tôi hỏi"); they are never presented as the answer
+        related = approved[:CLOSEST_WITHOUT_ANSWER]
     return answer, related[:top_k]
 
 

@@ -79,7 +79,7 @@ _EDGES = re.compile(r"^[\d\W_]+|[\d\W_]+$")
 
 def _sequence(digits: str) -> bool:
     """"123456789012", "987654321098", "121212121212"-like runs of digits."""
-    steps = {(int(b) - int(a)) % 10 for a, b in zip(digits, digits[1:])}
+    steps = {(int(b) - int(a)) % 10 for a, b in zip(digits, digits[1:], strict=False)}
     return len(steps) <= 1 or len(set(digits)) <= 2
 
 
