@@ -5,7 +5,9 @@
  * another origin: "/\evil", "/%09/evil", "//evil" and "https://…" all go to /hoi-dap. */
 "use strict";
 
-const PAGES = ["/hoi-dap", "/dong-gop", "/duyet", "/thong-ke", "/van-ban"];
+const PAGES = ["/hoi-dap", "/dong-gop", "/duyet", "/thong-ke", "/van-ban", "/thu-vien", "/cho-giai-dap",
+               "/cua-toi", "/thong-bao"];
+const ENTRY_PAGE = /^\/thu-vien\/[0-9]{1,12}$/;  // one library entry, as a shared link opens it
 
 function safeNext(raw) {
   const fallback = "/hoi-dap";
@@ -13,7 +15,8 @@ function safeNext(raw) {
   if (typeof raw !== "string" || !/^\/[a-z]/.test(raw)) return fallback;
   let url;
   try { url = new URL(raw, location.origin); } catch (e) { return fallback; }
-  if (url.origin !== location.origin || !PAGES.includes(url.pathname)) return fallback;
+  if (url.origin !== location.origin) return fallback;
+  if (!PAGES.includes(url.pathname) && !ENTRY_PAGE.test(url.pathname)) return fallback;
   return url.pathname + url.search + url.hash;
 }
 
