@@ -57,6 +57,16 @@ def test_facets_from_abbreviations_and_law_names():
     assert facets("Luật TTHC quy định thế nào")["field"] == {"hành chính"}
 
 
+def test_phone_abbreviations_of_the_field_and_stage():
+    """Judges type "hs", "ds", "gdt", "xx" on phones: read after "án", "vụ", "thẩm"… as the
+    field; "hs" elsewhere is "hồ sơ" (trả hồ sơ), which says nothing about the field."""
+    assert facets("han vks khang nghi ban an hs so tham")["field"] == {"hình sự"}
+    assert facets("hoan phien toa hs so tham toi da")["field"] == {"hình sự"}
+    assert facets("thoi han khang nghi gdt ban an ds")["stage"] == {"giám đốc thẩm"}
+    assert facets("thoi han khang nghi gdt ban an ds")["field"] == {"dân sự"}
+    assert "field" not in facets("tra hs de dieu tra bo sung")
+
+
 def test_longest_form_wins_within_a_facet():
     assert facets("Khi nào tạm đình chỉ giải quyết vụ án?")["act"] == {"tạm đình chỉ"}
     assert facets("Khi nào đình chỉ giải quyết vụ án?")["act"] == {"đình chỉ"}
