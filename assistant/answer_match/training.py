@@ -1,6 +1,6 @@
 """Training pairs for the match model, its fit, thresholds and a held-out measurement.
 
-The training file (``training/questions.jsonl``) holds contributed-style entries, each with
+The training file (``training/match_pairs.jsonl``) holds contributed-style entries, each with
 reworded questions a judge might type and, for some, questions it does *not* answer. From it:
 
 * positives — every rewording (and the entry's own question) ↔ its entry, in the typing
@@ -39,7 +39,7 @@ from assistant.answer_match.features import FEATURES, Idf, PairFeaturizer, Quest
 from assistant.answer_match.model import MatchModel, Thresholds
 from corpus.vietnamese import fold_diacritics, normalize_text
 
-TRAINING_FILE = Path(__file__).with_name("training") / "questions.jsonl"
+TRAINING_FILE = Path(__file__).with_name("training") / "match_pairs.jsonl"
 CANDIDATES = 10  # as many as the engine verifies per ask
 
 # Long forms → what judges type instead (the reverse of corpus/data/abbreviations.tsv).
