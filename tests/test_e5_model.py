@@ -8,7 +8,6 @@ import platform
 import shutil
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -212,10 +211,8 @@ def test_embedders_use_prefix_and_backends(e5_model_dir: Path, torch_model):
 def test_prepare_model_is_idempotent(e5_model_dir: Path):
     marker = e5_model_dir / READY
     before = marker.stat().st_mtime_ns
-    t0 = time.perf_counter()
     assert prepare_model(e5_model_dir) == e5_model_dir
-    assert time.perf_counter() - t0 < 1.0
-    assert marker.stat().st_mtime_ns == before
+    assert marker.stat().st_mtime_ns == before  # untouched: nothing was rebuilt
 
 
 def test_model_format_of_marker(tmp_path: Path):

@@ -9,8 +9,6 @@ account answered in 4 ms, an unknown one in 227 ms and an existing one in 323 ms
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -185,21 +183,28 @@ def test_every_account_state_costs_one_verification(env, monkeypatch):
                          headers=env.h("admin"))
 
 
-def test_login_timing_does_not_tell_account_states_apart(env):
+def test_login_timing_does_not_tell_account_states_apart(env, monkeypatch):
+    """Constant cost, shown without a clock: every login — unknown, disabled or active
+    account — runs exactly one argon2 verification, with the same parameters (the dummy
+    hash for an unknown user is made by the same hasher, so it needs no rehash)."""
+    calls: list[str] = []
+    real = auth.verify_password
+
+    def counting(password_hash: str, password: str) -> bool:
+        calls.append(password_hash)
+        return real(password_hash, password)
+
+    monkeypatch.setattr(auth, "verify_password", counting)
+    assert not auth._hasher.check_needs_rehash(auth._dummy_hash())
     env.client.patch(f"{API}/users/{env.users['judge3']}", json={"is_active": False},
                      headers=env.h("admin"))
     try:
-        times = {}
-        for label, username in (("unknown", "khong-ton-tai"), ("disabled", "judge3"),
-                                ("existing", "judge2")):
-            samples = []
-            for _ in range(5):
-                env.client.app.state.login_limiter._failures.clear()
-                start = time.perf_counter()
-                assert _login(env.client, username, "sai-mat-khau-123").status_code == 401
-                samples.append(time.perf_counter() - start)
-            times[label] = min(samples)  # the least disturbed by other load on the machine
-        assert max(times.values()) / min(times.values()) < 2.5, times
+        for username in ("khong-ton-tai", "judge3", "judge2"):  # unknown, disabled, active
+            env.client.app.state.login_limiter._failures.clear()
+            calls.clear()
+            assert _login(env.client, username, "sai-mat-khau-123").status_code == 401
+            assert len(calls) == 1, (username, calls)
+            assert calls[0].startswith("$argon2")
     finally:
         env.client.patch(f"{API}/users/{env.users['judge3']}", json={"is_active": True},
                          headers=env.h("admin"))
