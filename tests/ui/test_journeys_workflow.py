@@ -241,7 +241,7 @@ def test_phone_header_is_one_line_and_says_the_role_once(visitor, site, who):
     label = {"judge1": "Thẩm phán", "reviewer": "Thẩm tra viên (Người duyệt)"}[who]
     assert who_text.endswith(" · " + label) and who_text.count("Thẩm phán") <= 1, who_text
     expect(page.get_by_role("link", name="Hỏi đáp")).to_be_hidden()
-    page.get_by_role("button", name="☰ Menu").click()
+    page.get_by_role("button", name="☰ Danh mục").click()
     expect(page.get_by_role("link", name="Hỏi đáp")).to_be_visible()
     expect(page.get_by_role("button", name="Đăng xuất")).to_be_visible()
     if who == "judge1":

@@ -252,7 +252,7 @@ function forbiddenPage(user, roles) {
 }
 
 /** Every page but the login page needs a token; the header shows who is signed in,
- *  the unread notifications, and on phones folds the tabs behind one "Menu" button. */
+ *  the unread notifications, and on phones folds the tabs behind one "Danh mục" button. */
 function initShell() {
   const page = document.body.dataset.page;
   if (page === "dang-nhap") return true;
