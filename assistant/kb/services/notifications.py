@@ -85,7 +85,11 @@ def _items_answered_by(session: Session, entry: QAEntry) -> list[UnansweredQuest
         source = session.get(UnansweredQuestion, entry.source_unanswered_id)
         if source is not None and source not in items:
             if source.status == "open":
-                source.status, source.entry_id, source.answered_at = "answered", entry.id, utcnow()
+                # the queue's own closing (items merged into it follow); imported here because
+                # the queue service imports this module to tell the askers
+                from assistant.kb.services.unanswered import close_answered
+
+                close_answered(session, source, entry)
             if source.entry_id == entry.id:
                 items.append(source)
     return items
