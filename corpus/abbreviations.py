@@ -50,8 +50,12 @@ def load_abbreviations() -> dict[str, Abbreviation]:
     return table
 
 
-def expand_abbreviations(text: str) -> str:
-    """Add each known abbreviation's expansion after it: "VKS kháng nghị" → "VKS (Viện kiểm sát) kháng nghị"."""
+def expand_abbreviations(text: str, *, replace: bool = False) -> str:
+    """Add each known abbreviation's expansion after it: "VKS kháng nghị" → "VKS (Viện kiểm sát) kháng nghị".
+
+    ``replace``: put the expansion in the abbreviation's place instead ("thi hanh an ds" →
+    "thi hanh an dân sự"), for readers of phrases (legal facets) that the added
+    parenthesis would cut in two."""
     table = load_abbreviations()
     out: list[str] = []
     last = 0
@@ -59,14 +63,20 @@ def expand_abbreviations(text: str) -> str:
     for match in _TOKEN.finditer(text):
         token = match.group(0)
         entry = table.get(_key(token))
-        out.append(text[last : match.end()])
-        last = match.end()
+        expansion = None
         if entry and (not entry.upper_only or token.isupper()):
             expansion = entry.expansion
             if entry.after_expansion and _key(previous_word) in entry.after:
                 expansion = entry.after_expansion
-            if _key(expansion) != _key(token):
+            if _key(expansion) == _key(token):
+                expansion = None
+        if replace and expansion:
+            out.append(text[last : match.start()] + expansion)
+        else:
+            out.append(text[last : match.end()])
+            if expansion:
                 out.append(f" ({expansion})")
+        last = match.end()
         previous_word = token
     out.append(text[last:])
     return "".join(out)

@@ -136,7 +136,7 @@ def extract_facets(text: str, vocabulary: FacetVocabulary | None = None, *,
     the text names when the caller already knows them (the query preprocessor does)."""
     vocab = vocabulary or load_vocabulary()
     text = normalize_text(text, keep_newlines=False)
-    expanded = expand_abbreviations(text)
+    expanded = expand_abbreviations(text, replace=True)
     found: dict[str, set[str]] = {}
     if has_diacritics(text):
         _match(_words(expanded), vocab.accented, vocab.longest, found)

@@ -29,13 +29,15 @@ _ARTICLE_NUMBER = re.compile(r"\bdieu\s+(\d+[a-z]?)\b")
 FEATURES: tuple[str, ...] = (
     "dense_cos", "lex_cos", "bigram_jaccard", "query_uncovered", "candidate_uncovered",
     *(f"conflict_{f}" for f in FACETS), "conflict_field_detail",
-    *(f"agree_{f}" for f in FACETS), "partial_facets", "one_sided_facets",
+    *(f"agree_{f}" for f in FACETS), "q_extra_facets", "c_extra_facets", "q_only_facets",
+    "c_only_facets",
     "article_rr", "cites_nothing", "law_agree", "law_conflict", "article_number_conflict",
     "clean_dense", "clean_lex", "dense_margin", "lex_margin",
 )
 # Features of a candidate relative to the others retrieved for the same question: how far
 # ahead of (or behind) the best other candidate it is. Filled in by PairFeaturizer.
 LISTWISE = ("dense_margin", "lex_margin")
+MARGIN_CAP = {"dense_margin": 0.05, "lex_margin": 0.5}
 
 
 @dataclass(frozen=True, eq=False)
@@ -137,6 +139,13 @@ def _weight(tokens: Iterable[str], idf: Idf) -> float:
     return sum(idf(t) for t in tokens)
 
 
+def _uncovered(facet: str, values: frozenset[str], other: frozenset[str], vocab) -> set[str]:
+    """Values of one side the other side does not state, nor a wider or narrower form of
+    ("nguyên đơn" is covered by "đương sự" and the other way round)."""
+    groups = {vocab.group(facet, v) for v in other}
+    return {v for v in values if v not in other and vocab.group(facet, v) not in other and v not in groups}
+
+
 def pair_features(q: QuestionView, c: QuestionView, idf: Idf, vocabulary=None) -> list[float]:
     """One row of :data:`FEATURES` for the pair (asked question ``q``, candidate ``c``)."""
     vocab = vocabulary or load_vocabulary()
@@ -149,27 +158,32 @@ def pair_features(q: QuestionView, c: QuestionView, idf: Idf, vocabulary=None) -
     q_unc = 1.0 - ws / wq if wq > 0 else 0.0
     c_unc = 1.0 - ws / wc if wc > 0 else 0.0
     conflicts, agrees = [], []
-    partial = one_sided = 0
+    q_extra = c_extra = q_only = c_only = 0
     detail = 0.0
     for name in FACETS:
         a, b = q.facets.get(name, frozenset()), c.facets.get(name, frozenset())
         if a and b:
-            # a conflict: each side states a value the other does not ("kháng cáo" vs
+            # a conflict: each side states a value the other does not cover ("kháng cáo" vs
             # "kháng nghị"); one side adding a value ("kháng cáo quyết định tạm đình chỉ" vs
-            # "kháng cáo") is only partial
+            # "kháng cáo") only makes it the more specific question
             if name == "field":
                 ga, gb = {vocab.group(name, v) for v in a}, {vocab.group(name, v) for v in b}
                 conflict = bool(ga - gb) and bool(gb - ga)
                 detail = float(not conflict and bool(a - b) and bool(b - a))
+                a_over, b_over = bool(a - b), bool(b - a)
             else:
-                conflict = bool(a - b) and bool(b - a)
+                a_over = bool(_uncovered(name, a, b, vocab))
+                b_over = bool(_uncovered(name, b, a, vocab))
+                conflict = a_over and b_over
             conflicts.append(float(conflict))
             agrees.append(float(bool(a & b)))
-            partial += int(bool(a & b) and a != b)
+            q_extra += int(a_over and not conflict)
+            c_extra += int(b_over and not conflict)
         else:
             conflicts.append(0.0)
             agrees.append(0.0)
-            one_sided += int(bool(a) != bool(b))
+            q_only += int(bool(a) and not b)
+            c_only += int(bool(b) and not a)
     rr = 0.0
     if c.articles and q.articles:
         ranks = {a: i for i, a in enumerate(q.articles, 1)}
@@ -180,8 +194,8 @@ def pair_features(q: QuestionView, c: QuestionView, idf: Idf, vocabulary=None) -
     num_conflict = float(bool(q.article_numbers and c.article_numbers
                               and not q.article_numbers & c.article_numbers))
     clean = not any(conflicts) and not law_conflict and not num_conflict
-    return [cos, lex, bigram, q_unc, c_unc, *conflicts, detail, *agrees, partial / 3.0,
-            one_sided / 3.0, rr, float(not c.articles), law_agree, law_conflict, num_conflict,
+    return [cos, lex, bigram, q_unc, c_unc, *conflicts, detail, *agrees, q_extra, c_extra,
+            q_only, c_only, rr, float(not c.articles), law_agree, law_conflict, num_conflict,
             max(0.0, cos - 0.85) if clean else 0.0, lex if clean else 0.0, 0.0, 0.0]
 
 
@@ -194,19 +208,25 @@ class PairFeaturizer:
         self.vocabulary = load_vocabulary(vocabulary_path)
 
     def features(self, question: QuestionView, candidates: Sequence[QuestionView], idf: Idf) -> np.ndarray:
-        """One row per candidate; the margins compare each candidate with the best of the
-        others (0 when it is the only one)."""
+        """One row per candidate. The margins compare each candidate with its best *rival*:
+        another candidate that does not conflict with the question either. A sibling entry
+        that differs in a facet ("… dân sự" beside "… hình sự") is no rival, so it must not
+        make the right entry look uncertain; without a rival the margin is its cap."""
         rows = [pair_features(question, c, idf, self.vocabulary) for c in candidates]
         x = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
-        if len(x) > 1:
-            for name, source in (("dense_margin", "dense_cos"), ("lex_margin", "lex_cos")):
-                col = x[:, FEATURES.index(source)]
-                order = np.argsort(-col)
-                best, second = col[order[0]], col[order[1]]
-                margin = col - np.where(np.arange(len(col)) == order[0], second, best)
-                # only a candidate without conflicting facets may lead by its similarity
-                x[:, FEATURES.index(name)] = np.where(x[:, FEATURES.index("clean_lex")] > 0, margin,
-                                                      np.minimum(margin, 0.0))
+        conflict_cols = [FEATURES.index(n) for n in FEATURES
+                         if n.startswith("conflict_") or n in ("law_conflict", "article_number_conflict")]
+        clean = ~x[:, conflict_cols].any(axis=1)
+        for name, source in (("dense_margin", "dense_cos"), ("lex_margin", "lex_cos")):
+            col = x[:, FEATURES.index(source)]
+            cap = MARGIN_CAP[name]
+            margin = np.full(len(col), cap)
+            for i in range(len(col)):
+                rivals = [col[j] for j in range(len(col)) if j != i and clean[j]]
+                if rivals:
+                    margin[i] = min(cap, col[i] - max(rivals))
+            # only a candidate without conflicting facets may lead by its similarity
+            x[:, FEATURES.index(name)] = np.where(clean, margin, np.minimum(margin, 0.0))
         return x
 
     @component.output_types(features=np.ndarray)

@@ -200,7 +200,20 @@ class Query:
     source: str = ""  # "training" or "installation"
 
 
+def _states_otherwise(entry_facets: dict, facet: str, swapped: str) -> bool:
+    """Whether the entry's own question says something else for the swapped facet. A swap
+    the entry is silent on ("… phúc thẩm …" against "Thời hạn chuẩn bị xét xử vụ án hành
+    chính") may or may not be answered by it; no reader of the two questions could tell, so
+    it is no negative to learn from."""
+    from assistant.answer_match.facets import extract_facets
+
+    mine, theirs = entry_facets.get(facet, frozenset()), extract_facets(swapped).get(facet, frozenset())
+    return bool(mine) and bool(theirs - mine) and bool(mine - theirs)
+
+
 def make_queries(data: TrainingSet, seed: int = 7) -> list[Query]:
+    from assistant.answer_match.facets import extract_facets
+
     rng = random.Random(seed)
     out: list[Query] = []
     for e in data.entries:
@@ -210,8 +223,11 @@ def make_queries(data: TrainingSet, seed: int = 7) -> list[Query]:
             out.extend(Query(t, e.id, "positive", s) for s, t in typing_styles(r))
         for nm in e.near_misses:
             out.extend(Query(t, e.id, "near_miss", s) for s, t in typing_styles(nm)[:2])
+        entry_facets = extract_facets(e.question, entry_field=e.field)
         for base in [e.question, *e.rewordings[:2]]:
-            for swapped, _ in facet_swaps(base, rng, limit=2):
+            for swapped, what in facet_swaps(base, rng, limit=2):
+                if not _states_otherwise(entry_facets, what.split(":")[0], swapped):
+                    continue
                 out.extend(Query(t, e.id, "swap", s) for s, t in typing_styles(swapped)[:2])
     for text in data.unrelated:
         out.extend(Query(t, "", "unrelated", s) for s, t in typing_styles(text)[:2])
