@@ -38,7 +38,7 @@ _MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson",
                          "như “khoản 1 Điều 273 BLTTDS” được đối chiếu với cơ sở dữ liệu pháp "
                          "điển; trích dẫn không tìm thấy → 422.")
 def create(body: QAIn, user: CurrentUser, session: SessionDep, search: SearchOptDep) -> QAOut:
-    personal.check_answerable(session, body.source_unanswered_id)
+    personal.check_answerable(session, user, body.source_unanswered_id)
     entry = svc.create_entry(session, search, user, question=body.question, answer=body.answer,
                              field=body.field, tags=body.tags, citation_text=body.citation_text,
                              article_ids=body.article_ids, submit=body.submit,
