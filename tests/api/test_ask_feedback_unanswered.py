@@ -45,7 +45,7 @@ def test_ask_unanswered_goes_to_queue_once(env):
     r2 = env.client.post("/api/v1/ask", headers=env.h("judge3"), json={"question": q + "  "})
     assert r1.json()["answered"] is False and r1.json()["unanswered_id"]
     assert r2.json()["unanswered_id"] == r1.json()["unanswered_id"]
-    items = env.client.get("/api/v1/unanswered", headers=env.h("admin")).json()["items"]
+    items = env.client.get("/api/v1/unanswered", headers=env.h("judge2")).json()["items"]
     item = next(i for i in items if i["id"] == r1.json()["unanswered_id"])
     assert item["times_asked"] == 2 and item["asked_by"] == "Nguyễn Văn An"
 

@@ -4,8 +4,9 @@ Before: ``GET /unanswered`` listed every court's questions to every signed-in us
 any item could be answered, dismissed, merged or assigned by id. The expectation below is
 written out by hand (docs/api.md, "Roles and scopes"): an item belongs to the courts of
 the judges who asked it; admins and Supreme Court reviewers see all, other reviewers and
-court admins their court tree, a judge their own court and what they asked. An item
-outside one's scope answers exactly as an id that does not exist.
+court admins their court tree, a judge their province (a higher court's judge: their own
+court) and what they asked. An item outside one's scope answers exactly as an id that
+does not exist.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ MISSING = 999_999
 # username, role, court — added to the shared users of tests/api/conftest.py
 EXTRA = [
     ("judge1b", "judge", "HN-KV1"),       # a second judge of judge1's court
+    ("hnjudge", "judge", "HN"),           # a judge of the provincial court
+    ("ccjudge", "judge", "CC-HN"),        # a judge of a higher court
     ("supreme", "reviewer", "TANDTC"),    # a reviewer of the top court
     ("bnreviewer", "reviewer", "BN"),     # a reviewer of another province
     ("loosejudge", "judge", None),        # a judge without a court
@@ -34,6 +37,7 @@ ASKS = {
     "B": ("judge2",),
     "C": ("judge3",),
     "D": ("judge3", "judge2"),  # filed at BN-KV1, asked in Hà Nội too
+    "H": ("ccjudge",),          # asked at the high court
     "L": ("loosejudge",),
 }
 QUESTIONS = {
@@ -41,13 +45,17 @@ QUESTIONS = {
     "B": "Phạm vi phạm thử B: hòa giải trong vụ án ly hôn có yếu tố nước ngoài?",
     "C": "Phạm vi phạm thử C: tịch thu phương tiện đánh bắt thủy sản trái phép?",
     "D": "Phạm vi phạm thử D: thẩm quyền xử lý tranh chấp đất giáp ranh hai tỉnh?",
+    "H": "Phạm vi phạm thử H: giám đốc thẩm quyết định đình chỉ giải quyết vụ án?",
     "L": "Phạm vi phạm thử L: lệ phí cấp bản sao bản án cho đương sự ở nước ngoài?",
 }
 # who sees which item — by hand, not from the code
 SEES = {
-    "judge1": "A", "judge1b": "A", "judge2": "BD", "judge3": "CD", "loosejudge": "L",
+    "judge1": "ABD", "judge1b": "ABD", "judge2": "ABD", "hnjudge": "ABD",  # Hà Nội
+    "judge3": "CD",  # Bắc Ninh
+    "ccjudge": "H",  # a higher court: its own questions, not the provinces below it
+    "loosejudge": "L",
     "reviewer": "ABD", "hnadmin": "ABD", "bnreviewer": "CD", "loosereviewer": "",
-    "supreme": "ABCDL", "admin": "ABCDL",
+    "supreme": "ABCDHL", "admin": "ABCDHL",
 }
 
 
@@ -92,7 +100,7 @@ def _missing_detail(env, who, path, body=None):
 ANSWER = {"answer": "Câu trả lời thử cho câu hỏi ngoài phạm vi.", "field": "khác"}
 
 
-@pytest.mark.parametrize("who", ["judge1", "judge2", "reviewer", "bnreviewer"])
+@pytest.mark.parametrize("who", ["judge1", "judge3", "ccjudge", "reviewer", "bnreviewer"])
 def test_answering_outside_the_scope_is_a_missing_item(env, items, who):
     unknown = _missing_detail(env, who, U + "/{}/answer", ANSWER)
     for key, item_id in items.items():
@@ -171,8 +179,8 @@ def test_assignees_are_reviewers_who_see_the_item(env, items):
     assert r.status_code == 200, r.text
 
 
-def test_a_judge_answers_a_question_of_their_own_court(env, items):
-    r = env.client.post(f"{U}/{items['A']}/answer", headers=env.h("judge1b"), json=ANSWER)
+def test_a_judge_answers_a_question_of_their_province(env, items):
+    r = env.client.post(f"{U}/{items['A']}/answer", headers=env.h("judge2"), json=ANSWER)
     assert r.status_code == 201, r.text
     assert r.json()["unanswered"]["status"] == "answered"
     assert r.json()["entry"]["source_unanswered_id"] == items["A"]
@@ -186,5 +194,5 @@ def test_an_entry_cannot_name_a_question_outside_the_scope(env, items):
 
     unknown = create(MISSING)
     assert unknown.status_code == 422
-    r = create(items["B"])
+    r = create(items["C"])
     assert (r.status_code, r.json()) == (422, unknown.json())

@@ -30,9 +30,9 @@ def test_counts_and_sorted_by_times_asked(env):
     item = _item(env, first)
     assert (item["times_asked"], item["judges"]) == (4, 3)
     assert item["status"] == "open" and item["status_label"] == "Chờ giải đáp"
-    ids = [i["id"] for i in env.client.get(U, headers=env.h("reviewer2")).json()["items"]]
+    ids = [i["id"] for i in env.client.get(U, headers=env.h("judge2")).json()["items"]]
     assert ids.index(first) < ids.index(rare)  # most asked first, although asked later
-    recent = [i["id"] for i in env.client.get(U, params={"sort": "recent"}, headers=env.h("reviewer2")).json()["items"]]
+    recent = [i["id"] for i in env.client.get(U, params={"sort": "recent"}, headers=env.h("judge2")).json()["items"]]
     assert recent.index(first) < recent.index(rare)
 
 

@@ -78,8 +78,8 @@ def test_askers_are_told_once_when_their_question_is_answered(env):
     assert r1["answered"] is False
     _read_all(env, "judge3")
     _read_all(env, "judge2")
-    # a reviewer of Hà Nội sees the question (judge2 of HN-KV2 asked it too) and answers it
-    r = env.client.post(f"{API}/unanswered/{r1['unanswered_id']}/answer", headers=env.h("reviewer2"),
+    # judge1 sees the Bắc Ninh question: judge2, of Hà Nội as judge1, asked it too
+    r = env.client.post(f"{API}/unanswered/{r1['unanswered_id']}/answer", headers=env.h("judge1"),
                         json={"answer": "Chuyển giao cho cơ quan kiểm lâm theo quy định.", "field": "hình sự"})
     entry = r.json()["entry"]
     assert _inbox(env, "judge3", unread="true")["total"] == 0  # pending is not an answer yet

@@ -14,9 +14,9 @@ Who sees which item (issue 11; decision table in docs/api.md, "Roles and scopes"
 item belongs to the courts of the judges who asked it (the same text asked in two courts
 is one item). Admins and reviewers of a top court see every item; other reviewers and
 court admins see the items asked in their court tree; a judge sees the items asked in
-their own court and those they asked themselves. Anything else does not exist for the
-caller (404, exactly as for an unknown id) — :func:`visible_item` is the only way a
-route reaches one item.
+their province (a higher court's judge: their own court) and those they asked
+themselves. Anything else does not exist for the caller (404, exactly as for an unknown
+id) — :func:`visible_item` is the only way a route reaches one item.
 """
 
 from __future__ import annotations
@@ -139,20 +139,39 @@ def askers(session: Session, item: UnansweredQuestion) -> list[User]:
 _NOT_FOUND = "Không tìm thấy câu hỏi chưa có lời giải đáp."
 
 
+PROVINCE_LEVEL = "tinh"
+
+
+def _province_court(session: Session, court_id: int) -> int | None:
+    """The provincial court (level ``tinh``) that is ``court_id`` or sits above it."""
+    seen: set[int] = set()
+    court = session.get(Court, court_id)
+    while court is not None and court.id not in seen:
+        if court.level == PROVINCE_LEVEL:
+            return court.id
+        seen.add(court.id)
+        court = session.get(Court, court.parent_id) if court.parent_id is not None else None
+    return None
+
+
 def queue_scope(session: Session, user: User) -> set[int] | None:
     """Court ids whose askers' items ``user`` sees (``None`` = every item).
 
     Admins, and reviewers of a top court (no court above it: the Supreme Court), see
     all; reviewers and court admins their court and the courts below it (what they
-    review, or count in statistics); a judge only their own court — its judges share the
-    same gaps and can answer them — not the courts below. No court: nothing here (a
-    judge still sees what they asked themselves, :func:`visible_clause`)."""
+    review, or count in statistics). A judge sees their province: the provincial court
+    they belong to or sit under and the khu vực courts below it — the judges whose
+    answers the same reviewers approve, and a khu vực court alone has too few judges to
+    answer its own gaps; a judge of a higher court (cấp cao, the Supreme Court) only
+    their own court. No court: nothing here (a judge still sees what they asked
+    themselves, :func:`visible_clause`)."""
     if user.role == "admin":
         return ALL_COURTS
     if user.court_id is None:
         return set()
     if user.role == "judge":
-        return {user.court_id}
+        province = _province_court(session, user.court_id)
+        return {user.court_id} if province is None else descendant_ids(session, province)
     court = session.get(Court, user.court_id)
     if user.role == "reviewer" and court is not None and court.parent_id is None:
         return ALL_COURTS
