@@ -107,7 +107,8 @@ def import_file(user: CurrentUser, session: SessionDep, search: SearchOptDep,
         raise InvalidInput("Tệp rỗng.")
     report = qa_io.import_entries(session, search, user, data, fmt, submit=submit,
                                   dry_run=dry_run,
-                                  max_uncompressed=settings.upload_max_uncompressed_bytes)
+                                  max_uncompressed=settings.upload_max_uncompressed_bytes,
+                                  parse_seconds=settings.upload_parse_seconds)
     return ImportOut(total=report.total, created=report.created, entry_ids=report.entry_ids,
                      errors=report.errors)
 
