@@ -92,7 +92,7 @@ class Settings(BaseSettings):
         description="A .docx/.xlsx upload whose parts add up to more than this once "
                     "uncompressed is refused before parsing (zip bombs; issue 11).")
     upload_parse_seconds: float = Field(
-        20.0, ge=0, le=600,
+        10.0, ge=0, le=600,
         description="Time allowed to read one uploaded file (rows of an import, lines and "
                     "articles of a law); past it the upload is refused with 422 and nothing "
                     "is saved (issue 11, ASVS 12.1.3).")

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from assistant.kb.errors import InvalidInput
 
-DEFAULT_SECONDS = 20.0  # default of TROLY_UPLOAD_PARSE_SECONDS
+DEFAULT_SECONDS = 10.0  # default of TROLY_UPLOAD_PARSE_SECONDS
 
 
 class ParseBudget:

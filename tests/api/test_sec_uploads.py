@@ -271,7 +271,7 @@ def test_a_parse_budget_of_zero_refuses_every_kind_of_upload(env, xlsx_base):
             r = _upload(env, name, data)
             assert r.status_code == 422 and BUDGET_MESSAGE in r.json()["detail"], (name, r.text)
     finally:
-        env.settings.upload_parse_seconds = 20.0
+        env.settings.upload_parse_seconds = 10.0
     with env.session() as s:
         assert (s.query(QAEntry).count(), s.query(LegalDocument).count()) == before
     assert _upload(env, "luat-du-gio.txt", LAW_TEXT).status_code == 201  # within the budget
