@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
     app.state.search_engine = search_engine if search_engine is not None else \
         default_search_engine(settings, server=True)
     app.state.stats_cache = StatisticsCache(settings.stats_cache_seconds)
-    app.state.login_limiter = LoginRateLimiter(settings.login_max_failures,
+    app.state.login_limiter = LoginRateLimiter(engine, settings.login_max_failures,
                                                settings.login_window_seconds,
                                                settings.login_max_failures_per_address)
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)

@@ -51,12 +51,13 @@ class Settings(BaseSettings):
                                              "day); the pages renew access tokens within it.")
     session_idle_minutes: int = Field(120, ge=5, le=24 * 60,
                                       description="A sign-in unused this long ends.")
-    login_max_failures: int = Field(5, description="Failed logins per account (any address) "
+    login_max_failures: int = Field(5, ge=1, description="Failed logins per account (any address) "
                                                    "within the window before 429.")
     login_max_failures_per_address: int = Field(
-        20, description="Failed logins from one client address (any account) within the "
+        20, ge=1, description="Failed logins from one client address (any account) within the "
                         "window before 429.")
-    login_window_seconds: int = Field(60, description="Window for counting failed logins.")
+    login_window_seconds: int = Field(60, ge=1, description="Window for counting failed logins "
+                                      "(kept in the database, shared by every worker).")
     trusted_proxies: str = Field(
         "", description="Comma-separated addresses/networks of reverse proxies whose "
                         "X-Forwarded-For / X-Forwarded-Proto are believed, e.g. '127.0.0.1'. "
@@ -90,6 +91,11 @@ class Settings(BaseSettings):
         20_000_000, ge=1_000_000,
         description="A .docx/.xlsx upload whose parts add up to more than this once "
                     "uncompressed is refused before parsing (zip bombs; issue 11).")
+    upload_parse_seconds: float = Field(
+        10.0, ge=0, le=600,
+        description="Time allowed to read one uploaded file (rows of an import, lines and "
+                    "articles of a law); past it the upload is refused with 422 and nothing "
+                    "is saved (issue 11, ASVS 12.1.3).")
 
     # Operations (issue #5).
     log_format: str = Field("json", description="'json' (one object per line), 'plain', or "

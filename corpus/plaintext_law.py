@@ -9,6 +9,7 @@ precise technical detail for the log.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from corpus.laws import LawCatalogue, load_catalogue
@@ -29,6 +30,13 @@ _LAW_NUMBER_RE = re.compile(
     rf"(?:Luật|Bộ luật|Nghị quyết|Nghị định|Thông tư|Pháp lệnh)?\s*(?:số|Số)[:\s]+({DOC_NUMBER})"
 )
 _BAD_DOCX = "Tệp Word bị hỏng hoặc không đúng định dạng .docx."
+Tick = Callable[[], None]  # called once per paragraph, line and article; may raise to stop
+
+
+def _no_tick() -> None:
+    pass
+
+
 _LAW_TITLE_RE = re.compile(r"^(BỘ LUẬT|LUẬT|PHÁP LỆNH|NGHỊ ĐỊNH|NGHỊ QUYẾT|THÔNG TƯ(?: LIÊN TỊCH)?)(?:\s+(.*))?$")
 
 
@@ -42,12 +50,12 @@ class LegalParseError(ValueError):
         self.path = path
 
 
-def read_law_text(path: Path) -> str:
+def read_law_text(path: Path, tick: Tick = _no_tick) -> str:
     """Text of a .txt/.md/.docx file, normalised; raises LegalParseError on binary/empty files."""
     if not path.exists():
         raise LegalParseError("Không tìm thấy tệp văn bản luật.", f"file not found: {path}", str(path))
     if path.suffix.lower() == ".docx":
-        text = _read_docx(path)
+        text = _read_docx(path, tick)
     else:
         data = path.read_bytes()
         if b"\x00" in data[:4096]:
@@ -67,7 +75,7 @@ def read_law_text(path: Path) -> str:
     return text
 
 
-def _read_docx(path: Path) -> str:
+def _read_docx(path: Path, tick: Tick = _no_tick) -> str:
     try:
         import docx  # python-docx
         from docx.opc.exceptions import PackageNotFoundError
@@ -79,7 +87,14 @@ def _read_docx(path: Path) -> str:
         raise LegalParseError(_BAD_DOCX, f"{path.name}: {exc}", str(path)) from exc
     except Exception as exc:  # zipfile.BadZipFile and friends
         raise LegalParseError(_BAD_DOCX, f"{path.name}: {type(exc).__name__}: {exc}", str(path)) from exc
-    return "\n".join(p.text for p in document.paragraphs)
+    tick()
+    return "\n".join(_ticked((p.text for p in document.paragraphs), tick))
+
+
+def _ticked(items, tick: Tick):
+    for item in items:
+        tick()
+        yield item
 
 
 def parse_plaintext_law(
@@ -89,12 +104,15 @@ def parse_plaintext_law(
     law_name: str = "",
     law_key: str = "",
     catalogue: LawCatalogue | None = None,
+    tick: Tick = _no_tick,
 ) -> list[LegalArticle]:
-    """Articles of a plain law file; law number/name from parameters, else from the header."""
+    """Articles of a plain law file; law number/name from parameters, else from the header.
+    ``tick`` is called as the file is read (per paragraph, line and article): an uploader
+    bounds the time of one file with it (``assistant.kb.parse_budget``)."""
     path = Path(path)
-    text = read_law_text(path)
+    text = read_law_text(path, tick)
     return parse_plaintext_text(text, source=str(path), law_number=law_number, law_name=law_name,
-                                law_key=law_key, catalogue=catalogue)
+                                law_key=law_key, catalogue=catalogue, tick=tick)
 
 
 def parse_plaintext_text(
@@ -105,10 +123,11 @@ def parse_plaintext_text(
     law_name: str = "",
     law_key: str = "",
     catalogue: LawCatalogue | None = None,
+    tick: Tick = _no_tick,
 ) -> list[LegalArticle]:
     """Same as :func:`parse_plaintext_law` on normalised text."""
     catalogue = catalogue or load_catalogue()
-    lines = [clean_markdown(line) for line in text.split("\n")]
+    lines = [clean_markdown(line) for line in _ticked(text.split("\n"), tick)]
     header_number, header_name = _header(lines)
     law_number = normalize_doc_number(law_number) if law_number else header_number
     law = catalogue.by_number(law_number) if law_number else None
@@ -118,7 +137,7 @@ def parse_plaintext_text(
             law_number = law.number
     name = law_name or (law.name if law else header_name)
     key = law_key or (law.key if law else "")
-    blocks = _article_blocks(lines)
+    blocks = _article_blocks(lines, tick)
     if not blocks:
         raise LegalParseError(
             "Không tìm thấy điều luật nào trong tệp (cần các dòng dạng “Điều 1. …”).",
@@ -129,6 +148,7 @@ def parse_plaintext_text(
     articles = []
     seen: dict[str, int] = {}
     for num, title, hierarchy, body in blocks:
+        tick()
         intro, clauses = split_clauses(body)
         # A repeated "Điều N." (an amending law quoting the articles it replaces, an
         # appendix) must not share an id: the index would silently keep only the last.
@@ -187,12 +207,13 @@ def _header(lines: list[str]) -> tuple[str, str]:
     return number, name
 
 
-def _article_blocks(lines: list[str]) -> list[tuple[str, str, list[str], list[str]]]:
+def _article_blocks(lines: list[str], tick: Tick = _no_tick) -> list[tuple[str, str, list[str], list[str]]]:
     """(number, title, hierarchy, body lines) per ``Điều N.`` heading."""
     blocks: list[tuple[str, str, list[str], list[str]]] = []
     hierarchy: list[tuple[int, str]] = []
     i = 0
     while i < len(lines):
+        tick()
         line = lines[i]
         m = ARTICLE_RE.match(line)
         if m:

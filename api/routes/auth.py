@@ -62,12 +62,11 @@ def login(request: Request, response: Response, session: SessionDep, settings: S
           form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> TokenOut:
     username = clean(form.username, "tên đăng nhập", max_len=64, single_line=True).lower()
     limiter: auth.LoginRateLimiter = request.app.state.login_limiter
-    limiter.check(username, address)
+    attempt = limiter.attempt(username, address)  # counted as a failure until it succeeds
     user = auth.authenticate(session, username, form.password[:auth.MAX_PASSWORD])
     if user is None:
-        limiter.fail(username, address)
         raise Unauthorized("Tên đăng nhập hoặc mật khẩu không đúng.")
-    limiter.succeed(username, address)
+    limiter.succeed(attempt)
     started = auth.start_session(session, user, policy(settings),
                                  user_agent=request.headers.get("user-agent"),
                                  client_address=address)

@@ -48,7 +48,8 @@ def upload(user: ReviewerUser, session: SessionDep, settings: SettingsDep,
     if len(data) > settings.upload_max_bytes:
         raise InvalidInput("Tệp quá lớn.")
     doc, articles = svc.upload_document(session, user, file.filename or "", data, effective_date,
-                                        max_uncompressed=settings.upload_max_uncompressed_bytes)
+                                        max_uncompressed=settings.upload_max_uncompressed_bytes,
+                                        parse_seconds=settings.upload_parse_seconds)
     return _out(doc, articles)
 
 

@@ -38,7 +38,7 @@ _MEDIA = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson",
                          "như “khoản 1 Điều 273 BLTTDS” được đối chiếu với cơ sở dữ liệu pháp "
                          "điển; trích dẫn không tìm thấy → 422.")
 def create(body: QAIn, user: CurrentUser, session: SessionDep, search: SearchOptDep) -> QAOut:
-    personal.check_answerable(session, body.source_unanswered_id)
+    personal.check_answerable(session, user, body.source_unanswered_id)
     entry = svc.create_entry(session, search, user, question=body.question, answer=body.answer,
                              field=body.field, tags=body.tags, citation_text=body.citation_text,
                              article_ids=body.article_ids, submit=body.submit,
@@ -107,7 +107,8 @@ def import_file(user: CurrentUser, session: SessionDep, search: SearchOptDep,
         raise InvalidInput("Tệp rỗng.")
     report = qa_io.import_entries(session, search, user, data, fmt, submit=submit,
                                   dry_run=dry_run,
-                                  max_uncompressed=settings.upload_max_uncompressed_bytes)
+                                  max_uncompressed=settings.upload_max_uncompressed_bytes,
+                                  parse_seconds=settings.upload_parse_seconds)
     return ImportOut(total=report.total, created=report.created, entry_ids=report.entry_ids,
                      errors=report.errors)
 

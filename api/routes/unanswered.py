@@ -1,5 +1,6 @@
 """The queue of questions without a good answer: most asked first; reviewers dismiss,
-merge and assign items; answering one creates a Q&A entry."""
+merge and assign items; answering one creates a Q&A entry. Every route sees only the
+items of the caller's scope (``unanswered.visible_clause``); others answer 404."""
 
 from __future__ import annotations
 
@@ -45,8 +46,8 @@ def _out(item, merged=()) -> UnansweredOut:
         created_at=item.created_at)
 
 
-def _one(session, item) -> UnansweredOut:
-    return _out(item, svc.merged_into(session, [item])[item.id])
+def _one(session, item, viewer) -> UnansweredOut:
+    return _out(item, svc.merged_into(session, [item], viewer)[item.id])
 
 
 @router.get("", response_model=UnansweredListOut, summary="Danh sách câu hỏi chưa trả lời",
@@ -59,8 +60,9 @@ def list_items(user: CurrentUser, session: SessionDep,
                ) -> UnansweredListOut:
     items, total = svc.list_unanswered(
         session, status=None if status == "all" else status, sort=sort,
-        assignee_id=user.id if assigned == "me" else None, limit=limit, offset=offset)
-    merged = svc.merged_into(session, items)
+        assignee_id=user.id if assigned == "me" else None, limit=limit, offset=offset,
+        viewer=user)
+    merged = svc.merged_into(session, items, user)
     return UnansweredListOut(total=total, items=[_out(i, merged[i.id]) for i in items])
 
 
@@ -68,14 +70,14 @@ def list_items(user: CurrentUser, session: SessionDep,
             summary="Người duyệt có thể được giao câu hỏi")
 def assignable(user: ReviewerUser, session: SessionDep) -> list[ReviewerRefOut]:
     return [ReviewerRefOut(id=u.id, full_name=u.full_name, court_name=u.court.name if u.court else None)
-            for u in svc.reviewers(session)]
+            for u in svc.reviewers(session, user)]
 
 
 @router.post("/merge", response_model=UnansweredOut, summary="Gộp các câu hỏi giống nhau",
              description="Các câu trong `item_ids` được gộp vào `target_id`: số lần hỏi và số "
                          "Thẩm phán đã hỏi được cộng dồn.")
 def merge(body: MergeIn, user: ReviewerUser, session: SessionDep) -> UnansweredOut:
-    return _one(session, svc.merge(session, user, body.target_id, body.item_ids))
+    return _one(session, svc.merge(session, user, body.target_id, body.item_ids), user)
 
 
 @router.post("/{item_id}/dismiss", response_model=UnansweredOut, summary="Loại câu hỏi",
@@ -83,18 +85,18 @@ def merge(body: MergeIn, user: ReviewerUser, session: SessionDep) -> UnansweredO
                          "`duplicate_of` (số lần hỏi được cộng vào câu đó).")
 def dismiss(item_id: ItemId, body: DismissIn, user: ReviewerUser, session: SessionDep) -> UnansweredOut:
     return _one(session, svc.dismiss(session, user, item_id, reason=body.reason,
-                                     duplicate_of=body.duplicate_of))
+                                     duplicate_of=body.duplicate_of), user)
 
 
 @router.post("/{item_id}/assign", response_model=UnansweredOut, summary="Giao cho người duyệt")
 def assign(item_id: ItemId, body: AssignIn, user: ReviewerUser, session: SessionDep) -> UnansweredOut:
-    return _one(session, svc.assign(session, user, item_id, body.assignee_id))
+    return _one(session, svc.assign(session, user, item_id, body.assignee_id), user)
 
 
 @router.post("/{item_id}/reopen", response_model=UnansweredOut,
              summary="Mở lại câu hỏi đã loại hoặc đã gộp")
 def reopen(item_id: ItemId, user: ReviewerUser, session: SessionDep) -> UnansweredOut:
-    return _one(session, svc.reopen(session, user, item_id))
+    return _one(session, svc.reopen(session, user, item_id), user)
 
 
 @router.post("/{item_id}/answer", response_model=AnswerOut, status_code=201,
@@ -103,4 +105,4 @@ def reopen(item_id: ItemId, user: ReviewerUser, session: SessionDep) -> Unanswer
 def answer(item_id: ItemId, body: AnswerIn, user: CurrentUser, session: SessionDep,
            search: SearchOptDep) -> AnswerOut:
     item, entry = svc.answer_unanswered(session, search, user, item_id, **body.model_dump())
-    return AnswerOut(unanswered=_one(session, item), entry=QAOut.of(entry))
+    return AnswerOut(unanswered=_one(session, item, user), entry=QAOut.of(entry))

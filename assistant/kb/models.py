@@ -156,6 +156,27 @@ class UserSession(Base):
     client_address: Mapped[str | None] = mapped_column(String(64))
 
 
+class LoginFailure(Base):
+    """One failed sign-in, counted against its account (``kind`` = account) and, in a
+    second row, against its client address (``kind`` = address).
+
+    Why a table: ``troly serve --workers N`` runs N processes; a count kept in memory
+    would give an attacker N times the guesses. Each attempt is recorded by a committed
+    INSERT before the password is checked (an increment no other worker can lose, on
+    SQLite and PostgreSQL alike), then counted over the window; rows older than the
+    window are deleted on the next attempt (``assistant.kb.services.auth.LoginRateLimiter``).
+    """
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key", "kind", "key", "at"),
+                      Index("ix_login_failures_at", "at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    key: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class QAEntry(Base):
     __tablename__ = "qa_entries"
     __table_args__ = (

@@ -76,7 +76,9 @@ def _fresh_login_limiter(request):
     """Failed logins of one test must not throttle the next (one client address here)."""
     yield
     if "env" in request.fixturenames:
-        request.getfixturevalue("env").client.app.state.login_limiter._failures.clear()
+        from tests.api.helpers import clear_login_failures
+
+        clear_login_failures(request.getfixturevalue("env"))
 
 
 @dataclass

@@ -18,3 +18,13 @@ def approved_entry(env, who: str = "judge1", **over) -> dict:
     r = env.client.post(f"/api/v1/review/{e['id']}/approve", headers=env.h("reviewer"))
     assert r.status_code == 200, r.text
     return r.json()
+
+
+def clear_login_failures(env) -> None:
+    """Forget every counted failed login (they live in the database, issue 11)."""
+    from sqlalchemy import delete
+
+    from assistant.kb.models import LoginFailure
+
+    with env.session() as s:
+        s.execute(delete(LoginFailure))

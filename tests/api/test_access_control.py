@@ -16,6 +16,7 @@ import pytest
 
 from assistant.kb.services.users import create_user
 from tests.api.conftest import PASSWORD, SECRET, issue_token
+from tests.api.helpers import clear_login_failures
 
 ANON, JUDGE, REVIEWER, OTHER_ADMIN, ADMIN = "anonymous", "judge1", "reviewer", "bnadmin", "admin"
 SIGNED_IN = {JUDGE, REVIEWER, OTHER_ADMIN, ADMIN}
@@ -216,7 +217,7 @@ def test_login_rate_limit_holds(env):
     assert _login(env, "judge3", "sai-mat-khau").status_code == 429
     assert _login(env, "judge3", PASSWORD).status_code == 429  # even with the right one
     assert _login(env, "JUDGE3 ", PASSWORD).status_code == 429  # same account, other spelling
-    env.client.app.state.login_limiter._failures.clear()
+    clear_login_failures(env)
 
 
 def test_secrets_never_logged(env, caplog):
@@ -230,7 +231,7 @@ def test_secrets_never_logged(env, caplog):
     env.client.post(f"{API}/ask", json={"question": "Thời hạn kháng cáo là bao lâu?"}, headers=h)
     env.client.post(f"{API}/auth/password", headers=h,
                     json={"old_password": "mat-khau-sai-123", "new_password": "bi-mat-moi-99"})
-    env.client.app.state.login_limiter._failures.clear()
+    clear_login_failures(env)
     assert caplog.records, "the access log must record the requests"
     fmt = JsonFormatter()
     text = "\n".join(fmt.format(rec) for rec in caplog.records)

@@ -5,16 +5,25 @@ Before: failures were counted per (username, IP) and uvicorn believed X-Forwarde
 from any loopback client, so rotating the header (or the username) gave unlimited
 guesses; "12345678", "password" and the username itself were accepted; a disabled
 account answered in 4 ms, an unknown one in 227 ms and an existing one in 323 ms.
+Then the counts lived in one process's memory: each worker of ``troly serve --workers
+N`` gave its own five guesses; now they are rows of ``login_failures``, shared.
 """
 
 from __future__ import annotations
 
+import threading
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
+from api.app import create_app
+from assistant.kb.db import make_engine
 from assistant.kb.demo import DEMO_PASSWORD
 from assistant.kb.demo import USERS as DEMO_USERS
 from assistant.kb.errors import InvalidInput, TooManyRequests
+from assistant.kb.models import LoginFailure
 from assistant.kb.services import auth
 from assistant.kb.services.auth import (
     LoginRateLimiter,
@@ -24,6 +33,7 @@ from assistant.kb.services.auth import (
 )
 from tests.api.conftest import PASSWORD
 from tests.api.conftest import USERS as TEST_USERS
+from tests.api.helpers import clear_login_failures
 
 API = "/api/v1"
 
@@ -58,8 +68,8 @@ def test_account_is_throttled_across_addresses_behind_a_trusted_proxy(env):
         assert codes[:5] == [401] * 5 and set(codes[5:]) == {429}
         # the proxy's reported addresses are distinct clients: no per-address limit hit
         limiter = env.client.app.state.login_limiter
-        assert ("address", "127.0.0.1") not in limiter._failures
-        assert len(limiter._failures[("address", "198.51.100.0")]) == 1
+        assert limiter.failures("address", "127.0.0.1") == 0
+        assert limiter.failures("address", "198.51.100.0") == 1
     finally:
         env.client.app.state.trusted_proxies = ()
 
@@ -75,24 +85,78 @@ def test_client_address_rules():
     assert client_address("127.0.0.1", None, trusted) == "127.0.0.1"
 
 
-def test_limiter_counts_and_bounds():
-    now = [0.0]
-    lim = LoginRateLimiter(max_failures=3, window=60, max_failures_per_address=5,
+def _rows(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(LoginFailure.__table__)).scalar_one()
+
+
+def test_limiter_counts_and_bounds(env):
+    now = [datetime(2026, 12, 5, 8, 0, tzinfo=UTC)]
+    engine = env.client.app.state.db_engine
+    lim = LoginRateLimiter(engine, max_failures=3, window=60, max_failures_per_address=5,
                            clock=lambda: now[0])
     for ip in ("a", "b", "c"):
-        lim.check("x", ip)
-        lim.fail("x", ip)
-    with pytest.raises(TooManyRequests):
-        lim.check("x", "d")  # account limit, whatever the address
-    lim.fail("y", "e")
-    lim.succeed("y", "e")  # success clears the account, not the address
-    assert len(lim._failures[("address", "e")]) == 1
-    now[0] = 61
-    lim.check("x", "d")  # the window passed
-    lim.MAX_KEYS = 10
-    for i in range(50):
-        lim.fail(f"u{i}", "z")
-    assert len(lim._failures) <= 11
+        lim.attempt("x", ip)  # three failures (never taken back)
+    with pytest.raises(TooManyRequests) as refused:
+        lim.attempt("X ", "d")  # account limit, whatever the address or spelling
+    assert "61 giây" in refused.value.message
+    assert lim.failures("address", "d") == 0  # a refused attempt counts nothing
+    ok = lim.attempt("y", "e")
+    lim.succeed(ok)  # success clears the account, not the address's other failures
+    assert lim.failures("account", "y") == 0 and lim.failures("address", "e") == 0
+    lim.attempt("z", "e")
+    ok = lim.attempt("y", "e")
+    lim.succeed(ok)
+    assert lim.failures("address", "e") == 1  # z's failure stays
+    now[0] += timedelta(seconds=30)
+    with pytest.raises(TooManyRequests) as refused:
+        lim.attempt("x", "d")
+    assert "31 giây" in refused.value.message
+    now[0] += timedelta(seconds=31)
+    assert _rows(engine) == 8
+    lim.attempt("x", "d")  # the window passed …
+    assert _rows(engine) == 2  # … and its rows are gone: the table holds one window
+
+
+def test_workers_share_one_count(env):
+    """Two app instances on one database (two workers of ``troly serve --workers 2``):
+    failures alternate between them and the account is throttled after five in all."""
+    other = create_app(env.settings, search_engine=env.search, migrate=False)
+    try:
+        second = TestClient(other)
+        clients = [env.client, second] * 4
+        codes = [_login(c, "judge2", "sai-mat-khau-123").status_code for c in clients]
+        n = env.settings.login_max_failures
+        assert codes[:n] == [401] * n and set(codes[n:]) == {429}
+        assert _login(second, "judge2", PASSWORD).status_code == 429
+    finally:
+        other.state.db_engine.dispose()
+
+
+def test_concurrent_guesses_never_pass_the_limit(env):
+    """Eight threads (own connections, as eight workers would have) guess one account at
+    once: whatever the interleaving, at most ``max_failures`` are let through to the
+    password check — the rows are committed before they are counted."""
+    engine = make_engine(env.settings.sqlalchemy_url)
+    lim = LoginRateLimiter(engine, max_failures=3, window=60, max_failures_per_address=100)
+    start, passed, refused = threading.Barrier(8), [], []
+
+    def guess(i):
+        start.wait()
+        try:
+            passed.append(lim.attempt("judge3", f"10.0.0.{i}"))
+        except TooManyRequests:
+            refused.append(i)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    engine.dispose()
+    assert len(passed) <= 3 and len(passed) + len(refused) == 8
+    assert lim.failures("account", "judge3") == len(passed)  # refused ones took their rows back
+    clear_login_failures(env)
 
 
 def test_serve_does_not_let_uvicorn_trust_forwarded_headers(monkeypatch, tmp_path):
@@ -175,7 +239,7 @@ def test_every_account_state_costs_one_verification(env, monkeypatch):
                                    ("judge3", "sai-mat-khau-123"), ("judge3", PASSWORD),
                                    ("judge2", "sai-mat-khau-123"), ("judge2", PASSWORD)):
             calls.clear()
-            env.client.app.state.login_limiter._failures.clear()
+            clear_login_failures(env)
             _login(env.client, username, password)
             assert calls == ["verify"], (username, calls)
     finally:
@@ -200,7 +264,7 @@ def test_login_timing_does_not_tell_account_states_apart(env, monkeypatch):
                      headers=env.h("admin"))
     try:
         for username in ("khong-ton-tai", "judge3", "judge2"):  # unknown, disabled, active
-            env.client.app.state.login_limiter._failures.clear()
+            clear_login_failures(env)
             calls.clear()
             assert _login(env.client, username, "sai-mat-khau-123").status_code == 401
             assert len(calls) == 1, (username, calls)

@@ -233,3 +233,78 @@ def test_broken_courts_csv_is_422(env, data):
     """Found by the schemathesis run at 25 examples per operation (a bare CR → 500)."""
     r = env.client.post(f"{API}/courts/import", headers=env.h("admin"), files={"file": ("c.csv", data)})
     assert r.status_code == 422, r.text
+
+
+# --- per-request time bound (ASVS 12.1.3) ---------------------------------------------
+
+LAW_TEXT = ("LUẬT THỬ NGHIỆM\n" + "".join(
+    f"Điều {i}. Điều thử {i}\nNội dung của điều {i}.\n" for i in range(1, 200))).encode()
+BUDGET_MESSAGE = "quá nhiều thời gian để đọc"
+
+
+def test_a_parse_budget_of_zero_refuses_every_kind_of_upload(env, xlsx_base):
+    """``TROLY_UPLOAD_PARSE_SECONDS=0``: every reader checks its budget as it reads, so
+    each kind of file is refused with the Vietnamese 422, and nothing is saved."""
+    from docx import Document
+
+    from assistant.kb.models import LegalDocument, QAEntry
+
+    d = Document()
+    for line in LAW_TEXT.decode().splitlines()[:9]:
+        d.add_paragraph(line)
+    buf = io.BytesIO()
+    d.save(buf)
+    docx_data = buf.getvalue()
+
+    csv_data = "Câu hỏi,Trả lời,Lĩnh vực\nThời hạn kháng cáo là bao lâu?,15 ngày,dân sự\n".encode()
+    jsonl = '{"question": "Thời hạn kháng cáo là bao lâu?", "answer": "15 ngày", "field": "dân sự"}'
+    xlsx = _with_part(xlsx_base, "xl/worksheets/sheet1.xml", _sheet(_rows(3)))
+    with env.session() as s:
+        before = (s.query(QAEntry).count(), s.query(LegalDocument).count())
+    env.settings.upload_parse_seconds = 0
+    try:
+        for name, data in (("a.csv", csv_data), ("a.jsonl", jsonl.encode()), ("a.xlsx", xlsx)):
+            r = env.client.post(f"{API}/qa/import", headers=env.h("judge1"),
+                                files={"file": (name, data)})
+            assert r.status_code == 422 and BUDGET_MESSAGE in r.json()["detail"], (name, r.text)
+        for name, data in (("luat.txt", LAW_TEXT), ("luat.md", LAW_TEXT), ("luat.docx", docx_data)):
+            r = _upload(env, name, data)
+            assert r.status_code == 422 and BUDGET_MESSAGE in r.json()["detail"], (name, r.text)
+    finally:
+        env.settings.upload_parse_seconds = 10.0
+    with env.session() as s:
+        assert (s.query(QAEntry).count(), s.query(LegalDocument).count()) == before
+    assert _upload(env, "luat-du-gio.txt", LAW_TEXT).status_code == 201  # within the budget
+
+
+class _Ticks:
+    """A clock that moves one second per reading: the budget runs out after a known
+    number of checks, whatever the machine's speed."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def test_the_budget_stops_reading_part_way(xlsx_base):
+    from assistant.kb.errors import InvalidInput
+    from assistant.kb.parse_budget import ParseBudget
+    from assistant.kb.services import legal_documents, qa_io
+
+    csv_data = ("Câu hỏi,Trả lời\n" + "Câu hỏi?,Trả lời.\n" * 1000).encode()
+    xlsx = _with_part(xlsx_base, "xl/worksheets/sheet1.xml", _sheet(_rows(1000)))
+    for fmt, data in (("csv", csv_data), ("xlsx", xlsx)):
+        budget = ParseBudget(50, clock=_Ticks())
+        with pytest.raises(InvalidInput, match=BUDGET_MESSAGE):
+            qa_io.read_rows(data, fmt, budget=budget)
+        assert budget.checks == 50  # stopped after 50 rows of 1,000: checked while reading
+        assert len(qa_io.read_rows(data, fmt, budget=ParseBudget(2000, clock=_Ticks()))) == 1000
+    budget = ParseBudget(100, clock=_Ticks())
+    with pytest.raises(InvalidInput, match=BUDGET_MESSAGE):
+        legal_documents._parse("luat.txt", LAW_TEXT, budget=budget)
+    assert budget.checks == 100  # ~600 lines and 199 articles: stopped part way
+    articles = legal_documents._parse("luat.txt", LAW_TEXT, budget=ParseBudget(10_000, clock=_Ticks()))
+    assert len(articles) == 199

@@ -78,6 +78,7 @@ def test_askers_are_told_once_when_their_question_is_answered(env):
     assert r1["answered"] is False
     _read_all(env, "judge3")
     _read_all(env, "judge2")
+    # judge1 sees the Bắc Ninh question: judge2, of Hà Nội as judge1, asked it too
     r = env.client.post(f"{API}/unanswered/{r1['unanswered_id']}/answer", headers=env.h("judge1"),
                         json={"answer": "Chuyển giao cho cơ quan kiểm lâm theo quy định.", "field": "hình sự"})
     entry = r.json()["entry"]
@@ -95,20 +96,20 @@ def test_askers_are_told_once_when_their_question_is_answered(env):
 
 def test_a_draft_answer_leaves_the_question_open_until_approved(env):
     q = "Thủ tục công nhận thuận tình ly hôn có người nước ngoài?"
-    r1 = env.client.post(f"{API}/ask", headers=env.h("judge3"), json={"question": q}).json()
+    r1 = env.client.post(f"{API}/ask", headers=env.h("judge2"), json={"question": q}).json()
     item_id = r1["unanswered_id"]
-    _read_all(env, "judge3")
-    draft = make_entry(env, "judge1", question=q, answer="Theo thủ tục việc dân sự có yếu tố nước ngoài.",
+    _read_all(env, "judge2")
+    draft = make_entry(env, "reviewer2", question=q, answer="Theo thủ tục việc dân sự có yếu tố nước ngoài.",
                        field="hôn nhân và gia đình", citation_text="", source_unanswered_id=item_id)
     assert draft["status"] == "draft" and draft["source_unanswered_id"] == item_id
-    open_ids = [i["id"] for i in env.client.get(f"{API}/unanswered", headers=env.h("judge1")).json()["items"]]
+    open_ids = [i["id"] for i in env.client.get(f"{API}/unanswered", headers=env.h("reviewer2")).json()["items"]]
     assert item_id in open_ids  # "Lưu nháp" saved a draft, it did not answer the question
-    env.client.post(f"{API}/qa/{draft['id']}/submit", headers=env.h("judge1"))
+    env.client.post(f"{API}/qa/{draft['id']}/submit", headers=env.h("reviewer2"))
     env.client.post(f"{API}/review/{draft['id']}/approve", headers=env.h("reviewer"))
     with env.session() as s:
         item = s.get(UnansweredQuestion, item_id)
         assert item.status == "answered" and item.entry_id == draft["id"]
-    assert [n["kind"] for n in _inbox(env, "judge3", unread="true")["items"]] == ["question_answered"]
+    assert [n["kind"] for n in _inbox(env, "judge2", unread="true")["items"]] == ["question_answered"]
     r = env.client.post(f"{API}/qa", headers=env.h("judge1"), json={
         "question": "Câu hỏi gắn với mục không tồn tại?", "answer": "x", "field": "khác",
         "source_unanswered_id": 999999})
@@ -176,25 +177,25 @@ def test_detail_names_articles_flags_a_civil_entry_citing_criminal_law_and_keeps
 def test_personal_page_lists_my_questions_and_the_answers_they_got(env):
     q = "Giám định lại ADN trong vụ án ly hôn do ai chi trả?"
     for _ in range(2):
-        env.client.post(f"{API}/ask", headers=env.h("judge3"), json={"question": q})
-    before = env.client.get(f"{API}/me/summary", headers=env.h("judge3")).json()
-    item_id = env.client.post(f"{API}/ask", headers=env.h("judge3"), json={"question": q}).json()["unanswered_id"]
-    r = env.client.post(f"{API}/unanswered/{item_id}/answer", headers=env.h("judge1"),
+        env.client.post(f"{API}/ask", headers=env.h("judge2"), json={"question": q})
+    before = env.client.get(f"{API}/me/summary", headers=env.h("judge2")).json()
+    item_id = env.client.post(f"{API}/ask", headers=env.h("judge2"), json={"question": q}).json()["unanswered_id"]
+    r = env.client.post(f"{API}/unanswered/{item_id}/answer", headers=env.h("reviewer2"),
                         json={"answer": "Người yêu cầu giám định lại chịu chi phí.", "field": "hôn nhân và gia đình"})
     env.client.post(f"{API}/review/{r.json()['entry']['id']}/approve", headers=env.h("reviewer"))
-    mine = env.client.get(f"{API}/me/questions", headers=env.h("judge3")).json()
+    mine = env.client.get(f"{API}/me/questions", headers=env.h("judge2")).json()
     hit = next(i for i in mine["items"] if i["question"] == q)
     assert hit["times"] == 3 and hit["answered_when_asked"] is False
     assert hit["unanswered_status"] == "answered" and hit["answer"]["answer"].startswith("Người yêu cầu")
-    answered = env.client.get(f"{API}/me/questions", headers=env.h("judge3"), params={"answered": "true"}).json()
+    answered = env.client.get(f"{API}/me/questions", headers=env.h("judge2"), params={"answered": "true"}).json()
     assert q in [i["question"] for i in answered["items"]]
-    after = env.client.get(f"{API}/me/summary", headers=env.h("judge3")).json()
+    after = env.client.get(f"{API}/me/summary", headers=env.h("judge2")).json()
     assert after["answered_later"] == before["answered_later"] + 1
     assert after["questions"] == before["questions"]
     assert set(after["entries"]) == {"draft", "pending", "approved", "rejected", "retired"}
     # another judge sees only their own questions
-    other = env.client.get(f"{API}/me/questions", headers=env.h("judge2")).json()
+    other = env.client.get(f"{API}/me/questions", headers=env.h("judge3")).json()
     assert q not in [i["question"] for i in other["items"]]
     with env.session() as s:
-        assert s.query(Notification).filter_by(user_id=env.users["judge3"],
+        assert s.query(Notification).filter_by(user_id=env.users["judge2"],
                                                unanswered_id=item_id).count() == 1

@@ -19,8 +19,6 @@ import ipaddress
 import re
 import secrets
 import threading
-import time
-from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -29,11 +27,11 @@ from pathlib import Path
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import Engine, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from assistant.kb.errors import InvalidInput, TooManyRequests, Unauthorized
-from assistant.kb.models import User, UserSession, utcnow
+from assistant.kb.models import LoginFailure, User, UserSession, utcnow
 from corpus.vietnamese import fold_diacritics
 
 _hasher = PasswordHasher()
@@ -309,58 +307,84 @@ def user_from_token(session: Session, token: str, secret: str,
 
 # --- login throttling -------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class LoginAttempt:
+    """A sign-in being checked: its two rows in ``login_failures`` (already counted)."""
+
+    username: str
+    address: str
+    row_ids: tuple[int, ...]
+
+
 class LoginRateLimiter:
     """Failed logins counted per account (any address) and per client address (any
     account) over ``window`` seconds: at most ``max_failures`` for one account, at most
     ``max_failures_per_address`` from one address. A success clears only its account's
-    count, so one valid account cannot reset an address that is guessing others."""
+    count, so one valid account cannot reset an address that is guessing others.
 
-    MAX_KEYS = 50_000  # memory bound: attackers choose the usernames
+    The counts live in the database (``login_failures``), so every worker of
+    ``troly serve --workers N`` and every server of a cluster shares them. Each attempt
+    is counted *before* the password is checked, by a committed INSERT of one row for
+    the account and one for the address, then the rows of the window are counted: a
+    worker never misses another's committed attempt, so concurrent guesses may all be
+    refused but never admitted beyond the limit (on SQLite, which serialises writes, and
+    on PostgreSQL, whose READ COMMITTED counts every committed row). A refused attempt
+    takes its rows back (waiting does end); a success deletes its account's rows and its
+    own address row; a failure leaves them. Rows older than the window are deleted on
+    every attempt, so the table holds at most one window of attempts.
+    """
 
-    def __init__(self, max_failures: int = 5, window: float = 60.0,
-                 max_failures_per_address: int = 20, clock=time.monotonic) -> None:
+    def __init__(self, engine: Engine, max_failures: int = 5, window: float = 60.0,
+                 max_failures_per_address: int = 20, clock=utcnow) -> None:
+        self.engine = engine
         self.max_failures = max_failures
         self.max_per_address = max_failures_per_address
-        self.window = window
+        self.window = timedelta(seconds=window)
         self.clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        q = self._failures.setdefault(key, deque())
-        cutoff = self.clock() - self.window
-        while q and q[0] < cutoff:
-            q.popleft()
-        return q
+    def attempt(self, username: str, address: str) -> LoginAttempt:
+        """Count this sign-in as a failure until :meth:`succeed` says otherwise;
+        :class:`TooManyRequests` (nothing counted) when a limit is already reached."""
+        username, address = username.strip().lower()[:128], (address or "?")[:128]
+        now = self.clock()
+        cutoff = now - self.window
+        table = LoginFailure.__table__
+        keys = (("account", username, self.max_failures), ("address", address, self.max_per_address))
+        with self.engine.begin() as conn:
+            conn.execute(delete(table).where(table.c.at <= cutoff))
+            ids = tuple(conn.execute(insert(table).values(kind=kind, key=key, at=now)
+                                     .returning(table.c.id)).scalar_one()
+                        for kind, key, _ in keys)
+        wait = 0
+        with self.engine.begin() as conn:
+            for kind, key, limit in keys:
+                count, oldest = conn.execute(
+                    select(func.count(), func.min(table.c.at)).where(
+                        table.c.kind == kind, table.c.key == key, table.c.at > cutoff)).one()
+                if count > limit:
+                    wait = max(wait, int((oldest + self.window - now).total_seconds()) + 1)
+            if wait:
+                conn.execute(delete(table).where(table.c.id.in_(ids)))
+        if wait:
+            raise TooManyRequests(f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {wait} giây.")
+        return LoginAttempt(username, address, ids)
 
-    def _prune(self) -> None:
-        cutoff = self.clock() - self.window
-        for key in [k for k, q in self._failures.items() if not q or q[-1] < cutoff]:
-            del self._failures[key]
-        while len(self._failures) > self.MAX_KEYS:
-            del self._failures[next(iter(self._failures))]
+    def succeed(self, attempt: LoginAttempt) -> None:
+        """The password was right: the account's count starts again; the address keeps
+        its other failures (this attempt is taken back)."""
+        table = LoginFailure.__table__
+        with self.engine.begin() as conn:
+            conn.execute(delete(table).where(or_(
+                and_(table.c.kind == "account", table.c.key == attempt.username),
+                table.c.id.in_(attempt.row_ids))))
 
-    def check(self, username: str, address: str) -> None:
-        with self._lock:
-            for key, limit in ((("account", username.lower()), self.max_failures),
-                               (("address", address), self.max_per_address)):
-                q = self._recent(key)
-                if len(q) >= limit:
-                    wait = int(q[0] + self.window - self.clock()) + 1
-                    raise TooManyRequests(
-                        f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {wait} giây.")
-
-    def fail(self, username: str, address: str) -> None:
-        with self._lock:
-            now = self.clock()
-            self._recent(("account", username.lower())).append(now)
-            self._recent(("address", address)).append(now)
-            if len(self._failures) > self.MAX_KEYS:
-                self._prune()
-
-    def succeed(self, username: str, address: str) -> None:
-        with self._lock:
-            self._failures.pop(("account", username.lower()), None)
+    def failures(self, kind: str, key: str) -> int:
+        """Failures of an ``account`` or ``address`` within the window (for operators)."""
+        table = LoginFailure.__table__
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(table).where(
+                table.c.kind == kind, table.c.key == key,
+                table.c.at > self.clock() - self.window)).scalar_one()
 
 
 def parse_networks(spec: str | None) -> tuple:

@@ -28,6 +28,8 @@ from assistant.kb.db import session_scope
 from assistant.kb.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from assistant.kb.models import DOCUMENT_STATUSES, LegalDocument, User, utcnow
 from assistant.kb.ooxml_guard import check_ooxml
+from assistant.kb.parse_budget import DEFAULT_SECONDS as DEFAULT_PARSE_SECONDS
+from assistant.kb.parse_budget import ParseBudget, unbounded
 from assistant.search_types import SearchEngine
 
 log = logging.getLogger(__name__)
@@ -65,7 +67,7 @@ def parse_document(doc: LegalDocument) -> list:
     return articles
 
 
-def _parse(filename: str, data: bytes, stem: str = "upload"):
+def _parse(filename: str, data: bytes, stem: str = "upload", budget: ParseBudget | None = None):
     from corpus.plaintext_law import LegalParseError, parse_plaintext_law
 
     suffix = Path(filename).suffix.lower()
@@ -75,7 +77,9 @@ def _parse(filename: str, data: bytes, stem: str = "upload"):
         path = Path(tmp) / f"{stem}{suffix}"
         path.write_bytes(data)
         try:
-            return parse_plaintext_law(path)
+            return parse_plaintext_law(path, tick=budget.check if budget else unbounded)
+        except InvalidInput:  # the budget ran out
+            raise
         except LegalParseError as exc:
             raise InvalidInput(exc.message) from exc
         except Exception as exc:  # noqa: BLE001 - a broken file must never be a 500
@@ -109,10 +113,14 @@ def content_hash(data: bytes) -> str:
 
 def upload_document(session: Session, actor: User, filename: str, data: bytes,
                     effective_date: date | None = None, *,
-                    max_uncompressed: int = MAX_UNCOMPRESSED) -> tuple[LegalDocument, list]:
+                    max_uncompressed: int = MAX_UNCOMPRESSED,
+                    parse_seconds: float = DEFAULT_PARSE_SECONDS) -> tuple[LegalDocument, list]:
+    """Check, parse (within ``parse_seconds``: ``TROLY_UPLOAD_PARSE_SECONDS``) and keep an
+    uploaded law as a preview."""
     if not data:
         raise InvalidInput("Tệp rỗng.")
     check_effective_date(effective_date)
+    budget = ParseBudget(parse_seconds)
     if Path(filename).suffix.lower() == ".docx":
         check_ooxml(data, "docx", max_uncompressed)  # before python-docx builds its tree
     digest = content_hash(data)
@@ -123,7 +131,7 @@ def upload_document(session: Session, actor: User, filename: str, data: bytes,
         raise Conflict(f"Tệp này đã được tải lên ngày {same.created_at:%d/%m/%Y} "
                        f"(“{same.title or same.filename}”, {STATUS_LABELS[same.status].lower()}). "
                        "Mở văn bản đó trong danh sách thay vì tải lại.")
-    articles = _parse(filename, data)
+    articles = _parse(filename, data, budget=budget)
     if len(articles) > MAX_ARTICLES:
         raise InvalidInput(f"Văn bản có quá nhiều điều ({len(articles)}; tối đa {MAX_ARTICLES}).")
     live = [a for a in articles if not a.repealed]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from assistant.kb.errors import InvalidInput
 from assistant.kb.models import QA_STATUSES, QAEntry, UnansweredQuestion, UsageEvent, User
+from assistant.kb.services import unanswered
 
 
 @dataclass
@@ -93,7 +94,9 @@ def questions_count(session: Session, user: User) -> int:
     return session.scalar(select(func.count()).select_from(_asked(user).subquery())) or 0
 
 
-def check_answerable(session: Session, item_id: int | None) -> None:
-    """An entry may say it answers an unanswered question only if that question exists."""
-    if item_id is not None and session.get(UnansweredQuestion, item_id) is None:
+def check_answerable(session: Session, actor: User, item_id: int | None) -> None:
+    """An entry may say it answers an unanswered question only if that question exists
+    and ``actor`` sees it in the queue (one outside their scope reads as missing)."""
+    item = session.get(UnansweredQuestion, item_id) if item_id is not None else None
+    if item_id is not None and (item is None or not unanswered.can_see(session, actor, item)):
         raise InvalidInput("Không tìm thấy câu hỏi chưa có lời giải đáp mà câu này trả lời.")

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from assistant.kb.errors import InvalidInput, KBError
 from assistant.kb.models import QA_STATUSES, QAEntry, User
 from assistant.kb.ooxml_guard import check_ooxml
+from assistant.kb.parse_budget import DEFAULT_SECONDS as DEFAULT_PARSE_SECONDS
+from assistant.kb.parse_budget import ParseBudget, unbounded
 from assistant.kb.services.qa import create_entry
 from assistant.search_types import SearchEngine
 from corpus.vietnamese import fold_diacritics
@@ -136,9 +138,12 @@ def detect_format(filename: str | None, fmt: str | None = None) -> str:
     raise InvalidInput("Không nhận ra định dạng tệp. Hãy dùng tệp .csv, .xlsx hoặc .jsonl.")
 
 
-def read_rows(data: bytes, fmt: str, max_uncompressed: int = MAX_UNCOMPRESSED
-              ) -> list[tuple[int, dict | str]]:
-    """(line/row number, {key: value}) per data row; a str instead of a dict = row error."""
+def read_rows(data: bytes, fmt: str, max_uncompressed: int = MAX_UNCOMPRESSED,
+              budget: ParseBudget | None = None) -> list[tuple[int, dict | str]]:
+    """(line/row number, {key: value}) per data row; a str instead of a dict = row error.
+    ``budget`` (``TROLY_UPLOAD_PARSE_SECONDS``) is checked once per row read."""
+    tick = budget.check if budget is not None else unbounded
+    tick()
     out: list[tuple[int, dict | str]] = []
     if fmt in ("csv", "jsonl"):
         try:
@@ -155,6 +160,7 @@ def read_rows(data: bytes, fmt: str, max_uncompressed: int = MAX_UNCOMPRESSED
             if "question" not in keys or "answer" not in keys:
                 raise InvalidInput("Tệp cần có cột “Câu hỏi” và “Trả lời” (và “Lĩnh vực”).")
             for i, row in enumerate(reader, start=2):
+                tick()
                 if not any(c.strip() for c in row):
                     continue
                 out.append((i, {k: v for k, v in zip(keys, row, strict=False) if k}))
@@ -164,6 +170,7 @@ def read_rows(data: bytes, fmt: str, max_uncompressed: int = MAX_UNCOMPRESSED
             raise InvalidInput(f"Tệp CSV không đọc được: {exc}.") from exc
     elif fmt == "jsonl":
         for i, line in enumerate(text.splitlines(), start=1):
+            tick()
             if not line.strip():
                 continue
             try:
@@ -178,7 +185,7 @@ def read_rows(data: bytes, fmt: str, max_uncompressed: int = MAX_UNCOMPRESSED
             if len(out) > MAX_ROWS:
                 raise _too_many()
     elif fmt == "xlsx":
-        out = _read_xlsx(data, max_uncompressed)
+        out = _read_xlsx(data, max_uncompressed, tick)
     if len(out) > MAX_ROWS:
         raise _too_many()
     return out
@@ -188,7 +195,7 @@ def _too_many() -> InvalidInput:
     return InvalidInput(f"Tệp có quá nhiều dòng (tối đa {MAX_ROWS}).")
 
 
-def _read_xlsx(data: bytes, max_uncompressed: int) -> list[tuple[int, dict | str]]:
+def _read_xlsx(data: bytes, max_uncompressed: int, tick=unbounded) -> list[tuple[int, dict | str]]:
     """Rows of the first sheet, streamed: the zip is checked first (size, entries, no DTD
     — :mod:`assistant.kb.ooxml_guard`), reading stops at the row cap (finding 6: a
     million rows used to be read in full before the cap), and any parser failure is a
@@ -202,6 +209,7 @@ def _read_xlsx(data: bytes, max_uncompressed: int) -> list[tuple[int, dict | str
         if "question" not in keys or "answer" not in keys:
             raise InvalidInput("Tệp cần có cột “Câu hỏi” và “Trả lời” (và “Lĩnh vực”).")
         for scanned, (i, row) in enumerate(rows, start=1):
+            tick()
             if scanned > MAX_SCANNED_ROWS:  # rows without a value count too: they cost the same
                 raise _too_many()
             if not any(c not in (None, "") for c in row):
@@ -260,9 +268,13 @@ class ImportReport:
 
 def import_entries(session: Session, search: SearchEngine | None, actor: User, data: bytes,
                    fmt: str, *, submit: bool = False, dry_run: bool = False,
-                   max_uncompressed: int = MAX_UNCOMPRESSED) -> ImportReport:
+                   max_uncompressed: int = MAX_UNCOMPRESSED,
+                   parse_seconds: float = DEFAULT_PARSE_SECONDS) -> ImportReport:
+    """Import the rows of an uploaded file: every row is read first (within
+    ``parse_seconds``; a file that takes longer is refused whole), then each is saved or
+    reported."""
     report = ImportReport()
-    for line, row in read_rows(data, fmt, max_uncompressed):
+    for line, row in read_rows(data, fmt, max_uncompressed, ParseBudget(parse_seconds)):
         report.total += 1
         if isinstance(row, str):
             report.errors.append({"row": line, "error": row})

@@ -9,25 +9,35 @@ creates a Q&A entry linked to it (pending review); an approved entry that answer
 item closes it through :func:`close_answered` (called by the verifier and the
 notifications workflow, which decide "answers it" and tell the askers). When any entry is approved, the
 open items it now answers close themselves (:func:`close_answered_by`).
+
+Who sees which item (issue 11; decision table in docs/api.md, "Roles and scopes"): an
+item belongs to the courts of the judges who asked it (the same text asked in two courts
+is one item). Admins and reviewers of a top court see every item; other reviewers and
+court admins see the items asked in their court tree; a judge sees the items asked in
+their province (a higher court's judge: their own court) and those they asked
+themselves. Anything else does not exist for the caller (404, exactly as for an unknown
+id) — :func:`visible_item` is the only way a route reaches one item.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assistant.kb.errors import Conflict, Forbidden, InvalidInput, NotFound
 from assistant.kb.models import (
     DISMISS_REASONS,
+    Court,
     QAEntry,
     UnansweredAsker,
     UnansweredQuestion,
     User,
     utcnow,
 )
+from assistant.kb.services.courts import descendant_ids
 from assistant.kb.services.notifications import notify_question_answered
-from assistant.kb.services.qa import create_entry, is_reviewer
+from assistant.kb.services.qa import ALL_COURTS, create_entry, is_reviewer
 from assistant.search_types import SearchEngine
 
 SORTS = ("asked", "recent")
@@ -124,13 +134,93 @@ def askers(session: Session, item: UnansweredQuestion) -> list[User]:
         .where(UnansweredAsker.item_id.in_(ids)).distinct().order_by(User.id)))
 
 
+# --- who sees what ------------------------------------------------------------------
+
+_NOT_FOUND = "Không tìm thấy câu hỏi chưa có lời giải đáp."
+
+
+PROVINCE_LEVEL = "tinh"
+
+
+def _province_court(session: Session, court_id: int) -> int | None:
+    """The provincial court (level ``tinh``) that is ``court_id`` or sits above it."""
+    seen: set[int] = set()
+    court = session.get(Court, court_id)
+    while court is not None and court.id not in seen:
+        if court.level == PROVINCE_LEVEL:
+            return court.id
+        seen.add(court.id)
+        court = session.get(Court, court.parent_id) if court.parent_id is not None else None
+    return None
+
+
+def queue_scope(session: Session, user: User) -> set[int] | None:
+    """Court ids whose askers' items ``user`` sees (``None`` = every item).
+
+    Admins, and reviewers of a top court (no court above it: the Supreme Court), see
+    all; reviewers and court admins their court and the courts below it (what they
+    review, or count in statistics). A judge sees their province: the provincial court
+    they belong to or sit under and the khu vực courts below it — the judges whose
+    answers the same reviewers approve, and a khu vực court alone has too few judges to
+    answer its own gaps; a judge of a higher court (cấp cao, the Supreme Court) only
+    their own court. No court: nothing here (a judge still sees what they asked
+    themselves, :func:`visible_clause`)."""
+    if user.role == "admin":
+        return ALL_COURTS
+    if user.court_id is None:
+        return set()
+    if user.role == "judge":
+        province = _province_court(session, user.court_id)
+        return {user.court_id} if province is None else descendant_ids(session, province)
+    court = session.get(Court, user.court_id)
+    if user.role == "reviewer" and court is not None and court.parent_id is None:
+        return ALL_COURTS
+    return descendant_ids(session, user.court_id)
+
+
+def visible_clause(session: Session, user: User):
+    """A WHERE condition on :class:`UnansweredQuestion` for the items ``user`` sees, or
+    ``None`` when they see all: filed in a court of the scope, asked by a judge of such
+    a court (judges moved since count where they are now), or asked by ``user``."""
+    scope = queue_scope(session, user)
+    if scope is ALL_COURTS:
+        return None
+    item = UnansweredQuestion
+    askers = select(UnansweredAsker.id).where(UnansweredAsker.item_id == item.id)
+    if scope:
+        by_court = exists(askers.join(User, User.id == UnansweredAsker.user_id)
+                          .where(or_(User.court_id.in_(scope), User.id == user.id)))
+        return or_(item.court_id.in_(scope), item.asked_by_id == user.id, by_court)
+    return or_(item.asked_by_id == user.id, exists(askers.where(UnansweredAsker.user_id == user.id)))
+
+
+def can_see(session: Session, user: User, item: UnansweredQuestion) -> bool:
+    clause = visible_clause(session, user)
+    return clause is None or session.scalar(
+        select(func.count()).select_from(UnansweredQuestion)
+        .where(UnansweredQuestion.id == item.id, clause)) == 1
+
+
+def visible_item(session: Session, actor: User, item_id: int) -> UnansweredQuestion:
+    """The item if ``actor`` may see it; 404 otherwise, exactly as for an unknown id
+    (whether another court's judges asked something is not told)."""
+    item = session.get(UnansweredQuestion, item_id)
+    if item is None or not can_see(session, actor, item):
+        raise NotFound(_NOT_FOUND)
+    return item
+
+
 # --- reading ------------------------------------------------------------------------
 
 def list_unanswered(session: Session, *, status: str | None = "open", court_ids=None,
                     assignee_id: int | None = None, sort: str = "asked",
-                    limit: int = 50, offset: int = 0) -> tuple[list[UnansweredQuestion], int]:
-    """Items, most asked first (ties: more judges, then the latest ask)."""
+                    limit: int = 50, offset: int = 0, viewer: User | None = None
+                    ) -> tuple[list[UnansweredQuestion], int]:
+    """Items, most asked first (ties: more judges, then the latest ask); only those
+    ``viewer`` may see when given (routes always give it)."""
     stmt = select(UnansweredQuestion)
+    if viewer is not None and (clause := visible_clause(session, viewer)) is not None:
+        stmt = stmt.where(clause)
     if status:
         stmt = stmt.where(UnansweredQuestion.status == status)
     if court_ids is not None:
@@ -148,24 +238,22 @@ def list_unanswered(session: Session, *, status: str | None = "open", court_ids=
     return items, int(total)
 
 
-def merged_into(session: Session, items: list[UnansweredQuestion]) -> dict[int, list[UnansweredQuestion]]:
-    """For each item, the items folded into it (shown under it in the queue)."""
+def merged_into(session: Session, items: list[UnansweredQuestion], viewer: User | None = None
+                ) -> dict[int, list[UnansweredQuestion]]:
+    """For each item, the items folded into it (shown under it in the queue); only those
+    ``viewer`` may see when given (a merge by a Supreme Court reviewer can fold another
+    court's question under one of theirs)."""
     ids = [i.id for i in items]
     out: dict[int, list[UnansweredQuestion]] = {i: [] for i in ids}
     if ids:
-        for child in session.scalars(select(UnansweredQuestion).where(
-                UnansweredQuestion.duplicate_of_id.in_(ids),
-                UnansweredQuestion.status.in_(("merged", "dismissed")))
-                .order_by(UnansweredQuestion.id)):
+        stmt = select(UnansweredQuestion).where(
+            UnansweredQuestion.duplicate_of_id.in_(ids),
+            UnansweredQuestion.status.in_(("merged", "dismissed")))
+        if viewer is not None and (clause := visible_clause(session, viewer)) is not None:
+            stmt = stmt.where(clause)
+        for child in session.scalars(stmt.order_by(UnansweredQuestion.id)):
             out[child.duplicate_of_id].append(child)
     return out
-
-
-def get_item(session: Session, item_id: int) -> UnansweredQuestion:
-    item = session.get(UnansweredQuestion, item_id)
-    if item is None:
-        raise NotFound("Không tìm thấy câu hỏi chưa có lời giải đáp.")
-    return item
 
 
 # --- triage (reviewers) --------------------------------------------------------------
@@ -197,12 +285,12 @@ def dismiss(session: Session, actor: User, item_id: int, *, reason: str,
     if reason not in DISMISS_REASONS:
         raise InvalidInput("Lý do loại phải là “junk” (không phải câu hỏi nghiệp vụ) hoặc "
                            "“duplicate” (trùng câu hỏi khác).")
-    item = get_item(session, item_id)
+    item = visible_item(session, actor, item_id)
     _open(item)
     if reason == "duplicate":
         if duplicate_of is None:
             raise InvalidInput("Cần chọn câu hỏi mà câu này trùng với.")
-        target = _root(session, get_item(session, duplicate_of))
+        target = _root(session, visible_item(session, actor, duplicate_of))
         if target.id == item.id:
             raise InvalidInput("Một câu hỏi không thể trùng với chính nó.")
         if target.status not in ("open", "answered"):
@@ -226,9 +314,9 @@ def merge(session: Session, actor: User, target_id: int, item_ids: list[int]) ->
         raise InvalidInput("Chọn ít nhất một câu hỏi khác để gộp.")
     if len(ids) > MAX_MERGE:
         raise InvalidInput(f"Gộp tối đa {MAX_MERGE} câu hỏi mỗi lần.")
-    target = get_item(session, target_id)
+    target = visible_item(session, actor, target_id)
     _open(target)
-    items = [get_item(session, i) for i in ids]
+    items = [visible_item(session, actor, i) for i in ids]
     for item in items:
         _open(item)
     for item in items:
@@ -241,7 +329,7 @@ def merge(session: Session, actor: User, target_id: int, item_ids: list[int]) ->
 def assign(session: Session, actor: User, item_id: int, assignee_id: int | None) -> UnansweredQuestion:
     """Give an item to a reviewer to write its entry (``None`` unassigns)."""
     _require_reviewer(actor)
-    item = get_item(session, item_id)
+    item = visible_item(session, actor, item_id)
     _open(item)
     if assignee_id is not None:
         assignee = session.get(User, assignee_id)
@@ -249,6 +337,8 @@ def assign(session: Session, actor: User, item_id: int, assignee_id: int | None)
             raise InvalidInput("Không tìm thấy người duyệt được giao.")
         if not is_reviewer(assignee):
             raise InvalidInput("Chỉ giao được cho người duyệt.")
+        if not can_see(session, assignee, item):
+            raise InvalidInput("Người duyệt được giao không phụ trách Tòa án đã hỏi câu này.")
     item.assignee_id = assignee_id
     session.flush()
     return item
@@ -257,7 +347,7 @@ def assign(session: Session, actor: User, item_id: int, assignee_id: int | None)
 def reopen(session: Session, actor: User, item_id: int) -> UnansweredQuestion:
     """Undo a dismissal or a merge (the item's own asks leave the group it was in)."""
     _require_reviewer(actor)
-    item = get_item(session, item_id)
+    item = visible_item(session, actor, item_id)
     if item.status not in ("dismissed", "merged"):
         raise Conflict("Chỉ mở lại được câu hỏi đã bị loại hoặc đã gộp.")
     target_id = item.duplicate_of_id
@@ -270,11 +360,16 @@ def reopen(session: Session, actor: User, item_id: int) -> UnansweredQuestion:
     return item
 
 
-def reviewers(session: Session) -> list[User]:
-    """Who an item can be assigned to."""
-    return list(session.scalars(select(User).where(
+def reviewers(session: Session, actor: User) -> list[User]:
+    """Who ``actor`` can assign items to: reviewers of the courts in their scope, and
+    those who see every item (admins, reviewers of a top court). Whether one item suits
+    the assignee is checked by :func:`assign`."""
+    candidates = session.scalars(select(User).where(
         User.is_active.is_(True), User.role.in_(("reviewer", "admin")))
-        .order_by(case((User.role == "reviewer", 0), else_=1), User.full_name)))
+        .order_by(case((User.role == "reviewer", 0), else_=1), User.full_name))
+    scope = queue_scope(session, actor)
+    return [u for u in candidates
+            if scope is ALL_COURTS or u.court_id in scope or queue_scope(session, u) is ALL_COURTS]
 
 
 # --- answering ----------------------------------------------------------------------
@@ -305,7 +400,7 @@ def open_items_for(session: Session, question: str) -> list[UnansweredQuestion]:
 def answer_unanswered(session: Session, search: SearchEngine | None, actor: User, item_id: int,
                       *, answer: str, field: str, question: str | None = None, tags=None,
                       citation_text=None, article_ids=None):
-    item = get_item(session, item_id)
+    item = visible_item(session, actor, item_id)
     if item.status != "open":
         raise Conflict("Câu hỏi này đã được trả lời." if item.status == "answered"
                        else "Câu hỏi này đã bị loại hoặc đã gộp vào câu hỏi khác.")
