@@ -29,6 +29,7 @@ from assistant.kb.errors import Conflict, InvalidInput, KBError, NotFound
 from assistant.kb.models import DOCUMENT_STATUSES, LegalDocument, User, utcnow
 from assistant.kb.ooxml_guard import check_ooxml
 from assistant.search_types import SearchEngine
+from corpus.legal_model import LegalArticle
 
 log = logging.getLogger(__name__)
 
@@ -82,15 +83,15 @@ def _parse(filename: str, data: bytes, stem: str = "upload"):
             raise InvalidInput("Không đọc được tệp văn bản luật (tệp hỏng hoặc sai định dạng).") from exc
 
 
-def article_lines(article) -> list[dict]:
+def article_lines(article: LegalArticle) -> list[dict]:
     """The article as the preview shows it: the lead-in, then each khoản and each điểm on
     its own line (``kind`` = intro / clause / point), never run together."""
-    clauses = getattr(article, "clauses", None) or []
+    clauses = article.clauses
     if not clauses:
         return [{"kind": "intro", "label": "", "text": line.strip()}
                 for line in (article.text or "").splitlines() if line.strip()]
     lines = ([{"kind": "intro", "label": "", "text": article.intro.strip()}]
-             if getattr(article, "intro", "").strip() else [])
+             if article.intro.strip() else [])
     for clause in clauses:
         lines.append({"kind": "clause", "label": f"{clause.number}.", "text": clause.text})
         lines.extend({"kind": "point", "label": f"{p.label})", "text": p.text} for p in clause.points)
