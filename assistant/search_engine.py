@@ -332,10 +332,11 @@ class LegalSearchEngine:
         with self._lock:
             result = index_articles(self.store, self.document_embedder, articles, on_progress=on_progress)
             changes = IndexChanges(**result.report.as_dict())
-            retrain = self.restorer_path is not None and (changes.changed or not self.restorer_path.is_file())
-            if retrain:
-                train_restorer(self.store, self.restorer_path)
-        if retrain or changes.changed:
+            restorer, retrained = self.restorer_path, False
+            if restorer is not None and (changes.changed or not restorer.is_file()):
+                train_restorer(self.store, restorer)
+                retrained = True
+        if retrained or changes.changed:
             self.reload()
         return LegalIndexSummary(report=changes, documents=result.documents, stats=result.stats)
 
