@@ -70,9 +70,8 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
-        close = getattr(app.state.search_engine, "close", None)
-        if callable(close) and search_engine is None:  # only what this app opened
-            close()
+        if app.state.search_engine is not None and search_engine is None:  # only what this app opened
+            app.state.search_engine.close()
 
     app = FastAPI(
         lifespan=lifespan,

@@ -1,15 +1,18 @@
 """The search engine behind every ask: legal articles and approved Q&A in one Qdrant index.
 
-Implements :class:`assistant.search_types.SearchEngine` for the service layer and
-offers the richer :meth:`LegalSearchEngine.ask` (articles + Q&A + timings) used by the
-CLI, the API and the evaluation. Which Qdrant runs (embedded Edge shard or a server)
-and which embedding backend is used are decided by the caller, usually from settings.
+Implements the whole :class:`assistant.search_types.SearchEngine` Protocol (the one
+seam the services use), plus calibration helpers (``question_view``, ``entry_view``)
+and ``warm_up`` for the CLI and eval. Which Qdrant runs (embedded Edge shard or a
+server) and which embedding backend is used are decided by the caller, usually from
+settings.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +23,22 @@ from assistant.answer_match.features import QuestionAnalyzer, QuestionView
 from assistant.answer_match.verifier import AnswerVerifier
 from assistant.query_pipeline import QA_FILTER, build_query_pipeline, qa_status_filter
 from assistant.ranking_config import RankingConfig
-from assistant.search_types import ASK_STATUSES, ArticleHit, AskResult, QAHit, QAIndexEntry
+from assistant.search_types import (
+    ASK_STATUSES,
+    QA_INDEX_VERSION,
+    ArticleHit,
+    AskResult,
+    IndexChanges,
+    LegalIndexSummary,
+    QAHit,
+    QAIndexEntry,
+    qa_fingerprint,
+)
 from corpus.abbreviations import expand_abbreviations
 from corpus.laws import laws_in_text, load_catalogue
+from corpus.legal_model import LegalArticle
 from corpus.vietnamese import normalize_text
-from indexing.legal_index import LegalIndexResult, index_articles, train_restorer
+from indexing.legal_index import index_articles, train_restorer
 from indexing.pipeline_runner import run_acyclic
 from indexing.sparse import VietnameseSparseDocumentEmbedder
 
@@ -60,7 +74,7 @@ def article_hit(doc: Document, score: float | None = None) -> ArticleHit:
     )
 
 
-QA_INDEX_VERSION = 2  # 2: the point is the entry's question (q↔q vector), status payload
+LEGAL_KINDS = {"field": "meta.kind", "operator": "in", "value": ["article", "clause"]}
 
 
 def qa_document(entry: QAIndexEntry, law_keys: list[str] | None = None) -> Document:
@@ -89,6 +103,21 @@ def qa_document(entry: QAIndexEntry, law_keys: list[str] | None = None) -> Docum
             "title": question,
         },
     )
+
+
+def indexed_fingerprint(meta: dict) -> str:
+    """The :func:`~assistant.search_types.qa_fingerprint` of a Q&A point, from its payload
+    (with the layout version it was written with)."""
+    author = str(meta.get("author") or "")
+    entry = QAIndexEntry(
+        entry_id=str(meta.get("entry_id")), question=str(meta.get("question") or ""),
+        answer=str(meta.get("answer") or ""), field=str(meta.get("field") or ""),
+        court_code=meta.get("court_code"), article_ids=tuple(meta.get("article_ids") or ()),
+        tags=tuple(meta.get("tags") or ()), status=str(meta.get("status") or ""),
+        author_id=int(author) if author.isdigit() else None,
+        citation_text=str(meta.get("citation_text") or ""),
+    )
+    return qa_fingerprint(entry, version=meta.get("qa_index_version"))
 
 
 class LegalSearchEngine:
@@ -272,28 +301,65 @@ class LegalSearchEngine:
 
     def qa_entry_ids(self) -> set[str]:
         """Every Q&A entry in the index, whatever its status."""
-        return {str(d.meta.get("entry_id")) for d in self.store.filter_documents(QA_FILTER)}
+        return {str(m.get("entry_id")) for m in self.store.scroll_meta(QA_FILTER)}
+
+    def qa_fingerprints(self) -> dict[str, list[str]]:
+        """entry id → the fingerprint of each Q&A point carrying it (read from payloads)."""
+        out: dict[str, list[str]] = {}
+        for meta in self.store.scroll_meta(QA_FILTER):
+            out.setdefault(str(meta.get("entry_id")), []).append(indexed_fingerprint(meta))
+        return out
 
     def count_documents(self) -> int:
         return int(self.store.count_documents())
+
+    def close(self) -> None:
+        """Release the index (an Edge shard can be opened by one process at a time)."""
+        self.store.close()
 
     def get_article(self, article_id: str) -> ArticleHit | None:
         docs = self.store.get_documents_by_id([article_id])
         docs = [d for d in docs if d.meta.get("kind") == "article"]
         return article_hit(docs[0], score=1.0) if docs else None
 
-    def index_legal_articles(self, articles: list, on_progress=None) -> LegalIndexResult:
-        """Index parsed articles (a law file, an upload a reviewer confirmed); searchable on return."""
+    def index_legal_articles(self, articles: list[LegalArticle],
+                             on_progress: Callable[[int, int], None] | None = None) -> LegalIndexSummary:
+        """Index parsed articles (a law file, an upload a reviewer confirmed); searchable on
+        return. Nothing changed (the start-up reconcile, usually): nothing is embedded and
+        the query pipeline is kept."""
         if self.document_embedder is None:
             raise RuntimeError("this engine was opened read-only (no document embedder)")
         with self._lock:
             result = index_articles(self.store, self.document_embedder, articles, on_progress=on_progress)
-            r = result.report
-            changed = r.added or r.updated or r.removed
-            if self.restorer_path is not None and (changed or not self.restorer_path.is_file()):
-                train_restorer(self.store, self.restorer_path)
-        self.reload()
-        return result
+            changes = IndexChanges(**result.report.as_dict())
+            restorer, retrained = self.restorer_path, False
+            if restorer is not None and (changes.changed or not restorer.is_file()):
+                train_restorer(self.store, restorer)
+                retrained = True
+        if retrained or changes.changed:
+            self.reload()
+        return LegalIndexSummary(report=changes, documents=result.documents, stats=result.stats)
+
+    def legal_sources(self) -> dict[str, int]:
+        """source → how many articles and clause chunks of it are indexed."""
+        return dict(Counter(str(m.get("source") or "") for m in self.store.scroll_meta(LEGAL_KINDS)))
+
+    def law_indexed(self, law_key: str) -> bool:
+        """Whether any article of the law (by catalogue key or number) is indexed."""
+        return self.store.count_documents_by_filter(self._law_articles(law_key)) > 0
+
+    @staticmethod
+    def _law_articles(law_key: str, *conditions: dict) -> dict:
+        """Articles of one law, matched by its catalogue key or number (uploads may carry
+        only the number)."""
+        law = load_catalogue().by_key(law_key)
+        laws = [{"field": "meta.law_key", "operator": "==", "value": law_key}]
+        if law is not None and law.number:
+            laws.append({"field": "meta.law_number", "operator": "==", "value": law.number})
+        return {"operator": "AND", "conditions": [
+            {"field": "meta.kind", "operator": "==", "value": "article"}, *conditions,
+            {"operator": "OR", "conditions": laws},
+        ]}
 
     def _whole_articles(self, docs: list[Document]) -> list[Document]:
         """Ranked articles with their whole text: when a clause chunk won, the ranked
@@ -308,28 +374,18 @@ class LegalSearchEngine:
 
     def get_article_by_number(self, law_key: str, number: str) -> ArticleHit | None:
         """Exact lookup by law and article number ("BLTTDS", "273"): a question that is a
-        citation must open that article, not whatever ranks first. The law is matched by
-        its catalogue key or number (uploads may carry only the number)."""
-        law = load_catalogue().by_key(law_key)
-        laws = [{"field": "meta.law_key", "operator": "==", "value": law_key}]
-        if law is not None and law.number:
-            laws.append({"field": "meta.law_number", "operator": "==", "value": law.number})
-        docs = self.store.filter_documents({"operator": "AND", "conditions": [
-            {"field": "meta.kind", "operator": "==", "value": "article"},
-            {"field": "meta.article_number", "operator": "==", "value": str(number)},
-            {"operator": "OR", "conditions": laws},
-        ]})
+        citation must open that article, not whatever ranks first."""
+        docs = self.store.filter_documents(self._law_articles(
+            law_key, {"field": "meta.article_number", "operator": "==", "value": str(number)}))
         return article_hit(min(docs, key=lambda d: d.id), score=1.0) if docs else None
 
     def delete_legal_source(self, source: str) -> int:
         """Remove every article and clause of one source (a withdrawn upload); returns
         how many documents left the index."""
         scope = {"operator": "AND", "conditions": [
-            {"field": "meta.kind", "operator": "in", "value": ["article", "clause"]},
-            {"field": "meta.source", "operator": "==", "value": source},
-        ]}
+            LEGAL_KINDS, {"field": "meta.source", "operator": "==", "value": source}]}
         with self._lock:
-            ids = [d.id for d in self.store.filter_documents(scope)]
+            ids = self.store.scroll_ids(scope)
             if ids:
                 self.store.delete_documents(ids)
         if ids:

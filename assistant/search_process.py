@@ -11,7 +11,8 @@ Each pipe is served by its own thread in the child, so several asks run at once
 (ONNX Runtime releases the GIL while it embeds).
 
 The child is the engine: it answers every :class:`assistant.search_types.SearchEngine`
-call plus ``ask``, ``index_legal_articles`` and ``count_documents``. If it dies, the
+call — its whitelist is the Protocol's members, so a method added there is served here
+(``close`` is the parent's own: it ends the child). If it dies, the
 call in flight fails (the ask service answers 503) and the next call starts a new
 child, which reopens the shard. If the API process dies — even by SIGKILL — the
 child sees its pipes close and exits, releasing the shard for the next start.
@@ -25,20 +26,31 @@ import multiprocessing.connection
 import pickle
 import queue
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from assistant.search_types import (
+    ASK_STATUSES,
+    ENGINE_METHODS,
+    ArticleHit,
+    AskResult,
+    LegalIndexSummary,
+    QAHit,
+    QAIndexEntry,
+)
 from assistant.settings import Settings
+
+if TYPE_CHECKING:
+    from corpus.legal_model import LegalArticle
 
 log = logging.getLogger(__name__)
 
+# Calls the parent answers itself (closing the child is not the child's to do).
+PARENT_ONLY = frozenset({"close"})
 # What the API process may call on the engine in the child; anything else is refused.
-METHODS = frozenset({
-    "ask", "search_articles", "search_qa", "upsert_qa", "delete_qa", "qa_entry_ids",
-    "get_article", "get_article_by_number", "index_legal_articles", "count_documents",
-    "delete_legal_source",
-})
+METHODS = ENGINE_METHODS - PARENT_ONLY
 
 
 CALL_TIMEOUT_S = 60.0
@@ -65,7 +77,7 @@ def _child_main(settings: Settings, conns: list[Connection], ready: Connection) 
         t.start()
     for t in threads:  # every pipe closed: the parent is gone or closed us
         t.join()
-    engine.store.close()
+    engine.close()
 
 
 def _serve_pipe(engine: Any, conn: Connection) -> None:
@@ -251,32 +263,42 @@ class SearchProcess:
             if self._process is not None:
                 _end(self._process, wait)
 
-    # -- the engine's interface -------------------------------------------------------
-    def ask(self, query: str, top_k: int = 5, qa_top_k: int = 3, **kwargs):
-        return self._call("ask", query, top_k=top_k, qa_top_k=qa_top_k, **kwargs)
+    # -- the engine's interface (assistant.search_types.SearchEngine) -----------------
+    def ask(self, query: str, top_k: int = 5, qa_top_k: int = 3, statuses: tuple[str, ...] = ASK_STATUSES,
+            draft_author: int | None = None) -> AskResult:
+        return self._call("ask", query, top_k=top_k, qa_top_k=qa_top_k, statuses=statuses,
+                          draft_author=draft_author)
 
-    def search_articles(self, query: str, top_k: int = 5):
+    def search_articles(self, query: str, top_k: int = 5) -> list[ArticleHit]:
         return self._call("search_articles", query, top_k=top_k)
 
-    def search_qa(self, query: str, top_k: int = 5, **kwargs):
-        return self._call("search_qa", query, top_k=top_k, **kwargs)
+    def search_qa(self, query: str, top_k: int = 5, statuses: tuple[str, ...] = ASK_STATUSES,
+                  draft_author: int | None = None) -> list[QAHit]:
+        return self._call("search_qa", query, top_k=top_k, statuses=statuses, draft_author=draft_author)
 
-    def upsert_qa(self, entries) -> None:
+    def upsert_qa(self, entries: list[QAIndexEntry]) -> None:
         self._call("upsert_qa", list(entries))
 
-    def delete_qa(self, entry_ids) -> None:
+    def delete_qa(self, entry_ids: list[str]) -> None:
         self._call("delete_qa", list(entry_ids))
 
     def qa_entry_ids(self) -> set[str]:
         return self._call("qa_entry_ids")
 
-    def get_article(self, article_id: str):
+    def qa_fingerprints(self) -> dict[str, list[str]]:
+        return self._call("qa_fingerprints")
+
+    def get_article(self, article_id: str) -> ArticleHit | None:
         return self._call("get_article", article_id)
 
-    def get_article_by_number(self, law_key: str, number: str):
+    def get_article_by_number(self, law_key: str, number: str) -> ArticleHit | None:
         return self._call("get_article_by_number", law_key, number)
 
-    def index_legal_articles(self, articles: list, on_progress=None):
+    def law_indexed(self, law_key: str) -> bool:
+        return bool(self._call("law_indexed", law_key))
+
+    def index_legal_articles(self, articles: list[LegalArticle],
+                             on_progress: Callable[[int, int], None] | None = None) -> LegalIndexSummary:
         """Progress travels back as messages before the reply (the documents page shows
         it); a long law takes minutes, so no time limit."""
         if on_progress is None:
@@ -287,6 +309,8 @@ class SearchProcess:
     def delete_legal_source(self, source: str) -> int:
         return int(self._call("delete_legal_source", source, timeout=None))
 
+    def legal_sources(self) -> dict[str, int]:
+        return self._call("legal_sources")
+
     def count_documents(self) -> int:
         return int(self._call("count_documents"))
-

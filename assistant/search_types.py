@@ -1,15 +1,27 @@
-"""What the knowledge-base service needs from the search engine, as a Protocol.
+"""The one seam between the services and the search engine: the :class:`SearchEngine`
+Protocol and the plain data that crosses it.
 
-Why: the service layer (contributions, review, statistics) must not care whether
-search runs on the embedded Qdrant Edge shard or a Qdrant server, nor how hybrid
-retrieval is tuned. It talks to this interface; ``assistant.search_engine``
-implements it over the real index.
+Why: the service layer (asks, contributions, review, uploads, start-up reconcile,
+metrics) must not care whether the engine runs in this process
+(``assistant.search_engine.LegalSearchEngine``), in a child process
+(``assistant.search_process.SearchProcess``, whose allowed calls are
+:data:`ENGINE_METHODS`) or is the tests' in-memory fake. Services call the Protocol's
+methods and nothing else — no probing for optional ones. Everything here is plain
+dataclasses that pickle without importing the engine's modules (torch, Haystack).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+from corpus.vietnamese import normalize_text
+
+if TYPE_CHECKING:
+    from corpus.legal_model import LegalArticle
 
 
 @dataclass(frozen=True)
@@ -46,6 +58,21 @@ class QAIndexEntry:
     citation_text: str = ""
 
 
+QA_INDEX_VERSION = 2  # 2: the point is the entry's question (q↔q vector), status payload
+
+
+def qa_fingerprint(entry: QAIndexEntry, version: int | None = QA_INDEX_VERSION) -> str:
+    """A hash of everything the index holds of an entry (its text, status, author, the
+    index layout ``version``): the start-up reconcile compares the database's with the
+    index's (:meth:`SearchEngine.qa_fingerprints`) to find stale text. A point written by
+    an older layout never matches, so it is rewritten."""
+    parts = [normalize_text(entry.question), normalize_text(entry.answer), entry.field or "",
+             entry.court_code or "", [str(a) for a in entry.article_ids], [str(t) for t in entry.tags],
+             entry.status, str(entry.author_id) if entry.author_id is not None else "",
+             normalize_text(entry.citation_text or ""), version]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
 # The statuses an ask sees, and the ones the duplicate check sees (drafts: the actor's own).
 ASK_STATUSES: tuple[str, ...] = ("approved",)
 SIMILAR_STATUSES: tuple[str, ...] = ("approved", "pending", "draft")
@@ -70,29 +97,6 @@ class QAHit:
     is_duplicate: bool = False
 
 
-class SearchEngine(Protocol):
-    def search_articles(self, query: str, top_k: int = 5) -> list[ArticleHit]: ...
-
-    def search_qa(self, query: str, top_k: int = 5, statuses: tuple[str, ...] = ASK_STATUSES,
-                  draft_author: int | None = None) -> list[QAHit]:
-        """Verified candidates, best confidence first. ``statuses`` may include "draft";
-        then ``draft_author`` limits drafts to that author's (None = every draft)."""
-        ...
-
-    def upsert_qa(self, entries: list[QAIndexEntry]) -> None: ...
-
-    def delete_qa(self, entry_ids: list[str]) -> None: ...
-
-    def qa_entry_ids(self) -> set[str]: ...
-
-    def get_article(self, article_id: str) -> ArticleHit | None: ...
-
-    def get_article_by_number(self, law_key: str, number: str) -> ArticleHit | None:
-        """The article numbered ``number`` ("273") of the catalogue law ``law_key``
-        ("BLTTDS", "326/2016/UBTVQH14"): an exact lookup, for citations typed as questions."""
-        ...
-
-
 @dataclass
 class AskResult:
     """Everything one question returns, with how long it took.
@@ -107,3 +111,116 @@ class AskResult:
     dense_text: str = ""
     law_keys: list[str] = field(default_factory=list)
     latency_ms: float = 0.0
+
+
+@dataclass(frozen=True)
+class IndexChanges:
+    """How many index documents (articles and their clause chunks) one indexing run
+    added, rewrote, left alone and removed."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
+                "removed": self.removed}
+
+
+@dataclass(frozen=True)
+class LegalIndexSummary:
+    """What :meth:`SearchEngine.index_legal_articles` did: the changes, how many
+    documents the articles became, and parse statistics per source."""
+
+    report: IndexChanges
+    documents: int = 0
+    stats: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+@runtime_checkable
+class SearchEngine(Protocol):
+    """Everything a service may ask of the search engine (see the module docstring).
+
+    Query methods raise :class:`assistant.query_processing.QueryError` (a 422) for input
+    with nothing to search ("?", "!!!"), through every implementation."""
+
+    # -- asking ----------------------------------------------------------------------
+    def ask(self, query: str, top_k: int = 5, qa_top_k: int = 3, statuses: tuple[str, ...] = ASK_STATUSES,
+            draft_author: int | None = None) -> AskResult:
+        """Articles and verified Q&A candidates of one question, in one retrieval run."""
+        ...
+
+    def search_articles(self, query: str, top_k: int = 5) -> list[ArticleHit]: ...
+
+    def search_qa(self, query: str, top_k: int = 5, statuses: tuple[str, ...] = ASK_STATUSES,
+                  draft_author: int | None = None) -> list[QAHit]:
+        """Verified candidates, best confidence first. ``statuses`` may include "draft";
+        then ``draft_author`` limits drafts to that author's (None = every draft)."""
+        ...
+
+    # -- Q&A entries in the index ----------------------------------------------------
+    def upsert_qa(self, entries: list[QAIndexEntry]) -> None: ...
+
+    def delete_qa(self, entry_ids: list[str]) -> None: ...
+
+    def qa_entry_ids(self) -> set[str]:
+        """Every Q&A entry in the index, whatever its status."""
+        ...
+
+    def qa_fingerprints(self) -> dict[str, list[str]]:
+        """entry id → the :func:`qa_fingerprint` of each index point carrying it."""
+        ...
+
+    # -- legal articles --------------------------------------------------------------
+    def get_article(self, article_id: str) -> ArticleHit | None: ...
+
+    def get_article_by_number(self, law_key: str, number: str) -> ArticleHit | None:
+        """The article numbered ``number`` ("273") of the catalogue law ``law_key``
+        ("BLTTDS", "326/2016/UBTVQH14"): an exact lookup, for citations typed as questions."""
+        ...
+
+    def law_indexed(self, law_key: str) -> bool:
+        """Whether any article of the catalogue law ``law_key`` is in the index (a citation
+        of a missing article is an error in an indexed law, a warning otherwise)."""
+        ...
+
+    def index_legal_articles(self, articles: list[LegalArticle],
+                             on_progress: Callable[[int, int], None] | None = None) -> LegalIndexSummary:
+        """Make the index hold exactly these articles for their sources (only what changed
+        is embedded); searchable on return. ``on_progress(done, total)`` as it goes."""
+        ...
+
+    def delete_legal_source(self, source: str) -> int:
+        """Remove every article of one source (a withdrawn upload); how many documents left."""
+        ...
+
+    def legal_sources(self) -> dict[str, int]:
+        """source → how many legal documents of it are in the index."""
+        ...
+
+    # -- the index as a whole --------------------------------------------------------
+    def count_documents(self) -> int:
+        """Every document in the index: articles, clause chunks, Q&A points."""
+        ...
+
+    def close(self) -> None:
+        """Release the index (and the child process, if any)."""
+        ...
+
+
+def protocol_methods(protocol: type) -> frozenset[str]:
+    """The public members a Protocol declares (its own and inherited, ``typing`` excluded)."""
+    names: set[str] = set()
+    for klass in protocol.__mro__:
+        if klass is object or klass is Protocol or klass.__module__ == "typing":
+            continue
+        names.update(n for n, v in vars(klass).items() if not n.startswith("_") and callable(v))
+    return frozenset(names)
+
+
+ENGINE_METHODS: frozenset[str] = protocol_methods(SearchEngine)

@@ -144,6 +144,12 @@ class QdrantDocumentStore:
         """Haystack ids of all documents matching ``filters`` (payload-only, cheap)."""
         return [p.payload["id"] for p in self._scroll(convert_filters(filters), ["id"], with_vectors=False)]
 
+    def scroll_meta(self, filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The ``meta`` of all documents matching ``filters``: no content, no vectors (the
+        reconcile reads every Q&A point's payload; vectors would be ~1.5 kB each)."""
+        return [dict(p.payload.get("meta") or {})
+                for p in self._scroll(convert_filters(filters), ["meta"], with_vectors=False)]
+
     # -- search ------------------------------------------------------------------------
     def query_dense(
         self,

@@ -1,8 +1,10 @@
 """An in-memory :class:`SearchEngine` for the service and API tests.
 
 Why: the API tests must run in seconds without the embedding model or Qdrant. This
-fake scores by syllable overlap (diacritics folded), holds a handful of real
-procedural articles, and records every upsert/delete so tests can assert on them.
+fake implements the whole Protocol (tests/test_search_contract.py holds it to the same
+assertions as the real engine and the search process). It scores by syllable overlap
+(diacritics folded), holds a handful of real procedural articles plus uploaded ones,
+and records every upsert/delete so tests can assert on them.
 Q&A candidates go through the real answer_match verifier; the e5 vector is stood in
 for by a hashed bag of words plus one component every text shares (e5's cosines sit in
 0.8–1 the same way), so confidences land on a scale like the real engine's.
@@ -13,12 +15,25 @@ from __future__ import annotations
 
 import threading
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 
 from assistant.answer_match.features import QuestionAnalyzer, content_tokens
 from assistant.answer_match.verifier import AnswerVerifier
-from assistant.search_types import ASK_STATUSES, ArticleHit, AskResult, QAHit, QAIndexEntry
+from assistant.query_processing import clean_query
+from assistant.search_types import (
+    ASK_STATUSES,
+    ArticleHit,
+    AskResult,
+    IndexChanges,
+    LegalIndexSummary,
+    QAHit,
+    QAIndexEntry,
+    qa_fingerprint,
+)
+from corpus.laws import load_catalogue
+from corpus.legal_model import LegalArticle
 from corpus.vietnamese import fold_diacritics, normalize_text, syllables
 
 _DIM = 512
@@ -96,21 +111,35 @@ ARTICLES: tuple[ArticleHit, ...] = (
 
 
 class FakeSearchEngine:
-    """Lexical-overlap search over :data:`ARTICLES` and the Q&A entries upserted into it."""
+    """Lexical-overlap search over :data:`ARTICLES`, uploaded articles and the Q&A entries
+    upserted into it.
+
+    ``index_legal_articles`` reports progress one article at a time and, when ``gate`` is
+    set to an unset :class:`threading.Event`, waits on it after the first article, so a
+    test can watch a confirmation in progress without timing anything."""
 
     def __init__(self, articles: tuple[ArticleHit, ...] = ARTICLES) -> None:
         self.articles = {a.article_id: a for a in articles}
+        self.legal: dict[str, dict[str, ArticleHit]] = {}  # source → article id → article
         self.qa: dict[str, QAIndexEntry] = {}
         self.upserts: list[str] = []
         self.deletes: list[str] = []
         self.fail_upserts = False
+        self.gate: threading.Event | None = None
+        self.halfway = threading.Event()
         self._lock = threading.Lock()
         self.analyzer = QuestionAnalyzer()
         self.verifier = AnswerVerifier()
 
+    def _all_articles(self) -> list[ArticleHit]:
+        with self._lock:
+            return [*self.articles.values(), *(a for arts in self.legal.values() for a in arts.values())]
+
+    # -- asking ----------------------------------------------------------------------
     def search_articles(self, query: str, top_k: int = 5) -> list[ArticleHit]:
+        clean_query(query)
         hits = []
-        for a in self.articles.values():
+        for a in self._all_articles():
             s = _score(query, f"Điều {a.article_number} {a.title} {a.citation} {a.text}")
             if s > 0:
                 hits.append(ArticleHit(**{**a.__dict__, "score": round(s, 4)}))
@@ -118,6 +147,7 @@ class FakeSearchEngine:
 
     def search_qa(self, query: str, top_k: int = 5, statuses: tuple[str, ...] = ASK_STATUSES,
                   draft_author: int | None = None) -> list[QAHit]:
+        clean_query(query)
         with self._lock:
             entries = [e for e in self.qa.values() if e.status in statuses and (
                 e.status != "draft" or draft_author is None or e.author_id == draft_author)]
@@ -144,13 +174,12 @@ class FakeSearchEngine:
 
     def ask(self, query: str, top_k: int = 5, qa_top_k: int = 3, statuses: tuple[str, ...] = ASK_STATUSES,
             draft_author: int | None = None) -> AskResult:
-        from assistant.query_processing import clean_query
-
         clean_query(query)
         return AskResult(query=query, articles=self.search_articles(query, top_k=top_k),
                          qa=self.search_qa(query, top_k=qa_top_k, statuses=statuses,
                                            draft_author=draft_author))
 
+    # -- Q&A entries -----------------------------------------------------------------
     def upsert_qa(self, entries: list[QAIndexEntry]) -> None:
         if self.fail_upserts:
             raise RuntimeError("index unavailable")
@@ -169,45 +198,73 @@ class FakeSearchEngine:
         with self._lock:
             return set(self.qa)
 
+    def qa_fingerprints(self) -> dict[str, list[str]]:
+        with self._lock:
+            return {i: [qa_fingerprint(e)] for i, e in self.qa.items()}
+
+    # -- legal articles --------------------------------------------------------------
     def get_article(self, article_id: str) -> ArticleHit | None:
-        return self.articles.get(article_id)
+        return next((a for a in self._all_articles() if a.article_id == article_id), None)
 
     def get_article_by_number(self, law_key: str, number: str) -> ArticleHit | None:
         """Exact lookup as the real engine does it: the catalogue names the law."""
-        from corpus.laws import load_catalogue
-
         law = load_catalogue().by_key(law_key)
-        for a in self.articles.values():
+        for a in self._all_articles():
             if a.article_number == number and law is not None and a.law_number == law.number:
                 return a
         return None
 
+    def law_indexed(self, law_key: str) -> bool:
+        law = load_catalogue().by_key(law_key)
+        return law is not None and any(a.law_number == law.number for a in self._all_articles())
 
-class FakeLegalSearchEngine(FakeSearchEngine):
-    """The fake plus uploaded legal texts: ``index_legal_articles`` reports progress one
-    article at a time and, when ``gate`` is set to an unset :class:`threading.Event`,
-    waits on it after the first article, so a test can watch a confirmation in progress
-    without timing anything; ``delete_legal_source`` removes a withdrawn upload."""
-
-    def __init__(self, articles: tuple[ArticleHit, ...] = ARTICLES) -> None:
-        super().__init__(articles)
-        self.legal: dict[str, list[str]] = {}
-        self.gate: threading.Event | None = None
-        self.halfway = threading.Event()
-
-    def index_legal_articles(self, articles: list, on_progress=None):
-        total = len(articles)
-        for done, article in enumerate(articles, start=1):
+    def index_legal_articles(self, articles: list[LegalArticle],
+                             on_progress: Callable[[int, int], None] | None = None) -> LegalIndexSummary:
+        """The real engine's sync, one document per article: these sources end up holding
+        exactly these articles; only new or changed ones are "embedded" (and reported)."""
+        hits = {a.article_id: _hit(a) for a in articles}
+        sources = {a.source for a in articles}
+        with self._lock:
+            stored = {i: h for s in sources for i, h in self.legal.get(s, {}).items()}
+        todo = [a for a in articles if stored.get(a.article_id) != hits[a.article_id]]
+        for done, article in enumerate(todo, start=1):
             with self._lock:
-                self.legal.setdefault(article.source, []).append(article.article_id)
+                self.legal.setdefault(article.source, {})[article.article_id] = hits[article.article_id]
             if on_progress:
-                on_progress(done, total)
+                on_progress(done, len(todo))
             if done == 1:
                 self.halfway.set()
                 if self.gate is not None:
                     self.gate.wait(timeout=30)
-        return None
+        removed = [i for i in stored if i not in hits]
+        with self._lock:
+            for arts in self.legal.values():
+                for i in removed:
+                    arts.pop(i, None)
+        added = sum(1 for a in todo if a.article_id not in stored)
+        return LegalIndexSummary(IndexChanges(added=added, updated=len(todo) - added,
+                                              unchanged=len(articles) - len(todo), removed=len(removed)),
+                                 documents=len(articles))
 
     def delete_legal_source(self, source: str) -> int:
         with self._lock:
-            return len(self.legal.pop(source, []))
+            return len(self.legal.pop(source, {}))
+
+    def legal_sources(self) -> dict[str, int]:
+        with self._lock:
+            return {s: len(arts) for s, arts in self.legal.items() if arts}
+
+    # -- the index as a whole --------------------------------------------------------
+    def count_documents(self) -> int:
+        with self._lock:
+            return len(self.articles) + sum(len(a) for a in self.legal.values()) + len(self.qa)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def _hit(article: LegalArticle) -> ArticleHit:
+    text = article.text or "\n".join(c.full_text() for c in article.clauses)
+    return ArticleHit(article_id=article.article_id, score=0.0, title=article.title,
+                      citation=article.citation(), law_short=article.law_short,
+                      law_number=article.law_number, article_number=article.article_number, text=text)

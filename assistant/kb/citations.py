@@ -18,12 +18,20 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Protocol
 
 from assistant.search_types import SearchEngine
 from corpus.laws import Law, load_catalogue
 from corpus.vietnamese import fold_diacritics, normalize_text
 
-Resolver = Callable[[str, str], "str | None"]
+
+class Resolver(Protocol):
+    """Which article ``(law key, article number)`` is, and whether a law is indexed at all."""
+
+    def __call__(self, law_key: str, article_number: str) -> str | None: ...
+
+    def law_indexed(self, law_key: str) -> bool: ...
+
 
 _ARTICLE_ID = re.compile(r"\b\d{1,3}\.\d{1,3}\.[A-ZĐ]{1,6}\.\d{1,4}[a-z]?\b")
 
@@ -142,9 +150,9 @@ def parse_citations(text: str) -> list[Citation]:
 
 class EngineResolver:
     """Resolve ``(law key, article number)`` through the index: the engine's exact lookup
-    (``get_article_by_number``) when it has one, else a search for "Điều N <law name>"
-    keeping the hit with that number. ``law_indexed`` tells an article missing from an
-    indexed law (a typo: an error) from a law whose text is not indexed (a warning)."""
+    (``get_article_by_number``). ``law_indexed`` tells an article missing from an indexed
+    law (a typo: an error) from a law whose text is not indexed (a warning). Both are
+    asked once per key: a citation list names the same law many times."""
 
     def __init__(self, engine: SearchEngine) -> None:
         self.engine = engine
@@ -153,46 +161,19 @@ class EngineResolver:
 
     def __call__(self, law_key: str, article_number: str) -> str | None:
         if (law_key, article_number) not in self._cache:
-            self._cache[(law_key, article_number)] = self._find(law_key, article_number)
+            hit = self.engine.get_article_by_number(law_key, article_number)
+            self._cache[(law_key, article_number)] = hit.article_id if hit is not None else None
         return self._cache[(law_key, article_number)]
 
-    def _find(self, law_key: str, article_number: str) -> str | None:
-        exact = getattr(self.engine, "get_article_by_number", None)
-        if callable(exact):
-            hit = exact(law_key, article_number)
-            return hit.article_id if hit is not None else None
-        law = law_by_key(law_key)
-        query = f"Điều {article_number} {law.name if law else law_key}"
-        for hit in self.engine.search_articles(query, top_k=20):
-            if hit.article_number == article_number and self._same_law(hit, law, law_key):
-                return hit.article_id
-        return None
-
-    @staticmethod
-    def _same_law(hit, law: Law | None, law_key: str) -> bool:
-        if law is None:
-            return True
-        return hit.law_number == law.number or _law_of(hit.law_short) == law.key
-
     def law_indexed(self, law_key: str) -> bool:
-        """Whether any article of the law is in the index (asked once per law)."""
+        """Whether any article of the law is in the index."""
         if law_key not in self._laws:
-            law = law_by_key(law_key)
-            hits = self.engine.search_articles(law.name if law else law_key, top_k=20)
-            self._laws[law_key] = any(self._same_law(h, law, law_key) for h in hits)
+            self._laws[law_key] = self.engine.law_indexed(law_key)
         return self._laws[law_key]
 
 
 def engine_resolver(engine: SearchEngine) -> EngineResolver:
     return EngineResolver(engine)
-
-
-def _law_of(text: str) -> str | None:
-    folded = _fold(text)
-    for alias, key in law_aliases():
-        if folded == alias or folded.startswith(alias + " "):
-            return key
-    return None
 
 
 @dataclass
@@ -218,7 +199,6 @@ def resolve_citations(
     errors: list[str] = []
     warnings: list[str] = []
     unverified: list[str] = []
-    law_indexed = getattr(resolver, "law_indexed", None)
 
     def add(article_id: str) -> None:
         if article_id not in ids:
@@ -253,7 +233,7 @@ def resolve_citations(
         label = f"Điều {c.article_number} {law.short if law else c.law_key}"
         if article_id is not None:
             add(article_id)
-        elif callable(law_indexed) and not law_indexed(c.law_key):
+        elif not resolver.law_indexed(c.law_key):
             keep_unverified(label, "nội dung văn bản chưa được đưa vào cơ sở dữ liệu pháp điển.")
         else:
             errors.append(f"Không tìm thấy {label} trong cơ sở dữ liệu pháp điển.")

@@ -50,15 +50,13 @@ def _citation_only(question: str) -> bool:
 
 
 def lookup(search: SearchEngine, question: str) -> DirectLookup:
-    """The articles ``question`` cites by law and number (none when it cites none, or
-    when the engine has no exact lookup)."""
-    exact = getattr(search, "get_article_by_number", None)
-    cites = [c for c in parse_citations(question) if c.law_key]
-    if not cites or not callable(exact):
+    """The articles ``question`` cites by law and number (none when it cites none)."""
+    cites = [(c, c.law_key) for c in parse_citations(question) if c.law_key]
+    if not cites:
         return DirectLookup([], False)
     found: list[ArticleHit] = []
-    for c in cites[:MAX_LOOKUPS]:
-        hit = exact(c.law_key, c.article_number)
+    for c, law_key in cites[:MAX_LOOKUPS]:
+        hit = search.get_article_by_number(law_key, c.article_number)
         if hit is None or any(h.article_id == hit.article_id for h in found):
             continue
         if c.clause and (text := _clause_text(hit.text, c.clause)):

@@ -4,7 +4,7 @@ discard before confirming; the same file twice is refused."""
 import io
 import threading
 
-from tests.fakes import FakeLegalSearchEngine
+from tests.fakes import FakeSearchEngine
 
 L = "/api/v1/legal-documents"
 LAW = ("LUẬT\nSỬA ĐỔI THỬ NGHIỆM\n\nĐiều 1. Phạm vi điều chỉnh\nLuật này quy định thử nghiệm.\n\n"
@@ -93,7 +93,7 @@ def test_preview_lines_keep_khoan_and_diem_apart(env):
 def test_confirm_reports_progress_then_withdraw_removes_articles(env):
     app = env.client.app
     saved = app.state.search_engine
-    engine = app.state.search_engine = FakeLegalSearchEngine()
+    engine = app.state.search_engine = FakeSearchEngine()
     engine.gate = threading.Event()
     try:
         doc = env.client.post(L, headers=env.h("reviewer"), files={"file": ("c.txt", _law(3))}).json()
@@ -126,7 +126,7 @@ def test_failed_indexing_leaves_the_preview_with_a_message(env):
     app = env.client.app
     saved = app.state.search_engine
 
-    class Broken(FakeLegalSearchEngine):
+    class Broken(FakeSearchEngine):
         def index_legal_articles(self, articles, on_progress=None):
             raise RuntimeError("disk full")
 

@@ -31,7 +31,7 @@ from assistant.kb.services import qa as qa_svc  # noqa: E402
 from assistant.kb.services.courts import create_court  # noqa: E402
 from assistant.kb.services.users import create_user  # noqa: E402
 from assistant.settings import Settings  # noqa: E402
-from tests.fakes import FakeLegalSearchEngine  # noqa: E402
+from tests.fakes import FakeSearchEngine  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -63,7 +63,7 @@ def _free_port() -> int:
 @dataclass
 class Site:
     base_url: str
-    search: FakeLegalSearchEngine
+    search: FakeSearchEngine
     shots: Path
     state: dict = field(default_factory=dict)
 
@@ -75,7 +75,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
     tmp = tmp_path_factory.mktemp("ui")
     settings = Settings(database_url=f"sqlite:///{tmp / 'troly.db'}", jwt_secret="ui-" + "x" * 40,
                         data_dir=tmp, _env_file=None)
-    search = FakeLegalSearchEngine()
+    search = FakeSearchEngine()
     app = create_app(settings, search_engine=search)
     with session_scope(app.state.session_factory) as s:
         for code, name, level, parent in COURTS:

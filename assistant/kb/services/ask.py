@@ -59,11 +59,8 @@ class AskResult:
 
 def search_candidates(search: SearchEngine, question: str, top_k: int) -> tuple[list[QAHit], list[ArticleHit]]:
     """Verified approved candidates (best first) and the articles, in one retrieval run."""
-    combined = getattr(search, "ask", None)
-    if callable(combined):  # one retrieval run for both (the real engine, the test fake)
-        result = combined(question, top_k=top_k, qa_top_k=top_k)
-        return list(result.qa), list(result.articles)
-    return search.search_qa(question, top_k=top_k), search.search_articles(question, top_k=top_k)
+    result = search.ask(question, top_k=top_k, qa_top_k=top_k)
+    return list(result.qa), list(result.articles)
 
 
 def decide(hits: list[QAHit], entries: dict[int, QAEntry], thresholds: Thresholds, top_k: int

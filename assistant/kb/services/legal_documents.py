@@ -3,9 +3,9 @@ withdraw.
 
 Why: new laws reach courts as Word files before the pháp điển is updated. A reviewer
 uploads the file, checks the parsed articles (each khoản and điểm on its own line),
-then confirms; confirmation hands the articles to the search engine when it offers
-``index_legal_articles`` (wired by the search layer), otherwise the document is kept
-for the next ``troly index laws``. Embedding a long law takes tens of seconds, so the
+then confirms; confirmation hands the articles to the search engine
+(``index_legal_articles``); a server running without search confirms the document and
+the next start-up reconcile indexes it. Embedding a long law takes tens of seconds, so the
 confirmation runs as a background job (:class:`IndexingJobs`) whose progress the page
 polls. The same file uploaded twice is recognised by its SHA-256; a preview can be
 discarded, and a confirmed document withdrawn (its articles leave the index).
@@ -25,12 +25,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.kb.db import session_scope
-from assistant.kb.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from assistant.kb.errors import Conflict, InvalidInput, KBError, NotFound
 from assistant.kb.models import DOCUMENT_STATUSES, LegalDocument, User, utcnow
 from assistant.kb.ooxml_guard import check_ooxml
 from assistant.kb.parse_budget import DEFAULT_SECONDS as DEFAULT_PARSE_SECONDS
 from assistant.kb.parse_budget import ParseBudget, unbounded
 from assistant.search_types import SearchEngine
+from corpus.legal_model import LegalArticle
 
 log = logging.getLogger(__name__)
 
@@ -86,15 +87,15 @@ def _parse(filename: str, data: bytes, stem: str = "upload", budget: ParseBudget
             raise InvalidInput("Không đọc được tệp văn bản luật (tệp hỏng hoặc sai định dạng).") from exc
 
 
-def article_lines(article) -> list[dict]:
+def article_lines(article: LegalArticle) -> list[dict]:
     """The article as the preview shows it: the lead-in, then each khoản and each điểm on
     its own line (``kind`` = intro / clause / point), never run together."""
-    clauses = getattr(article, "clauses", None) or []
+    clauses = article.clauses
     if not clauses:
         return [{"kind": "intro", "label": "", "text": line.strip()}
                 for line in (article.text or "").splitlines() if line.strip()]
     lines = ([{"kind": "intro", "label": "", "text": article.intro.strip()}]
-             if getattr(article, "intro", "").strip() else [])
+             if article.intro.strip() else [])
     for clause in clauses:
         lines.append({"kind": "clause", "label": f"{clause.number}.", "text": clause.text})
         lines.extend({"kind": "point", "label": f"{p.label})", "text": p.text} for p in clause.points)
@@ -167,11 +168,8 @@ def withdraw_document(session: Session, search: SearchEngine | None, actor: User
     doc = get_document(session, doc_id)
     if doc.status != "confirmed":
         raise Conflict("Chỉ rút lại được văn bản đã xác nhận.")
-    remover = getattr(search, "delete_legal_source", None)
-    if search is not None and not callable(remover):
-        raise ServiceUnavailable("Máy chủ tìm kiếm này không gỡ được điều luật khỏi chỉ mục.")
-    if callable(remover):
-        remover(upload_source(doc))
+    if search is not None:
+        search.delete_legal_source(upload_source(doc))
     doc.status, doc.withdrawn_at = "withdrawn", utcnow()
     session.flush()
     return doc
@@ -216,18 +214,18 @@ class IndexingJobs:
             with session_scope(factory) as session:
                 articles = [a for a in parse_document(get_document(session, doc_id)) if not a.repealed]
             self._set(doc_id, total=len(articles))
-            indexer = getattr(search, "index_legal_articles", None)
-            if callable(indexer):
+            if search is not None:
                 progress: Callable[[int, int], None] = lambda done, total: self._set(  # noqa: E731
                     doc_id, done=done, total=total)
-                indexer(articles, on_progress=progress)
+                search.index_legal_articles(articles, on_progress=progress)
             with session_scope(factory) as session:
                 doc = get_document(session, doc_id)
                 doc.status, doc.confirmed_at, doc.error = "confirmed", utcnow(), None
             self._set(doc_id, finished=True)
         except Exception as exc:  # noqa: BLE001 - reported on the page, the preview stays
             log.exception("confirming uploaded document %s failed", doc_id)
-            message = getattr(exc, "message", None) or "Lập chỉ mục thất bại; hãy thử xác nhận lại."
+            message = (exc.message if isinstance(exc, KBError)
+                       else "Lập chỉ mục thất bại; hãy thử xác nhận lại.")
             try:
                 with session_scope(factory) as session:
                     doc = get_document(session, doc_id)
