@@ -29,14 +29,18 @@ _ARTICLE_NUMBER = re.compile(r"\bdieu\s+(\d+[a-z]?)\b")
 FEATURES: tuple[str, ...] = (
     "dense_cos", "lex_cos", "bigram_jaccard", "query_uncovered", "candidate_uncovered",
     *(f"conflict_{f}" for f in FACETS), "conflict_field_detail",
-    *(f"agree_{f}" for f in FACETS), "q_extra_facets", "c_extra_facets", "q_only_facets",
-    "c_only_facets",
+    *(f"agree_{f}" for f in FACETS), "q_extra_facets", "c_extra_facets", "q_only_core",
+    "q_only_minor", "c_only_core", "c_only_minor",
     "article_rr", "cites_nothing", "law_agree", "law_conflict", "article_number_conflict",
     "clean_dense", "clean_lex", "dense_margin", "lex_margin",
 )
 # Features of a candidate relative to the others retrieved for the same question: how far
 # ahead of (or behind) the best other candidate it is. Filled in by PairFeaturizer.
 LISTWISE = ("dense_margin", "lex_margin")
+# Facets that change the answer when one question states them and the other is silent
+# ("… phúc thẩm" against an entry that names no stage); a party or object left unsaid
+# seldom does.
+CORE_FACETS = frozenset({"field", "stage", "act", "asked"})
 MARGIN_CAP = {"dense_margin": 0.05, "lex_margin": 0.5}
 
 
@@ -158,7 +162,9 @@ def pair_features(q: QuestionView, c: QuestionView, idf: Idf, vocabulary=None) -
     q_unc = 1.0 - ws / wq if wq > 0 else 0.0
     c_unc = 1.0 - ws / wc if wc > 0 else 0.0
     conflicts, agrees = [], []
-    q_extra = c_extra = q_only = c_only = 0
+    q_extra = c_extra = 0
+    q_only = {True: 0, False: 0}  # facets only the question states, core (CORE_FACETS) or not
+    c_only = {True: 0, False: 0}
     detail = 0.0
     for name in FACETS:
         a, b = q.facets.get(name, frozenset()), c.facets.get(name, frozenset())
@@ -182,8 +188,8 @@ def pair_features(q: QuestionView, c: QuestionView, idf: Idf, vocabulary=None) -
         else:
             conflicts.append(0.0)
             agrees.append(0.0)
-            q_only += int(bool(a) and not b)
-            c_only += int(bool(b) and not a)
+            q_only[name in CORE_FACETS] += int(bool(a) and not b)
+            c_only[name in CORE_FACETS] += int(bool(b) and not a)
     rr = 0.0
     if c.articles and q.articles:
         ranks = {a: i for i, a in enumerate(q.articles, 1)}
@@ -195,7 +201,7 @@ def pair_features(q: QuestionView, c: QuestionView, idf: Idf, vocabulary=None) -
                               and not q.article_numbers & c.article_numbers))
     clean = not any(conflicts) and not law_conflict and not num_conflict
     return [cos, lex, bigram, q_unc, c_unc, *conflicts, detail, *agrees, q_extra, c_extra,
-            q_only, c_only, rr, float(not c.articles), law_agree, law_conflict, num_conflict,
+            q_only[True], q_only[False], c_only[True], c_only[False], rr, float(not c.articles), law_agree, law_conflict, num_conflict,
             max(0.0, cos - 0.85) if clean else 0.0, lex if clean else 0.0, 0.0, 0.0]
 
 
@@ -211,7 +217,8 @@ class PairFeaturizer:
         """One row per candidate. The margins compare each candidate with its best *rival*:
         another candidate that does not conflict with the question either. A sibling entry
         that differs in a facet ("… dân sự" beside "… hình sự") is no rival, so it must not
-        make the right entry look uncertain; without a rival the margin is its cap."""
+        make the right entry look uncertain; without a rival it is measured against the
+        others' average (capped), so that a lone weak candidate does not lead by default."""
         rows = [pair_features(question, c, idf, self.vocabulary) for c in candidates]
         x = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
         conflict_cols = [FEATURES.index(n) for n in FEATURES
@@ -220,11 +227,14 @@ class PairFeaturizer:
         for name, source in (("dense_margin", "dense_cos"), ("lex_margin", "lex_cos")):
             col = x[:, FEATURES.index(source)]
             cap = MARGIN_CAP[name]
-            margin = np.full(len(col), cap)
+            margin = np.zeros(len(col))
             for i in range(len(col)):
                 rivals = [col[j] for j in range(len(col)) if j != i and clean[j]]
+                others = [col[j] for j in range(len(col)) if j != i]
                 if rivals:
                     margin[i] = min(cap, col[i] - max(rivals))
+                elif others:  # no rival: ahead of the field's average, at most the cap
+                    margin[i] = min(cap, col[i] - float(np.mean(others)))
             # only a candidate without conflicting facets may lead by its similarity
             x[:, FEATURES.index(name)] = np.where(clean, margin, np.minimum(margin, 0.0))
         return x
