@@ -3,22 +3,28 @@
 Why a factory: tests, the CLI and the server build the app the same way, each passing
 its own settings and search engine — ``create_app(settings, search_engine=FakeSearch())``
 in tests, the real Qdrant-backed engine in production (see ``default_search_engine``).
+
+Why a lifespan: building the app only declares it (routes, middleware, settings); the
+work with side effects — migrations, the database engine, the search process, warm-up,
+reconciliation — runs when a server starts it (uvicorn, or ``with TestClient(app)``),
+so an app can be built, inspected or its OpenAPI schema exported with no database and
+no child process, and a start-up failure is reported where uvicorn reports it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 
 from api.docs_page import install_docs
 from api.errors import install_error_handlers
 from api.observability import install_observability
 from api.openapi_errors import install_error_schema
 from api.security import install_security_headers
-from api.startup import reconcile_at_start, warm_up_api
-from assistant.kb.db import make_engine, make_session_factory, upgrade_database
+from api.startup import open_database, reconcile_at_start, warm_up_api
 from assistant.kb.secret_key import load_jwt_secret
 from assistant.kb.services.auth import LoginRateLimiter, parse_networks
 from assistant.kb.services.stats import StatisticsCache
@@ -65,14 +71,31 @@ def default_search_engine(settings: Settings, *, server: bool = False) -> Search
 
 def create_app(settings: Settings | None = None, search_engine: SearchEngine | None = None,
                *, migrate: bool = True) -> FastAPI:
+    """The app, built only: nothing here touches the database or starts a process.
+
+    Its lifespan does that before the first request: migrations (unless ``migrate`` is
+    False), the database engine, the search engine (``search_engine``, else the real one,
+    in a child process when ``settings.search_process``), warm-up and reconciliation; and
+    at shutdown closes what it opened.
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        yield
-        close = getattr(app.state.search_engine, "close", None)
-        if callable(close) and search_engine is None:  # only what this app opened
-            close()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        open_database(app, settings, migrate=migrate)  # raises StartupError, in Vietnamese
+        opened = default_search_engine(settings, server=True) if search_engine is None else None
+        app.state.search_engine = search_engine if search_engine is not None else opened
+        warm_up_api()
+        if settings.reconcile_on_start:
+            reconcile_at_start(app)
+        try:
+            yield
+        finally:
+            from assistant.search_process import SearchProcess
+
+            if isinstance(opened, SearchProcess):  # only what this app opened, and only a child needs closing
+                opened.close()
+            app.state.db_engine.dispose()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -83,18 +106,11 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
         docs_url=None,  # served locally: api/docs_page.py
         redoc_url=None,
     )
-    url = settings.sqlalchemy_url
-    if migrate:
-        upgrade_database(url)
-    engine = make_engine(url)
     app.state.settings = settings
+    # a configuration check (a weak or exposed key is refused at once); reads or creates one file
     app.state.jwt_secret = load_jwt_secret(
         settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
         settings.data_dir)
-    app.state.db_engine = engine
-    app.state.session_factory = make_session_factory(engine)
-    app.state.search_engine = search_engine if search_engine is not None else \
-        default_search_engine(settings, server=True)
     app.state.stats_cache = StatisticsCache(settings.stats_cache_seconds)
     app.state.login_limiter = LoginRateLimiter(settings.login_max_failures,
                                                settings.login_window_seconds,
@@ -133,15 +149,12 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
     app.include_router(__import__("api.web.router", fromlist=["router"]).router)  # web UI (#4)
 
     @app.get("/healthz", tags=["Hệ thống"], summary="Kiểm tra hoạt động")
-    def healthz() -> dict:
+    def healthz(request: Request) -> dict:
         from sqlalchemy import text
 
-        with engine.connect() as conn:
+        with request.app.state.db_engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return {"status": "ok", "database": "ok",
                 "search": "ok" if app.state.search_engine is not None else "không khả dụng"}
 
-    warm_up_api()
-    if settings.reconcile_on_start:
-        reconcile_at_start(app)
     return app

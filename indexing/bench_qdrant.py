@@ -34,6 +34,8 @@ from indexing.document_store import QdrantDocumentStore, client_document_store, 
 from indexing.edge_backend import EdgeBackend
 from indexing.qdrant_schema import DENSE_DIM
 
+Queries = list[tuple[list[float], SparseEmbedding]]  # (dense vector, sparse vector) per query
+
 VOCAB = 50_000
 KINDS = ["article", "case", "qa", "form"]
 _BATCH = 1_000  # build batch; recall_at_10 regenerates the corpus with the same batching
@@ -107,7 +109,7 @@ def timed(fn: Callable[[], Any], qs: int, budget: float) -> dict[str, float]:
     }
 
 
-def run_queries(store: Any, qs: list[tuple[list[float], SparseEmbedding]], budget: float) -> dict[str, dict[str, float]]:
+def run_queries(store: Any, qs: Queries, budget: float) -> dict[str, dict[str, float]]:
     it_d = iter(qs * 2)
     it_h = iter(qs * 2)
     flt = {"field": "meta.kind", "operator": "==", "value": "case"}
@@ -135,7 +137,7 @@ def run_queries(store: Any, qs: list[tuple[list[float], SparseEmbedding]], budge
     }
 
 
-def recall_at_10(store: Any, qs: list[tuple[list[float], SparseEmbedding]], n: int, k: int = 10) -> float:
+def recall_at_10(store: Any, qs: Queries, n: int, k: int = 10) -> float:
     """Dense recall@10 of the engine vs exact brute force over the same vectors."""
     corpus = np.concatenate([np.asarray([d.embedding for d in b], dtype=np.float32) for b in batches(n, _BATCH)])
     hits = 0
@@ -144,9 +146,6 @@ def recall_at_10(store: Any, qs: list[tuple[list[float], SparseEmbedding]], n: i
         got = {int(d.id[1:]) for d in store.query_dense(e, top_k=k)}
         hits += len(exact & got)
     return hits / (k * len(qs))
-
-
-Queries = list[tuple[list[float], SparseEmbedding]]
 
 
 def bench_edge(n: int, qs: Queries, budget: float, workdir: Path, efs: list[int]) -> dict[str, Any]:

@@ -136,7 +136,8 @@ class ClientBackend:
         self.client.delete(self.collection, points_selector=rest.PointIdsList(points=list(point_ids)), wait=True)
 
     def delete_matching(self, flt: QdrantFilter) -> None:
-        self.client.delete(self.collection, points_selector=rest.FilterSelector(filter=rest.Filter.model_validate(flt)), wait=True)
+        selector = rest.FilterSelector(filter=rest.Filter.model_validate(flt))
+        self.client.delete(self.collection, points_selector=selector, wait=True)
 
     def flush(self) -> None:
         """Writes wait for the server (``wait=True``); nothing to flush."""
