@@ -23,6 +23,7 @@ from api.docs_page import install_docs
 from api.errors import install_error_handlers
 from api.observability import install_observability
 from api.openapi_errors import install_error_schema
+from api.schemas import HealthOut
 from api.security import install_security_headers
 from api.startup import open_database, reconcile_at_start, warm_up_api
 from assistant.kb.secret_key import load_jwt_secret
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
 
     from api.routes import (
         admin,
+        articles,
         ask,
         auth,
         feedback,
@@ -137,7 +139,8 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
     )
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, ask, qa, review, feedback, unanswered, library, stats, admin, notifications, me):
+    for module in (auth, ask, qa, review, feedback, unanswered, library, stats, admin, notifications, me,
+                   articles):
         api.include_router(module.router)
     try:
         from api.routes import legal_documents
@@ -148,13 +151,13 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
     app.include_router(api)
     app.include_router(__import__("api.web.router", fromlist=["router"]).router)  # web UI (#4)
 
-    @app.get("/healthz", tags=["Hệ thống"], summary="Kiểm tra hoạt động")
-    def healthz(request: Request) -> dict:
+    @app.get("/healthz", response_model=HealthOut, tags=["Hệ thống"], summary="Kiểm tra hoạt động")
+    def healthz(request: Request) -> HealthOut:
         from sqlalchemy import text
 
         with request.app.state.db_engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        return {"status": "ok", "database": "ok",
-                "search": "ok" if app.state.search_engine is not None else "không khả dụng"}
+        return HealthOut(status="ok", database="ok",
+                         search="ok" if app.state.search_engine is not None else "không khả dụng")
 
     return app
