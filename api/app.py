@@ -129,6 +129,7 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
         ask,
         auth,
         feedback,
+        legal_documents,
         library,
         me,
         notifications,
@@ -140,14 +141,8 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
 
     api = APIRouter(prefix=API_PREFIX)
     for module in (auth, ask, qa, review, feedback, unanswered, library, stats, admin, notifications, me,
-                   articles):
+                   articles, legal_documents):
         api.include_router(module.router)
-    try:
-        from api.routes import legal_documents
-    except ImportError:  # the parser (corpus.plaintext_law) is not there yet
-        legal_documents = None
-    if legal_documents is not None:
-        api.include_router(legal_documents.router)
     app.include_router(api)
     app.include_router(__import__("api.web.router", fromlist=["router"]).router)  # web UI (#4)
 

@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any
 
+from assistant.search_types import ASK_STATUSES, QAHit
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -258,8 +259,9 @@ class SearchProcess:
     def search_articles(self, query: str, top_k: int = 5):
         return self._call("search_articles", query, top_k=top_k)
 
-    def search_qa(self, query: str, top_k: int = 5, **kwargs):
-        return self._call("search_qa", query, top_k=top_k, **kwargs)
+    def search_qa(self, query: str, top_k: int = 5, statuses: tuple[str, ...] = ASK_STATUSES,
+                  draft_author: int | None = None) -> list[QAHit]:
+        return self._call("search_qa", query, top_k=top_k, statuses=statuses, draft_author=draft_author)
 
     def upsert_qa(self, entries) -> None:
         self._call("upsert_qa", list(entries))

@@ -24,6 +24,7 @@ from assistant.kb.models import LegalDocument, QAEntry
 from assistant.kb.services.legal_documents import parse_document, upload_source
 from assistant.kb.services.qa import index_entry
 from assistant.search_types import INDEXED_STATUSES, QAIndexEntry, SearchEngine
+from corpus.legal_model import LegalArticle
 from corpus.vietnamese import normalize_text
 
 QA_INDEX_VERSION = 2  # = assistant.search_engine.QA_INDEX_VERSION (not imported: no engine here)
@@ -81,8 +82,9 @@ def reconcile_qa(session: Session, search: SearchEngine) -> dict[str, int]:
 
 
 # ------------------------------------------------------------------ uploaded documents
-def _upload_articles(session: Session) -> tuple[list, int]:
-    articles, errors = [], 0
+def _upload_articles(session: Session) -> tuple[list[LegalArticle], int]:
+    articles: list[LegalArticle] = []
+    errors = 0
     for doc in session.scalars(select(LegalDocument).where(LegalDocument.status == "confirmed")
                                .order_by(LegalDocument.id)):
         try:
