@@ -33,9 +33,11 @@ run: model
 	$(BIN)/troly demo prepare --phapdien $(PHAPDIEN)
 	$(BIN)/troly serve
 
-# ruff (rules and exceptions in pyproject.toml [tool.ruff]); `make test` fails on a lint error.
+# ruff and mypy (settings in pyproject.toml [tool.ruff], [tool.mypy]: strict on corpus/ and
+# indexing/); `make test` fails on either. mypy's cache (.mypy_cache) keeps a re-run to seconds.
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 test: model lint
 	$(BIN)/pytest -q

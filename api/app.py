@@ -3,22 +3,29 @@
 Why a factory: tests, the CLI and the server build the app the same way, each passing
 its own settings and search engine — ``create_app(settings, search_engine=FakeSearch())``
 in tests, the real Qdrant-backed engine in production (see ``default_search_engine``).
+
+Why a lifespan: building the app only declares it (routes, middleware, settings); the
+work with side effects — migrations, the database engine, the search process, warm-up,
+reconciliation — runs when a server starts it (uvicorn, or ``with TestClient(app)``),
+so an app can be built, inspected or its OpenAPI schema exported with no database and
+no child process, and a start-up failure is reported where uvicorn reports it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 
 from api.docs_page import install_docs
 from api.errors import install_error_handlers
 from api.observability import install_observability
 from api.openapi_errors import install_error_schema
+from api.schemas import HealthOut
 from api.security import install_security_headers
-from api.startup import reconcile_at_start, warm_up_api
-from assistant.kb.db import make_engine, make_session_factory, upgrade_database
+from api.startup import open_database, reconcile_at_start, warm_up_api
 from assistant.kb.secret_key import load_jwt_secret
 from assistant.kb.services.auth import LoginRateLimiter, parse_networks
 from assistant.kb.services.stats import StatisticsCache
@@ -65,13 +72,33 @@ def default_search_engine(settings: Settings, *, server: bool = False) -> Search
 
 def create_app(settings: Settings | None = None, search_engine: SearchEngine | None = None,
                *, migrate: bool = True) -> FastAPI:
+    """The app, built only: nothing here touches the database or starts a process.
+
+    Its lifespan does that before the first request: migrations (unless ``migrate`` is
+    False), the database engine, the search engine (``search_engine``, else the real one,
+    in a child process when ``settings.search_process``), warm-up and reconciliation; and
+    at shutdown closes what it opened.
+    """
     settings = settings or get_settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
-        yield
-        if app.state.search_engine is not None and search_engine is None:  # only what this app opened
-            app.state.search_engine.close()
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        open_database(app, settings, migrate=migrate)  # raises StartupError, in Vietnamese
+        # one count of failed sign-ins for every worker: it lives in the database
+        app.state.login_limiter = LoginRateLimiter(app.state.db_engine, settings.login_max_failures,
+                                                   settings.login_window_seconds,
+                                                   settings.login_max_failures_per_address)
+        opened = default_search_engine(settings, server=True) if search_engine is None else None
+        app.state.search_engine = search_engine if search_engine is not None else opened
+        warm_up_api()
+        if settings.reconcile_on_start:
+            reconcile_at_start(app)
+        try:
+            yield
+        finally:
+            if opened is not None:  # only what this app opened
+                opened.close()
+            app.state.db_engine.dispose()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -82,22 +109,12 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
         docs_url=None,  # served locally: api/docs_page.py
         redoc_url=None,
     )
-    url = settings.sqlalchemy_url
-    if migrate:
-        upgrade_database(url)
-    engine = make_engine(url)
     app.state.settings = settings
+    # a configuration check (a weak or exposed key is refused at once); reads or creates one file
     app.state.jwt_secret = load_jwt_secret(
         settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
         settings.data_dir)
-    app.state.db_engine = engine
-    app.state.session_factory = make_session_factory(engine)
-    app.state.search_engine = search_engine if search_engine is not None else \
-        default_search_engine(settings, server=True)
     app.state.stats_cache = StatisticsCache(settings.stats_cache_seconds)
-    app.state.login_limiter = LoginRateLimiter(engine, settings.login_max_failures,
-                                               settings.login_window_seconds,
-                                               settings.login_max_failures_per_address)
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     install_error_handlers(app)
     install_error_schema(app)
@@ -107,9 +124,11 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
 
     from api.routes import (
         admin,
+        articles,
         ask,
         auth,
         feedback,
+        legal_documents,
         library,
         me,
         notifications,
@@ -120,27 +139,19 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
     )
 
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, ask, qa, review, feedback, unanswered, library, stats, admin, notifications, me):
+    for module in (auth, ask, qa, review, feedback, unanswered, library, stats, admin, notifications, me,
+                   articles, legal_documents):
         api.include_router(module.router)
-    try:
-        from api.routes import legal_documents
-    except ImportError:  # the parser (corpus.plaintext_law) is not there yet
-        legal_documents = None
-    if legal_documents is not None:
-        api.include_router(legal_documents.router)
     app.include_router(api)
     app.include_router(__import__("api.web.router", fromlist=["router"]).router)  # web UI (#4)
 
-    @app.get("/healthz", tags=["Hệ thống"], summary="Kiểm tra hoạt động")
-    def healthz() -> dict:
+    @app.get("/healthz", response_model=HealthOut, tags=["Hệ thống"], summary="Kiểm tra hoạt động")
+    def healthz(request: Request) -> HealthOut:
         from sqlalchemy import text
 
-        with engine.connect() as conn:
+        with request.app.state.db_engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        return {"status": "ok", "database": "ok",
-                "search": "ok" if app.state.search_engine is not None else "không khả dụng"}
+        return HealthOut(status="ok", database="ok",
+                         search="ok" if app.state.search_engine is not None else "không khả dụng")
 
-    warm_up_api()
-    if settings.reconcile_on_start:
-        reconcile_at_start(app)
     return app

@@ -13,7 +13,7 @@ import shutil
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -84,13 +84,13 @@ def backup(
     settings = get_settings()
     if directory.exists() and any(directory.iterdir()):
         _fail(f"Thư mục {directory} đã có dữ liệu; hãy chọn thư mục mới.")
-    manifest = {"created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    manifest: dict[str, Any] = {"created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "database": backup_database(settings.sqlalchemy_url, directory / DB_DIR)}
     if with_index and settings.qdrant_url is None and settings.index_dir.is_dir():
         shutil.copytree(settings.index_dir, directory / INDEX_DIR)
         manifest["index"] = INDEX_DIR
     (directory / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2))
-    rows = manifest["database"]["rows"]
+    rows: dict[str, int] = manifest["database"]["rows"]
     console.print(f"Đã sao lưu vào {directory}: {sum(rows.values())} bản ghi"
                   + (", kèm chỉ mục." if "index" in manifest else "."))
 

@@ -144,9 +144,9 @@ def ask(
         console.print(f"[bold]{rank}. {hit.citation}[/] — {hit.title} [dim]({hit.article_id}, {hit.score:.3f})[/]")
         snippet = hit.highlight or hit.text
         console.print(f"   [yellow]{snippet[:400]}[/]")
-    for hit in result.qa:
-        console.print(f"[bold green]Hỏi đáp:[/] {hit.question} [dim](độ tin cậy {hit.confidence:.2f}: "
-                      f"{'; '.join(hit.reasons)})[/]\n   {hit.answer[:300]}")
+    for qa_hit in result.qa:
+        console.print(f"[bold green]Hỏi đáp:[/] {qa_hit.question} [dim](độ tin cậy {qa_hit.confidence:.2f}: "
+                      f"{'; '.join(qa_hit.reasons)})[/]\n   {qa_hit.answer[:300]}")
     console.print(f"[dim]{result.latency_ms:.0f} ms[/]")
 
 

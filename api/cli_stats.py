@@ -125,6 +125,9 @@ def _index_approved(engine) -> None:
     from assistant.settings import get_settings
 
     search = default_search_engine(get_settings())
+    if search is None:  # the reason (no model, no index) is logged by default_search_engine
+        raise typer.BadParameter("Không mở được dịch vụ tìm kiếm để lập chỉ mục (xem cảnh báo ở trên).",
+                                 param_hint="--index")
     factory = make_session_factory(engine)
     with factory() as s, Progress(console=console) as progress:
         ids = list(s.scalars(select(QAEntry.id).where(QAEntry.status == "approved").order_by(QAEntry.id)))

@@ -37,7 +37,7 @@ def assets_dir() -> Path | None:
 
 def _page(app: FastAPI) -> HTMLResponse:
     return get_swagger_ui_html(
-        openapi_url=app.openapi_url, title=f"{app.title} – API",
+        openapi_url=app.openapi_url or "", title=f"{app.title} – API",
         oauth2_redirect_url="/docs/oauth2-redirect",
         swagger_js_url=f"{PREFIX}/swagger-ui-bundle.js",
         swagger_css_url=f"{PREFIX}/swagger-ui.css",

@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.kb.models import QA_STATUSES, QAEntry
+from assistant.search_types import ArticleHit
 
 Role = Literal["judge", "reviewer", "court_admin", "admin"]
 Level = Literal["tandtc", "cap_cao", "tinh", "khu_vuc"]
@@ -22,6 +23,14 @@ MAX_ID = 2_147_483_647
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+class HealthOut(BaseModel):
+    """``GET /healthz``: the process answers and reaches its database."""
+
+    status: Literal["ok"]
+    database: Literal["ok"]
+    search: Literal["ok", "không khả dụng"] = Field(description="Dịch vụ tìm kiếm (không khả dụng: /ask trả 503).")
 
 
 # --- auth & users -------------------------------------------------------------------
@@ -163,6 +172,25 @@ class AskArticleOut(BaseModel):
     text: str
     clause: str | None = None
     highlight: str = ""
+
+
+class UIArticleOut(BaseModel):
+    """One article for the web pages (api/routes/articles.py)."""
+
+    article_id: str = Field(description="Mã điều luật, ví dụ `37.5.LQ.273` hoặc `326/2016/UBTVQH14:12`.")
+    title: str
+    citation: str = Field(description="Trích dẫn đầy đủ, ví dụ \"Điều 273 Bộ luật Tố tụng dân sự 2015\".")
+    law_short: str
+    law_number: str
+    article_number: str
+    text: str = Field(description="Toàn văn điều luật.")
+    score: float = Field(description="Điểm truy hồi (chỉ có ý nghĩa với gợi ý).")
+
+    @classmethod
+    def of(cls, hit: ArticleHit) -> UIArticleOut:
+        return cls(article_id=hit.article_id, title=hit.title, citation=hit.citation,
+                   law_short=hit.law_short, law_number=hit.law_number,
+                   article_number=hit.article_number, text=hit.text, score=hit.score)
 
 
 class AskOut(BaseModel):

@@ -9,6 +9,7 @@ text for display. Ids are deterministic so re-indexing is idempotent.
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from haystack import Document, component
 
@@ -18,7 +19,7 @@ LONG_ARTICLE_WORDS = 120
 HIERARCHY_SEP = " › "
 
 
-def _meta(article: LegalArticle, kind: str, clause: str | None) -> dict:
+def _meta(article: LegalArticle, kind: str, clause: str | None) -> dict[str, Any]:
     return {
         "kind": kind,
         "article_id": article.article_id,
@@ -74,7 +75,7 @@ class LegalArticleToDocuments:
     """LegalArticle list → haystack Documents (repealed/empty articles are skipped and counted)."""
 
     @component.output_types(documents=list[Document], skipped=int)
-    def run(self, articles: list[LegalArticle]) -> dict:
+    def run(self, articles: list[LegalArticle]) -> dict[str, Any]:
         documents: list[Document] = []
         seen: set[str] = set()
         skipped = 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 from corpus.laws import LawCatalogue, load_catalogue
 from corpus.legal_model import LegalArticle
@@ -92,7 +93,7 @@ def _title_and_body(lines: list[str]) -> tuple[str, list[str]]:
     return "", lines
 
 
-def load_alqac_questions(path: Path | str) -> list[dict]:
+def load_alqac_questions(path: Path | str) -> list[dict[str, Any]]:
     """ALQAC question file → [{qid, question, question_type, choices, answer, gold, source}].
 
     ``gold`` holds ids in the same form as :func:`load_alqac_laws` article ids.

@@ -113,9 +113,9 @@ class LawCatalogue:
             if law not in found:
                 found.append(law)
         for m in re.finditer(r"\d+[a-z]?/(?:\d{4}/)?[a-z][\w-]*", folded):
-            law = self.by_number(m.group(0))
-            if law and law not in found:
-                found.append(law)
+            numbered = self.by_number(m.group(0))
+            if numbered and numbered not in found:
+                found.append(numbered)
         return found
 
 

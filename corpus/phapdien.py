@@ -195,9 +195,13 @@ def _scan_blocks(lines: list[str]) -> list[_Block]:
     return blocks
 
 
-def _segments(block: _Block) -> list[tuple[SourceRef | None, list[str]]]:
-    """Split a block's lines at each source line: one segment per original article."""
-    segs: list[tuple[SourceRef | None, list[str]]] = []
+def _segments(block: _Block) -> tuple[tuple[SourceRef | None, list[str]], list[tuple[SourceRef, list[str]]]]:
+    """Split a block's lines at each source line: one segment per original article.
+
+    Returns the main segment (its source line may be missing) and the extra originals
+    that follow it (each starts at a source line, so each has one).
+    """
+    segs: list[tuple[SourceRef, list[str]]] = []
     pre: list[str] = []
     for line in block.lines:
         ref = parse_source_line(line) if line.startswith("(") else None
@@ -216,21 +220,19 @@ def _segments(block: _Block) -> list[tuple[SourceRef | None, list[str]]]:
         else:
             pre.append(line)
     if not segs:
-        return [(None, pre)]
-    if pre:
-        segs[0] = (segs[0][0], pre + segs[0][1])
-    return segs
+        return (None, pre), []
+    first_ref, first_lines = segs[0]
+    return (first_ref, pre + first_lines), segs[1:]
 
 
 def _block_articles(
     block: _Block, index: dict[str, str], in_body: set[str], catalogue: LawCatalogue
 ) -> list[LegalArticle]:
-    segs = _segments(block)
-    main_ref, main_lines = segs[0]
+    (main_ref, main_lines), extras = _segments(block)
     main = _make_article(block.pd_id, block.title, main_ref, main_lines, block.hierarchy, catalogue)
     main.related = list(dict.fromkeys(block.related))
     out = [main]
-    for ref, lines in segs[1:]:
+    for ref, lines in extras:
         rec_id = _recovered_id(block.pd_id, main_ref, ref, index, in_body)
         if rec_id:
             art = _make_article(rec_id, index[rec_id], ref, lines, block.hierarchy, catalogue)

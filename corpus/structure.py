@@ -119,7 +119,8 @@ def _starts_clause(label: str, expected: int) -> bool:
 
 
 def _clause_no(label: str) -> int:
-    return int(re.match(r"\d+", label).group(0))
+    """"12" → 12, "2a" → 2 (labels come from _CLAUSE_RE: 1–3 digits, an optional letter)."""
+    return int(label.rstrip("abcdefghijklmnopqrstuvwxyz"))
 
 
 def _next_point_ok(current: LegalClause | None, label: str, clauses: list[LegalClause], intro: list[str]) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 import regex
@@ -75,7 +76,7 @@ _LOAD_LOCK = threading.Lock()
 _loaded = False
 
 
-def _tokenizer():
+def _tokenizer() -> Callable[[str], list[str]]:
     """underthesea's word_tokenize, its model loaded exactly once.
 
     Why the lock: underthesea loads its CRF model lazily on the first call, and two
@@ -85,12 +86,14 @@ def _tokenizer():
     global _loaded
     from underthesea import word_tokenize  # imported lazily: ~0.3 s start-up
 
+    tokenize: Callable[[str], list[str]] = word_tokenize  # untyped upstream: returns a list of words
+
     if not _loaded:
         with _LOAD_LOCK:
             if not _loaded:
-                word_tokenize("khởi động")
+                tokenize("khởi động")
                 _loaded = True
-    return word_tokenize
+    return tokenize
 
 
 @lru_cache(maxsize=4096)

@@ -53,8 +53,9 @@ def bench_engine(limit: int = 0) -> dict:
                 timings.append((time.perf_counter() - started) * 1000)
         return wrapper
 
-    engine.verifier.verify = timed(verify)
-    engine.analyzer.view = timed(view)
+    # timing wrappers swapped in for the run and restored below (mypy: methods are not assignable)
+    engine.verifier.verify = timed(verify)  # type: ignore[method-assign]
+    engine.analyzer.view = timed(view)  # type: ignore[method-assign]
     questions = [q.text for q in make_queries(data) if q.kind == "positive"]
     if limit:
         questions = questions[:limit]
@@ -69,7 +70,7 @@ def bench_engine(limit: int = 0) -> dict:
             total.append((time.perf_counter() - started) * 1000)
             second.append(sum(timings))
     finally:
-        engine.verifier.verify, engine.analyzer.view = verify, view
+        engine.verifier.verify, engine.analyzer.view = verify, view  # type: ignore[method-assign]
         engine.delete_qa([e.entry_id for e in entries])
         engine.store.close()
     return {"questions": len(questions), "entries": len(entries), "verifier_ms": _pct(second),
@@ -82,14 +83,14 @@ def bench_synthetic(n: int, queries: int = 200, seed: int = 3) -> dict:
     from haystack.document_stores.types import DuplicatePolicy
 
     from assistant.query_pipeline import qa_status_filter
-    from indexing.edge_store import EdgeDocumentStore
+    from indexing.document_store import edge_document_store
     from indexing.sparse import document_sparse, query_sparse
 
     rng = random.Random(seed)
     words = [f"tu{i}" for i in range(3000)]
     out: dict = {"entries": n}
     with tempfile.TemporaryDirectory() as tmp:
-        store = EdgeDocumentStore(Path(tmp), collection="bench")
+        store = edge_document_store(Path(tmp), collection="bench")
         started = time.perf_counter()
         batch = []
         for i in range(n):
@@ -113,11 +114,11 @@ def bench_synthetic(n: int, queries: int = 200, seed: int = 3) -> dict:
                            qa_status_filter(["approved", "pending", "draft"], draft_author=7))):
             times = []
             for q in range(queries):
-                v = np.random.default_rng(10_000_000 + q).standard_normal(384)
-                v /= np.linalg.norm(v)
+                qv = np.random.default_rng(10_000_000 + q).standard_normal(384)
+                qv /= np.linalg.norm(qv)
                 sparse: SparseEmbedding = query_sparse(" ".join(rng.choices(words, k=6)))
                 started = time.perf_counter()
-                docs = store.query_hybrid(v.tolist(), sparse, top_k=10, filters=flt, prefetch_k=20,
+                docs = store.query_hybrid(qv.tolist(), sparse, top_k=10, filters=flt, prefetch_k=20,
                                           fusion="rrf", return_embedding=True)
                 times.append((time.perf_counter() - started) * 1000)
                 assert all(d.meta["status"] == "approved" for d in docs) or name.startswith("similar")

@@ -312,8 +312,9 @@ def load_entries(kb: FreshKB, entries: Sequence[EvalEntry], on_step: Callable[[]
     from assistant.kb.services import qa as qa_service
 
     for item in entries:
-        kwargs = dict(question=item.question, answer=item.answer, field=item.field,
-                      citation_text=item.citation, article_ids=list(item.article_ids), submit=True)
+        kwargs: dict[str, Any] = dict(question=item.question, answer=item.answer, field=item.field,
+                                      citation_text=item.citation, article_ids=list(item.article_ids),
+                                      submit=True)
         try:
             entry = qa_service.create_entry(kb.session, kb.engine, kb.judge, **kwargs)
         except InvalidInput:

@@ -30,8 +30,11 @@ import numpy as np
 from haystack import Document
 from haystack.dataclasses import SparseEmbedding
 
-from indexing.document_store import client_document_store, edge_document_store
+from indexing.document_store import QdrantDocumentStore, client_document_store, edge_document_store
+from indexing.edge_backend import EdgeBackend
 from indexing.qdrant_schema import DENSE_DIM
+
+Queries = list[tuple[list[float], SparseEmbedding]]  # (dense vector, sparse vector) per query
 
 VOCAB = 50_000
 KINDS = ["article", "case", "qa", "form"]
@@ -46,7 +49,8 @@ def _sparse(rng: np.random.Generator, n_terms: int) -> SparseEmbedding:
 
 def _unit(rng: np.random.Generator, n: int) -> np.ndarray:
     v = rng.normal(size=(n, DENSE_DIM)).astype(np.float32)
-    return v / np.linalg.norm(v, axis=1, keepdims=True)
+    unit: np.ndarray = v / np.linalg.norm(v, axis=1, keepdims=True)
+    return unit
 
 
 def batches(n: int, size: int, seed: int = 1) -> Iterator[list[Document]]:
@@ -105,7 +109,7 @@ def timed(fn: Callable[[], Any], qs: int, budget: float) -> dict[str, float]:
     }
 
 
-def run_queries(store: Any, qs: list[tuple[list[float], SparseEmbedding]], budget: float) -> dict[str, dict]:
+def run_queries(store: Any, qs: Queries, budget: float) -> dict[str, dict[str, float]]:
     it_d = iter(qs * 2)
     it_h = iter(qs * 2)
     flt = {"field": "meta.kind", "operator": "==", "value": "case"}
@@ -133,7 +137,7 @@ def run_queries(store: Any, qs: list[tuple[list[float], SparseEmbedding]], budge
     }
 
 
-def recall_at_10(store: Any, qs: list[tuple[list[float], SparseEmbedding]], n: int, k: int = 10) -> float:
+def recall_at_10(store: Any, qs: Queries, n: int, k: int = 10) -> float:
     """Dense recall@10 of the engine vs exact brute force over the same vectors."""
     corpus = np.concatenate([np.asarray([d.embedding for d in b], dtype=np.float32) for b in batches(n, _BATCH)])
     hits = 0
@@ -144,8 +148,9 @@ def recall_at_10(store: Any, qs: list[tuple[list[float], SparseEmbedding]], n: i
     return hits / (k * len(qs))
 
 
-def bench_edge(n: int, qs: list, budget: float, workdir: Path, efs: list[int]) -> dict[str, Any]:
-    store = edge_document_store(workdir / "edge", collection="bench")
+def bench_edge(n: int, qs: Queries, budget: float, workdir: Path, efs: list[int]) -> dict[str, Any]:
+    backend = EdgeBackend(workdir / "edge", collection="bench")  # kept: hnsw_ef is tuned on it below
+    store = QdrantDocumentStore(backend)
     upsert = optimize = 0.0
     if store.count_documents() != n:  # a kept --workdir with the same corpus skips the build
         upsert = build(store, n, _BATCH)
@@ -156,11 +161,10 @@ def bench_edge(n: int, qs: list, budget: float, workdir: Path, efs: list[int]) -
     out |= run_queries(store, qs, budget)
     out["recall@10"] = recall_at_10(store, qs[:50], n)
     for ef in efs:
-        store.backend.hnsw_ef = ef
+        backend.hnsw_ef = ef
         out[f"recall@10 ef={ef}"] = recall_at_10(store, qs[:50], n)
-        qs_iter = iter(qs)
-        out[f"dense ef={ef}"] = timed(lambda it=qs_iter: store.query_dense(next(it)[0], top_k=10), len(qs), budget)
-    store.backend.hnsw_ef = None
+        out[f"dense ef={ef}"] = timed(_dense_queries(store, qs), len(qs), budget)
+    backend.hnsw_ef = None
     store.close()
     t0 = time.perf_counter()
     reopened = edge_document_store(workdir / "edge", collection="bench")
@@ -171,7 +175,13 @@ def bench_edge(n: int, qs: list, budget: float, workdir: Path, efs: list[int]) -
     return out
 
 
-def bench_local(n: int, qs: list, budget: float) -> dict[str, Any]:
+def _dense_queries(store: QdrantDocumentStore, qs: Queries) -> Callable[[], Any]:
+    """One dense query per call, the next of ``qs`` each time."""
+    it = iter(qs)
+    return lambda: store.query_dense(next(it)[0], top_k=10)
+
+
+def bench_local(n: int, qs: Queries, budget: float) -> dict[str, Any]:
     store = client_document_store(location=":memory:", collection="bench")
     upsert = build(store, n, _BATCH)
     out: dict[str, Any] = {"points": store.count_documents(), "upsert_s": upsert, "optimize_s": 0.0}

@@ -80,12 +80,13 @@ class ClientBackend:
 
     def _open(self) -> QdrantClient:
         local = self.url is None
+        extra: dict[str, Any] = {"force_disable_check_same_thread": True} if local else {}
         client = QdrantClient(
             url=self.url,
             location=self.location,
             path=self.path,
             api_key=self.api_key.resolve_value() if self.api_key else None,
-            **({"force_disable_check_same_thread": True} if local else {}),
+            **extra,
         )
         try:
             if client.collection_exists(self.collection):
@@ -135,7 +136,8 @@ class ClientBackend:
         self.client.delete(self.collection, points_selector=rest.PointIdsList(points=list(point_ids)), wait=True)
 
     def delete_matching(self, flt: QdrantFilter) -> None:
-        self.client.delete(self.collection, points_selector=rest.FilterSelector(filter=client_filter(flt)), wait=True)
+        selector = rest.FilterSelector(filter=rest.Filter.model_validate(flt))
+        self.client.delete(self.collection, points_selector=selector, wait=True)
 
     def flush(self) -> None:
         """Writes wait for the server (``wait=True``); nothing to flush."""

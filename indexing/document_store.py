@@ -23,7 +23,7 @@ from haystack.core.serialization import import_class_by_name
 from haystack.dataclasses import SparseEmbedding
 from haystack.document_stores.errors import DuplicateDocumentError
 from haystack.document_stores.types import DuplicatePolicy
-from haystack.utils.filters import FilterError
+from haystack.errors import FilterError
 
 from indexing import qdrant_schema as schema
 from indexing.client_backend import ClientBackend

@@ -22,7 +22,7 @@ from __future__ import annotations
 import threading
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import qdrant_edge as qe
 from haystack import default_from_dict, default_to_dict
@@ -31,6 +31,9 @@ from haystack.dataclasses import SparseEmbedding
 from indexing import qdrant_schema as schema
 from indexing.qdrant_backend import Fusion, PayloadSelection, PointQuery, StoredPoint, named_vectors, point_from_record
 from indexing.qdrant_filters import QdrantFilter, is_datetime_range
+
+if TYPE_CHECKING:  # aliases declared in qdrant_edge's stub only
+    from qdrant_edge import ConditionType, PointId
 
 
 def edge_config() -> qe.EdgeConfig:
@@ -52,10 +55,17 @@ def edge_config() -> qe.EdgeConfig:
 
 def edge_filter(flt: QdrantFilter | None) -> qe.Filter | None:
     """Qdrant JSON filter (indexing/qdrant_filters.py) → qdrant_edge.Filter, one to one."""
-    return None if flt is None else _edge_condition(flt)
+    return None if flt is None else _edge_filter(flt)
 
 
-def _edge_condition(cond: dict[str, Any]) -> Any:
+def _edge_filter(flt: QdrantFilter) -> qe.Filter:
+    def part(name: str) -> list[ConditionType] | None:
+        return [_edge_condition(c) for c in flt[name]] if name in flt else None
+
+    return qe.Filter(must=part("must"), should=part("should"), must_not=part("must_not"))
+
+
+def _edge_condition(cond: dict[str, Any]) -> ConditionType:
     if "is_empty" in cond:
         return qe.IsEmptyCondition(cond["is_empty"]["key"])
     if "key" in cond:
@@ -67,9 +77,7 @@ def _edge_condition(cond: dict[str, Any]) -> Any:
             )
         rng = cond["range"]
         return qe.FieldCondition(key, range=(qe.RangeDateTime if is_datetime_range(rng) else qe.RangeFloat)(**rng))
-    return qe.Filter(**{
-        part: [_edge_condition(c) for c in cond[part]] for part in ("must", "should", "must_not") if part in cond
-    })
+    return _edge_filter(cond)
 
 
 # --------------------------------------------------------------------------- shard registry
@@ -195,10 +203,11 @@ class EdgeBackend:
         self.shard.update(qe.UpdateOperation.upsert_points([self._edge_point(p) for p in points]))
 
     def delete(self, point_ids: list[str]) -> None:
-        self.shard.update(qe.UpdateOperation.delete_points(point_ids))
+        ids: list[PointId] = list(point_ids)
+        self.shard.update(qe.UpdateOperation.delete_points(ids))
 
     def delete_matching(self, flt: QdrantFilter) -> None:
-        self.shard.update(qe.UpdateOperation.delete_points_by_filter(edge_filter(flt)))
+        self.shard.update(qe.UpdateOperation.delete_points_by_filter(_edge_filter(flt)))
 
     def flush(self) -> None:
         self.shard.flush()
@@ -212,7 +221,8 @@ class EdgeBackend:
 
     # -- reads ----------------------------------------------------------------------
     def retrieve(self, point_ids: list[str], with_payload: PayloadSelection, with_vectors: bool) -> list[StoredPoint]:
-        records = self.shard.retrieve(point_ids, with_payload=_payload(with_payload), with_vector=with_vectors)
+        ids: list[PointId] = list(point_ids)
+        records = self.shard.retrieve(ids, with_payload=_payload(with_payload), with_vector=with_vectors)
         return [point_from_record(r) for r in records]
 
     def scroll(

@@ -22,7 +22,7 @@ def run_acyclic(pipeline: Pipeline, data: dict[str, dict[str, Any]]) -> dict[str
     inputs: dict[str, dict[str, Any]] = {name: dict(data.get(name, {})) for name in graph.nodes}
     outputs: dict[str, dict[str, Any]] = {}
     for name in nx.topological_sort(graph):
-        result = pipeline.get_component(name).run(**inputs[name])
+        result = dict(pipeline.get_component(name).run(**inputs[name]))  # a Mapping by the protocol; a few keys
         outputs[name] = result
         for _, receiver, edge in graph.out_edges(name, data=True):
             inputs[receiver][edge["to_socket"].name] = result[edge["from_socket"].name]

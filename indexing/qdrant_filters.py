@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from haystack.utils.filters import FilterError
+from haystack.errors import FilterError
 
 QdrantFilter = dict[str, Any]
 
@@ -57,6 +57,8 @@ def _convert(item: dict[str, Any]) -> dict[str, Any]:
         return {"must_not": [{"must": parts}]}
     if "field" not in item or "value" not in item:
         raise FilterError(f"'field' or 'value' missing for comparison '{op}'")
+    if not isinstance(op, str):
+        raise FilterError(f"Unknown filter operator {op!r}")
     return _comparison(op, item["field"], item["value"])
 
 

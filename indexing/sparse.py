@@ -20,6 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
+from typing import Any
 
 from haystack import Document, component, default_from_dict, default_to_dict
 from haystack.dataclasses import SparseEmbedding
@@ -124,11 +125,11 @@ class VietnameseSparseDocumentEmbedder:
                                 sparse_embedding=sparse))
         return {"documents": out}
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return default_to_dict(self, meta_fields=self.meta_fields, k1=self.k1, b=self.b, avg_len=self.avg_len)
 
     @classmethod
-    def from_dict(cls, data: dict) -> VietnameseSparseDocumentEmbedder:
+    def from_dict(cls, data: dict[str, Any]) -> VietnameseSparseDocumentEmbedder:
         return default_from_dict(cls, data)
 
 
@@ -148,9 +149,9 @@ class VietnameseSparseTextEmbedder:
     def run(self, text: str) -> dict[str, SparseEmbedding]:
         return {"sparse_embedding": query_sparse(text, self._weights)}
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return default_to_dict(self, weights=self.weights)
 
     @classmethod
-    def from_dict(cls, data: dict) -> VietnameseSparseTextEmbedder:
+    def from_dict(cls, data: dict[str, Any]) -> VietnameseSparseTextEmbedder:
         return default_from_dict(cls, data)

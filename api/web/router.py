@@ -1,5 +1,6 @@
-"""Routes of the web interface: HTML pages, local static assets, and two read-only
-helper endpoints the pages need (legal article lookup and autocomplete).
+"""Routes of the web interface: HTML pages and local static assets, hidden from the
+OpenAPI schema (they return no JSON). The article lookup and autocomplete the pages
+call are API routes: api/routes/articles.py.
 
 Why pages carry no data: authentication is a bearer token kept in ``sessionStorage``
 and sent by the page's JavaScript to ``/api/v1`` (see docs/ui.md). The HTML itself is
@@ -12,12 +13,12 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from api.deps import MAX_ID, CurrentUser, SearchDep
+from api.deps import MAX_ID
 from assistant.kb.errors import NotFound
 from assistant.kb.models import FIELDS
 
@@ -113,30 +114,3 @@ def static(name: str) -> FileResponse:
     if name.endswith(".js"):
         media = "text/javascript; charset=utf-8"
     return FileResponse(path, media_type=media, headers={"Cache-Control": "no-cache"})
-
-
-# --- read-only helpers for the pages ------------------------------------------------------
-
-def _article(a) -> dict:
-    return {"article_id": a.article_id, "title": a.title, "citation": a.citation,
-            "law_short": a.law_short, "law_number": a.law_number,
-            "article_number": a.article_number, "text": a.text, "score": a.score}
-
-
-@router.get("/api/v1/ui/articles")
-def article_suggestions(_: CurrentUser, search: SearchDep,
-                        q: str = Query(min_length=2, max_length=200)) -> list[dict]:
-    """Autocomplete for citations in the contribution form (top 8 articles)."""
-    return [_article(a) for a in search.search_articles(q, top_k=8)]
-
-
-@router.get("/api/v1/ui/articles/{article_id:path}")
-def article(article_id: str, _: CurrentUser, search: SearchDep) -> dict:
-    """The full text of one article, for the "xem toàn văn" dialog. A path parameter:
-    articles of uploaded documents have ids such as "326/2016/UBTVQH14:12"."""
-    if len(article_id) > 64:
-        raise NotFound("Không tìm thấy điều luật.")
-    found = search.get_article(article_id)
-    if found is None:
-        raise NotFound("Không tìm thấy điều luật.")
-    return _article(found)

@@ -201,7 +201,8 @@ def pair_features(q: QuestionView, c: QuestionView, idf: Idf, vocabulary=None) -
                               and not q.article_numbers & c.article_numbers))
     clean = not any(conflicts) and not law_conflict and not num_conflict
     return [cos, lex, bigram, q_unc, c_unc, *conflicts, detail, *agrees, q_extra, c_extra,
-            q_only[True], q_only[False], c_only[True], c_only[False], rr, float(not c.articles), law_agree, law_conflict, num_conflict,
+            q_only[True], q_only[False], c_only[True], c_only[False], rr, float(not c.articles),
+            law_agree, law_conflict, num_conflict,
             max(0.0, cos - 0.85) if clean else 0.0, lex if clean else 0.0, 0.0, 0.0]
 
 

@@ -174,8 +174,8 @@ def facet_swaps(text: str, rng: random.Random, limit: int = 3) -> list[tuple[str
             swapped = _replace_ci(swapped, old, new) or swapped
         if swapped == text:
             continue
-        old, new = before.get(facet, frozenset()), extract_facets(swapped).get(facet, frozenset())
-        if old - new and new - old:
+        was, now = before.get(facet, frozenset()), extract_facets(swapped).get(facet, frozenset())
+        if was - now and now - was:
             options.append((swapped, f"{facet}: {pairs[0][0]}→{pairs[0][1]}"))
     rng.shuffle(options)
     seen, out = set(), []

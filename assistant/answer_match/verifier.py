@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from haystack import component
@@ -76,10 +77,8 @@ class AnswerVerifier:
         self.vocabulary_path = vocabulary_path
         self.featurizer = PairFeaturizer(vocabulary_path)
         if model_path:
-            self.model = MatchModel.load(model_path)
+            self.model = MatchModel.load(Path(model_path))
         else:
-            from pathlib import Path
-
             self.model = load_model(Path(data_dir) if data_dir else None)
 
     def features(self, question: QuestionView, candidates: Sequence[QuestionView]) -> np.ndarray:

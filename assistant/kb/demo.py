@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -229,8 +230,8 @@ def prepare_demo(session: Session, search: SearchEngine | None) -> DemoReport:
     now = utcnow()
     approved = []
     for i, (author, status, fld, question, answer, citation) in enumerate(ENTRIES):
-        kwargs = dict(question=question, answer=answer, field=fld, citation_text=citation,
-                      submit=status != "draft")
+        kwargs: dict[str, Any] = dict(question=question, answer=answer, field=fld, citation_text=citation,
+                                      submit=status != "draft")
         try:
             entry = qa_service.create_entry(session, search, users[author], **kwargs)
         except InvalidInput:  # the index does not hold these articles yet: keep the text

@@ -128,16 +128,16 @@ def env(db_url, tmp_path_factory) -> Iterator[Env]:
                         _env_file=None)
     search = FakeSearchEngine()
     app = create_app(settings, search_engine=search)
-    factory = app.state.session_factory
-    e = Env(TestClient(app), search, settings, factory)
-    with session_scope(factory) as s:
-        for code, name, level, parent in COURTS:
-            e.courts[code] = create_court(s, name=name, code=code, level=level,
-                                          parent_code=parent).id
-        for username, full, role, court, title in USERS:
-            u = create_user(s, username=username, full_name=full, password=PASSWORD, role=role,
-                            title=title, court_code=court)
-            e.users[username] = u.id
-            e.tokens[username] = issue_token(s, u)
-    yield e
-    app.state.db_engine.dispose()
+    with TestClient(app) as client:  # the lifespan migrates and opens the database
+        factory = app.state.session_factory
+        e = Env(client, search, settings, factory)
+        with session_scope(factory) as s:
+            for code, name, level, parent in COURTS:
+                e.courts[code] = create_court(s, name=name, code=code, level=level,
+                                              parent_code=parent).id
+            for username, full, role, court, title in USERS:
+                u = create_user(s, username=username, full_name=full, password=PASSWORD, role=role,
+                                title=title, court_code=court)
+                e.users[username] = u.id
+                e.tokens[username] = issue_token(s, u)
+        yield e

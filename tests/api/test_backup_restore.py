@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -87,12 +88,10 @@ def test_round_trip(populated, tmp_path, prefer_json):
     expected = asks(env.client.app, env.tokens["judge2"])
     settings = Settings(database_url=target, jwt_secret=SECRET, data_dir=tmp_path / "d",
                         _env_file=None)
-    restored = create_app(settings, search_engine=FakeSearchEngine())  # reconciles at start
-    try:
+    restored = create_app(settings, search_engine=FakeSearchEngine())
+    with TestClient(restored):  # its lifespan reconciles the empty index with the database
         assert restored.state.search_engine.qa_entry_ids() == env.search.qa_entry_ids()
         assert asks(restored, env.tokens["judge2"]) == expected
-    finally:
-        restored.state.db_engine.dispose()
 
 
 def test_cli_backup_restore(populated, tmp_path, monkeypatch):

@@ -15,9 +15,11 @@ role, valid and invalid inputs mixed: 3 in ``make test``; the larger run is
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 import schemathesis
+from fastapi.routing import APIRoute
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -60,3 +62,16 @@ def test_api_fuzz(env, role):
         run()
     CASES_RUN[role or "anonymous"] = count
     print(f"fuzz {role or 'anonymous'}: {len(ops)} operations, {count} cases")
+
+
+def test_every_json_route_is_documented_and_fuzzed(env):
+    """A route FastAPI serialises to JSON (it has a response model) is in the OpenAPI schema,
+    hence among the fuzzed operations; only routes answering HTML, files, redirects or
+    Prometheus text may stay hidden."""
+    app = env.client.app
+    fuzzed = {(op.method.upper(), op.path) for op in operations(app)}
+    json_routes = {(method, re.sub(r":\w+}", "}", route.path))
+                   for route in app.routes if isinstance(route, APIRoute) and route.response_model is not None
+                   for method in route.methods}
+    assert json_routes - fuzzed == set()
+    assert {("GET", "/api/v1/ui/articles"), ("GET", "/api/v1/ui/articles/{article_id}")} <= fuzzed

@@ -49,17 +49,16 @@ def _forged(user_id: int, key: str) -> str:
 def test_default_key_from_the_source_signs_nothing(tmp_path, monkeypatch):
     monkeypatch.delenv("TROLY_JWT_SECRET", raising=False)
     app = _app(tmp_path)
-    admin_id = _admin(app)
-    client = TestClient(app)
-    r = client.get("/api/v1/users", headers={
-        "Authorization": f"Bearer {_forged(admin_id, 'change-me-on-install')}"})
-    assert r.status_code == 401
-    # a real login still works without anything set by hand
-    r = client.post("/api/v1/auth/token", data={"username": "quantri", "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    assert client.get("/api/v1/auth/me", headers={
-        "Authorization": f"Bearer {r.json()['access_token']}"}).status_code == 200
-    app.state.db_engine.dispose()
+    with TestClient(app) as client:
+        admin_id = _admin(app)
+        r = client.get("/api/v1/users", headers={
+            "Authorization": f"Bearer {_forged(admin_id, 'change-me-on-install')}"})
+        assert r.status_code == 401
+        # a real login still works without anything set by hand
+        r = client.post("/api/v1/auth/token", data={"username": "quantri", "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        assert client.get("/api/v1/auth/me", headers={
+            "Authorization": f"Bearer {r.json()['access_token']}"}).status_code == 200
 
 
 def test_generated_key_is_owner_only_and_reused(tmp_path):

@@ -51,11 +51,6 @@ def server_url(tmp_path) -> Iterator[str]:
     settings = Settings(data_dir=tmp_path, jwt_secret="s" * 40, log_format="none",
                         _env_file=None)
     app = create_app(settings, search_engine=FakeSearchEngine())
-    with session_scope(app.state.session_factory) as s:
-        create_court(s, name="Tòa án nhân dân tỉnh Thử", code="T", level="tinh")
-        for username, role in USERS:
-            create_user(s, username=username, full_name=username, password=PASSWORD, role=role,
-                        court_code="T")
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -65,6 +60,11 @@ def server_url(tmp_path) -> Iterator[str]:
         while not server.started:
             assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
             time.sleep(0.05)
+        with session_scope(app.state.session_factory) as s:  # opened by the lifespan
+            create_court(s, name="Tòa án nhân dân tỉnh Thử", code="T", level="tinh")
+            for username, role in USERS:
+                create_user(s, username=username, full_name=username, password=PASSWORD, role=role,
+                            court_code="T")
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True

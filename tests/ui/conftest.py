@@ -77,6 +77,16 @@ def site(tmp_path_factory) -> Iterator[Site]:
                         data_dir=tmp, _env_file=None)
     search = FakeSearchEngine()
     app = create_app(settings, search_engine=search)
+    port = _free_port()
+    # the lifespan migrates the database; the data is seeded once the server has started
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
     with session_scope(app.state.session_factory) as s:
         for code, name, level, parent in COURTS:
             create_court(s, name=name, code=code, level=level, parent_code=parent)
@@ -89,16 +99,6 @@ def site(tmp_path_factory) -> Iterator[Site]:
             field="dân sự", citation_text="khoản 1 Điều 273 BLTTDS", submit=True)
         qa_svc.approve_entry(s, search, s.get(User, users["reviewer"].id), entry.id)
 
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
     if os.environ.get("TROLY_SCREENSHOTS") == "1":
         shots = ROOT / "docs" / "screenshots"
     else:
@@ -106,8 +106,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
     shots.mkdir(parents=True, exist_ok=True)
     yield Site(f"http://127.0.0.1:{port}", search, shots)
     server.should_exit = True
-    thread.join(timeout=10)
-    app.state.db_engine.dispose()
+    thread.join(timeout=10)  # the lifespan disposes of the database engine
 
 
 @pytest.fixture(scope="session")

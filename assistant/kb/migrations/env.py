@@ -30,7 +30,10 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:  # set by assistant.kb.db.alembic_config, or alembic.ini for the alembic CLI
+        raise RuntimeError("Thiếu sqlalchemy.url trong cấu hình Alembic.")
+    engine = make_engine(url, poolclass=pool.NullPool)
     with engine.connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
