@@ -8,6 +8,7 @@ in tests, the real Qdrant-backed engine in production (see ``default_search_engi
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
@@ -43,10 +44,13 @@ def default_search_engine(settings: Settings, *, server: bool = False) -> Search
     when it cannot be opened (no model or index yet): the API still starts, /ask → 503.
 
     ``server``: the API server runs it in a child process when ``settings.search_process``
-    (see :mod:`assistant.search_process`); one-shot commands keep it in-process.
+    and the index is an embedded Edge shard (see :mod:`assistant.search_process`;
+    ``engine_factory.search_in_child_process``); one-shot commands keep it in-process.
     """
+    from assistant.engine_factory import search_in_child_process
+
     try:
-        if server and settings.search_process:
+        if server and search_in_child_process(settings):
             from assistant.engine_factory import check_model
             from assistant.search_process import SearchProcess
 
@@ -138,8 +142,11 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
 
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
+        # worker: the process that answered (``troly serve --workers N``): lets an operator
+        # or a test tell the workers behind one port apart; a process id reveals nothing else
         return {"status": "ok", "database": "ok",
-                "search": "ok" if app.state.search_engine is not None else "không khả dụng"}
+                "search": "ok" if app.state.search_engine is not None else "không khả dụng",
+                "worker": os.getpid()}
 
     warm_up_api()
     if settings.reconcile_on_start:
