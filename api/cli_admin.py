@@ -97,6 +97,14 @@ def db_upgrade() -> None:
     console.print(f"Cơ sở dữ liệu đã ở phiên bản mới nhất ({url.split('@')[-1]}).")
 
 
+# How long uvicorn's supervisor waits for a worker to answer its ping before killing and
+# restarting it (uvicorn's default: 5 s). A worker starting up imports the engine and loads
+# the ONNX models, holding the GIL for seconds at a time; on a busy machine its ping thread
+# missed 5 s and a healthy worker was killed and restarted while loading (seen in
+# tests/reliability/test_scale_out.py). A worker really hung this long is still replaced.
+WORKER_HEALTHCHECK_S = 120
+
+
 def serve(host: Annotated[str, typer.Option(help="Địa chỉ lắng nghe.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="Cổng.")] = 8000,
           workers: Annotated[int, typer.Option(
@@ -122,7 +130,7 @@ def serve(host: Annotated[str, typer.Option(help="Địa chỉ lắng nghe.")] =
     # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from any loopback
     # client; the app decides itself, from TROLY_TRUSTED_PROXIES (none by default)
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, proxy_headers=False,
-                workers=workers)
+                workers=workers, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
 
 
 def _check_scale_out(settings) -> None:
