@@ -4,11 +4,15 @@ Why: with several API workers or nodes, asks and contributions of one judge, one
 and one day commit at the same moment from different connections; the rollup cells they
 recount must not lose a count (assistant/kb/rollups.py locks each cell before recounting)
 and the cells must be locked in one order (no deadlock). Eight threads, each with its own
-connection, start together at a barrier: judges of one court ask the same questions and
-contribute, two reviewers approve each entry as it is submitted (some offered to both:
+connection, start together at a barrier: two judges, each in three threads, ask the same
+questions and contribute, two reviewers approve each entry as it is submitted (some offered to both:
 exactly one wins). Afterwards ``rollups.check`` — what
 ``troly stats check`` runs — finds the rollups equal to a GROUP BY over the raw rows.
-Cross-process writers (two uvicorn workers) are in tests/reliability/test_scale_out.py.
+Every round of the judges starts at a barrier: a recount is self-healing (the next write
+of a cell recounts it), so only writes racing to the very end can leave a lost count — with
+the cell locks of ``rollups._ensure_and_lock`` switched off this test fails (tried: 2 of 2
+runs), with them it passes. Cross-process writers (two uvicorn workers) are in
+tests/reliability/test_scale_out.py.
 """
 
 from __future__ import annotations
@@ -68,21 +72,25 @@ def pg(tmp_path):
 def test_concurrent_asks_contributions_and_approvals_keep_rollups_exact(pg, tmp_path):
     search = FakeSearchEngine()
     thresholds = Settings(data_dir=tmp_path, _env_file=None).match_thresholds()
-    rounds = 8
+    rounds = 12
     barrier = threading.Barrier(8)
+    each_round = threading.Barrier(6)
     errors: list[BaseException] = []
     approved: list[int] = []
     submitted: queue.Queue[int | None] = queue.Queue()  # judges → reviewers, as entries commit
 
-    def judge(username: str) -> None:
+    def judge(username: str, name: str) -> None:
         barrier.wait()
         for i in range(rounds):
+            # every round starts together: recounts are self-healing (a later write of the
+            # cell recounts it), so only writes racing to the very end could hide a lost count
+            each_round.wait()
             with session_scope(pg) as s:
                 me = s.scalar(select(User).where(User.username == username))
                 ask_service.ask(s, search, me, QUESTIONS[i % len(QUESTIONS)], thresholds=thresholds)
             with session_scope(pg) as s:
                 me = s.scalar(select(User).where(User.username == username))
-                entry = create_entry(s, search, me, question=f"Câu hỏi {i} của {username} về thời hạn kháng cáo?",
+                entry = create_entry(s, search, me, question=f"Câu hỏi {i} của {name} về thời hạn kháng cáo?",
                                      answer="15 ngày kể từ ngày tuyên án.", field=("dân sự", "hình sự")[i % 2],
                                      submit=True, check_citations=False)
             submitted.put(entry.id)
@@ -107,9 +115,11 @@ def test_concurrent_asks_contributions_and_approvals_keep_rollups_exact(pg, tmp_
             except BaseException as exc:  # noqa: BLE001 - reported to the test
                 errors.append(exc)
                 barrier.abort()
+                each_round.abort()
         return threading.Thread(target=run)
 
-    judges = [guarded(judge, f"tp{i}") for i in range(6)]
+    # three threads per judge: asks and contributions of one judge, court and day at once
+    judges = [guarded(judge, f"tp{i % 2}", f"luồng {i}") for i in range(6)]
     reviewers = [guarded(reviewer, f"duyet{i}") for i in range(2)]
     for t in judges + reviewers:
         t.start()
