@@ -7,7 +7,7 @@ implementation of the same API; the congruence tests use it as the server stand-
 
 The collection is created on first use with the schema of indexing/qdrant_schema.py
 (dense "dense" 384-d cosine HNSW, sparse "sparse" with the IDF modifier, keyword payload
-indexes) and the cluster layout given (shards, replicas: indexing/collections.py). The
+indexes) and the cluster layout given (shards, replicas: indexing/qdrant_collections.py). The
 name may be an alias; it is then followed to its collection. A collection with other
 vector names — the former store's "text-dense" / "text-sparse" — raises
 ``IndexLayoutError``: re-index needed.
@@ -100,11 +100,20 @@ class ClientBackend:
             if client.collection_exists(target):
                 collections.check_layout(client, target)
             else:
-                collections.create_collection(client, self.collection, self.layout)
+                self._create(client)
         except BaseException:
             client.close()
             raise
         return client
+
+    def _create(self, client: QdrantClient) -> None:
+        try:
+            collections.create_collection(client, self.collection, self.layout)
+        except Exception:
+            # several API workers starting on an empty server race to create it: one wins
+            if not client.collection_exists(self.collection):
+                raise
+            collections.check_layout(client, self.collection)
 
     @property
     def write_lock(self) -> AbstractContextManager[Any]:

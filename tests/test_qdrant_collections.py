@@ -175,3 +175,20 @@ def test_searches_keep_answering_through_an_alias_switch(tmp_path):
     assert first_new <= after_switch + 1  # at most the search in flight during the switch read v1
     assert set(tags[first_new:]) == {"v2"}  # never back to the old collection
     assert fresh[0].id == "v2-2"
+
+
+def test_a_worker_losing_the_creation_race_uses_the_winners_collection():
+    """Two API workers starting on an empty server both find no collection; the second
+    one's create fails (already exists) and it checks and uses the first one's instead."""
+    from indexing.client_backend import ClientBackend
+
+    client = QdrantClient(location=":memory:")
+    try:
+        create_collection(client, "legal")  # the winner
+        ClientBackend(location=":memory:", collection="legal")._create(client)  # the loser: no error
+        client.create_collection("other", vectors_config={
+            "text-dense": rest.VectorParams(size=DENSE_DIM, distance=rest.Distance.COSINE)})
+        with pytest.raises(IndexLayoutError):  # what it finds is still checked
+            ClientBackend(location=":memory:", collection="other")._create(client)
+    finally:
+        client.close()
