@@ -14,6 +14,7 @@ no child process, and a start-up failure is reported where uvicorn reports it.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -50,10 +51,13 @@ def default_search_engine(settings: Settings, *, server: bool = False) -> Search
     when it cannot be opened (no model or index yet): the API still starts, /ask → 503.
 
     ``server``: the API server runs it in a child process when ``settings.search_process``
-    (see :mod:`assistant.search_process`); one-shot commands keep it in-process.
+    and the index is an embedded Edge shard (see :mod:`assistant.search_process`;
+    ``engine_factory.search_in_child_process``); one-shot commands keep it in-process.
     """
+    from assistant.engine_factory import search_in_child_process
+
     try:
-        if server and settings.search_process:
+        if server and search_in_child_process(settings):
             from assistant.engine_factory import check_model
             from assistant.search_process import SearchProcess
 
@@ -151,7 +155,10 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
 
         with request.app.state.db_engine.connect() as conn:
             conn.execute(text("SELECT 1"))
+        # worker: the process that answered (``troly serve --workers N``): lets an operator
+        # or a test tell the workers behind one port apart; a process id reveals nothing else
         return HealthOut(status="ok", database="ok",
-                         search="ok" if app.state.search_engine is not None else "không khả dụng")
+                         search="ok" if app.state.search_engine is not None else "không khả dụng",
+                         worker=os.getpid())
 
     return app

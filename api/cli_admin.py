@@ -97,8 +97,19 @@ def db_upgrade() -> None:
     console.print(f"Cơ sở dữ liệu đã ở phiên bản mới nhất ({url.split('@')[-1]}).")
 
 
+# How long uvicorn's supervisor waits for a worker to answer its ping before killing and
+# restarting it (uvicorn's default: 5 s). A worker starting up imports the engine and loads
+# the ONNX models, holding the GIL for seconds at a time; on a busy machine its ping thread
+# missed 5 s and a healthy worker was killed and restarted while loading (seen in
+# tests/reliability/test_scale_out.py). A worker really hung this long is still replaced.
+WORKER_HEALTHCHECK_S = 120
+
+
 def serve(host: Annotated[str, typer.Option(help="Địa chỉ lắng nghe.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Cổng.")] = 8000) -> None:
+          port: Annotated[int, typer.Option(help="Cổng.")] = 8000,
+          workers: Annotated[int, typer.Option(
+              min=1, max=64, help="Số tiến trình API cùng phục vụ một cổng; > 1 cần máy chủ Qdrant "
+                                  "(TROLY_QDRANT_URL) và PostgreSQL (TROLY_DATABASE_URL).")] = 1) -> None:
     """Chạy máy chủ API (uvicorn)."""
     import uvicorn
 
@@ -106,15 +117,36 @@ def serve(host: Annotated[str, typer.Option(help="Địa chỉ lắng nghe.")] =
     from assistant.settings import get_settings
 
     settings = get_settings()
-    try:  # the app would refuse too; here the operator gets one clear line
+    if workers > 1:
+        _check_scale_out(settings)
+    try:  # the app would refuse too; here the operator gets one clear line. It also writes
+        # a missing key file once, before the workers start (they must all read one key).
         load_jwt_secret(settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
                         settings.data_dir)
     except SecretKeyError as exc:
         _fail(str(exc))
-    console.print(f"Trợ lý ảo Tòa án: http://{host}:{port}/  (API: http://{host}:{port}/docs)")
+    console.print(f"Trợ lý ảo Tòa án: http://{host}:{port}/  (API: http://{host}:{port}/docs)"
+                  + (f" — {workers} tiến trình API" if workers > 1 else ""))
     # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from any loopback
     # client; the app decides itself, from TROLY_TRUSTED_PROXIES (none by default)
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, proxy_headers=False)
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, proxy_headers=False,
+                workers=workers, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
+
+
+def _check_scale_out(settings) -> None:
+    """Several workers share what one process owned alone: refuse the set-ups where that breaks.
+
+    Why: an embedded Qdrant Edge shard (and its search child process) opens in one process
+    only; SQLite would serialise every worker's writes on one file on one machine. With a
+    Qdrant server each worker owns an in-process engine (assistant.engine_factory.
+    search_in_child_process) and PostgreSQL is the shared database (docs/deployment.md).
+    """
+    if not settings.qdrant_url:
+        _fail("--workers > 1 cần máy chủ Qdrant (đặt TROLY_QDRANT_URL): chỉ mục nhúng Qdrant Edge "
+              "chỉ mở được trong một tiến trình.")
+    if not settings.sqlalchemy_url.startswith("postgresql"):
+        _fail("--workers > 1 cần PostgreSQL (đặt TROLY_DATABASE_URL=postgresql+psycopg://…): "
+              "các tiến trình API dùng chung một cơ sở dữ liệu.")
 
 
 @demo_app.command("prepare")

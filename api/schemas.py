@@ -31,6 +31,7 @@ class HealthOut(BaseModel):
     status: Literal["ok"]
     database: Literal["ok"]
     search: Literal["ok", "không khả dụng"] = Field(description="Dịch vụ tìm kiếm (không khả dụng: /ask trả 503).")
+    worker: int = Field(description="Mã tiến trình đã trả lời (phân biệt các worker của `troly serve --workers N`).")
 
 
 # --- auth & users -------------------------------------------------------------------

@@ -28,8 +28,21 @@ def open_store(settings: Settings):
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     return open_document_store(
         path=settings.index_dir, url=settings.qdrant_url, collection=settings.collection,
-        api_key=settings.qdrant_api_key,
+        api_key=settings.qdrant_api_key, layout=settings.qdrant_layout if settings.qdrant_url else None,
     )
+
+
+# -- scale-out (issue #13): where a server's engine runs ------------------------------------
+def search_in_child_process(settings: Settings) -> bool:
+    """Whether ``troly serve`` runs the engine in a search child process.
+
+    Why not with a Qdrant server (``TROLY_QDRANT_URL``): the child exists because an
+    embedded Edge shard opens in one process only. A server is shared by any number of
+    clients, so each API worker (``troly serve --workers N``, or several API nodes) owns
+    an in-process engine — query embedder in the worker, points on the server — and the
+    workers themselves spread HTTP, database and search over the cores.
+    """
+    return settings.search_process and not settings.qdrant_url
 
 
 def check_model(settings: Settings) -> None:

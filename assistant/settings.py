@@ -23,6 +23,15 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("./data"), description="Where the model, index and database live.")
     qdrant_url: str | None = Field(None, description="Qdrant server URL; unset = embedded Qdrant Edge.")
     qdrant_api_key: str | None = None
+    # Scale-out (issue #13; docs/deployment.md): the layout of a server collection that
+    # `troly index …` creates; an existing collection keeps its own.
+    qdrant_shards: int = Field(1, ge=1, le=256, description="Shards of a new server collection "
+                                                            "(a cluster: a few per node).")
+    qdrant_replication_factor: int = Field(1, ge=1, le=16, description="Copies of each shard on "
+                                                                       "different Qdrant nodes (2 = one may be down).")
+    qdrant_write_consistency_factor: int = Field(
+        1, ge=1, le=16, description="Replicas that must apply a write before it is acknowledged "
+                                    "(≤ replication factor; 1 = writes go on while a node is down).")
     collection: str = "legal"
     embedding_backend: str = Field("onnx-int8", description="'onnx-int8' (default) or 'torch' (fp32).")
     passage_max_tokens: int = Field(
@@ -140,7 +149,19 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _ranking_is_valid(self) -> Settings:
         self.ranking  # noqa: B018 — raises ValueError on a bad TROLY_RANKING_* value
+        if self.qdrant_write_consistency_factor > self.qdrant_replication_factor:
+            raise ValueError("TROLY_QDRANT_WRITE_CONSISTENCY_FACTOR không được lớn hơn "
+                             "TROLY_QDRANT_REPLICATION_FACTOR.")
         return self
+
+    @property
+    def qdrant_layout(self):
+        """Shards and replicas of a server collection created by this installation
+        (imported here: qdrant-client loads only in processes that open a store)."""
+        from indexing.qdrant_collections import ClusterLayout
+
+        return ClusterLayout(self.qdrant_shards, self.qdrant_replication_factor,
+                             self.qdrant_write_consistency_factor)
 
     @property
     def model_dir(self) -> Path:

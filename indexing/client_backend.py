@@ -7,14 +7,15 @@ implementation of the same API; the congruence tests use it as the server stand-
 
 The collection is created on first use with the schema of indexing/qdrant_schema.py
 (dense "dense" 384-d cosine HNSW, sparse "sparse" with the IDF modifier, keyword payload
-indexes). A collection with other vector names — the former store's "text-dense" /
-"text-sparse" — raises ``IndexLayoutError``: re-index needed.
+indexes) and the cluster layout given (shards, replicas: indexing/qdrant_collections.py). The
+name may be an alias; it is then followed to its collection. A collection with other
+vector names — the former store's "text-dense" / "text-sparse" — raises
+``IndexLayoutError``: re-index needed.
 """
 
 from __future__ import annotations
 
 import threading
-import warnings
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -24,6 +25,7 @@ from haystack.utils import Secret, deserialize_secrets_inplace
 from qdrant_client import QdrantClient
 from qdrant_client.http import models as rest
 
+from indexing import qdrant_collections as collections
 from indexing import qdrant_schema as schema
 from indexing.qdrant_backend import Fusion, PayloadSelection, PointQuery, StoredPoint, named_vectors, point_from_record
 from indexing.qdrant_filters import QdrantFilter
@@ -58,14 +60,20 @@ class ClientBackend:
         location: str | None = None,
         path: str | None = None,
         hnsw_ef: int | None = None,
+        shards: int = 1,
+        replication_factor: int = 1,
+        write_consistency_factor: int = 1,
     ) -> None:
-        """Exactly one of ``url`` (server), ``location=":memory:"`` or ``path`` (local mode)."""
+        """Exactly one of ``url`` (server), ``location=":memory:"`` or ``path`` (local mode).
+        ``shards``/``replication_factor``/``write_consistency_factor``: the layout of the
+        collection if this backend has to create it (an existing one keeps its own)."""
         if sum(x is not None for x in (url, location, path)) != 1:
             raise ValueError("give exactly one of url, location, path")
         self.url, self.location, self.path = url, location, path
         self.collection = collection
         self.api_key = api_key
         self.hnsw_ef = hnsw_ef
+        self.layout = collections.ClusterLayout(shards, replication_factor, write_consistency_factor)
         self._client: QdrantClient | None = None
         self._lock = threading.RLock()
 
@@ -89,8 +97,9 @@ class ClientBackend:
             **extra,
         )
         try:
-            if client.collection_exists(self.collection):
-                self._check_layout(client)
+            target = collections.resolve(client, self.collection)  # an alias is followed
+            if client.collection_exists(target):
+                collections.check_layout(client, target)
             else:
                 self._create(client)
         except BaseException:
@@ -98,30 +107,14 @@ class ClientBackend:
             raise
         return client
 
-    def _check_layout(self, client: QdrantClient) -> None:
-        params = client.get_collection(self.collection).config.params
-        dense = set(params.vectors) if isinstance(params.vectors, dict) else {""}
-        sparse = set(params.sparse_vectors or {})
-        if dense != {schema.DENSE_VECTOR} or sparse != {schema.SPARSE_VECTOR}:
-            raise schema.layout_error(self.collection, sorted(dense | sparse))
-
     def _create(self, client: QdrantClient) -> None:
-        client.create_collection(
-            self.collection,
-            vectors_config={
-                schema.DENSE_VECTOR: rest.VectorParams(size=schema.DENSE_DIM, distance=rest.Distance.COSINE)
-            },
-            sparse_vectors_config={schema.SPARSE_VECTOR: rest.SparseVectorParams(modifier=rest.Modifier.IDF)},
-            hnsw_config=rest.HnswConfigDiff(
-                m=schema.HNSW_M,
-                ef_construct=schema.HNSW_EF_CONSTRUCT,
-                full_scan_threshold=schema.HNSW_FULL_SCAN_THRESHOLD,
-            ),
-        )
-        with warnings.catch_warnings():  # local mode: "Payload indexes have no effect"
-            warnings.simplefilter("ignore", UserWarning)
-            for key in schema.payload_index_keys():
-                client.create_payload_index(self.collection, key, rest.PayloadSchemaType.KEYWORD)
+        try:
+            collections.create_collection(client, self.collection, self.layout)
+        except Exception:
+            # several API workers starting on an empty server race to create it: one wins
+            if not client.collection_exists(self.collection):
+                raise
+            collections.check_layout(client, self.collection)
 
     @property
     def write_lock(self) -> AbstractContextManager[Any]:
@@ -206,7 +199,9 @@ class ClientBackend:
     def to_dict(self) -> dict[str, Any]:
         return default_to_dict(
             self, url=self.url, collection=self.collection, api_key=self.api_key.to_dict() if self.api_key else None,
-            location=self.location, path=self.path, hnsw_ef=self.hnsw_ef,
+            location=self.location, path=self.path, hnsw_ef=self.hnsw_ef, shards=self.layout.shards,
+            replication_factor=self.layout.replication_factor,
+            write_consistency_factor=self.layout.write_consistency_factor,
         )
 
     @classmethod

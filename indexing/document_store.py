@@ -30,6 +30,7 @@ from indexing.client_backend import ClientBackend
 from indexing.edge_backend import EdgeBackend
 from indexing.qdrant_backend import PayloadSelection, PointBackend, PointQuery, StoredPoint
 from indexing.qdrant_backend import fusion as make_fusion
+from indexing.qdrant_collections import ClusterLayout
 from indexing.qdrant_filters import QdrantFilter, convert_filters
 
 _WRITE_BATCH = 256
@@ -241,9 +242,14 @@ def client_document_store(
     *,
     location: str | None = None,
     path: str | None = None,
+    layout: ClusterLayout | None = None,
 ) -> QdrantDocumentStore:
-    """Store on a Qdrant server at ``url`` (or qdrant-client local mode via ``location``/``path``)."""
+    """Store on a Qdrant server at ``url`` (or qdrant-client local mode via ``location``/``path``);
+    ``layout``: shards and replicas of the collection if it has to be created."""
     from haystack.utils import Secret
 
     secret = Secret.from_token(api_key) if api_key else None
-    return QdrantDocumentStore(ClientBackend(url, collection, secret, location=location, path=path))
+    layout = layout or ClusterLayout()
+    return QdrantDocumentStore(ClientBackend(
+        url, collection, secret, location=location, path=path, shards=layout.shards,
+        replication_factor=layout.replication_factor, write_consistency_factor=layout.write_consistency_factor))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from indexing.document_store import QdrantDocumentStore, client_document_store, edge_document_store
+from indexing.qdrant_collections import ClusterLayout
 
 
 def open_document_store(
@@ -20,10 +21,12 @@ def open_document_store(
     url: str | None,
     collection: str,
     api_key: str | None = None,
+    layout: ClusterLayout | None = None,
 ) -> QdrantDocumentStore:
-    """Server store when ``url`` is given, Edge store at ``path`` otherwise."""
+    """Server store when ``url`` is given (``layout``: shards and replicas of a collection it
+    creates), Edge store at ``path`` otherwise."""
     if url:
-        return client_document_store(url=url, collection=collection, api_key=api_key)
+        return client_document_store(url=url, collection=collection, api_key=api_key, layout=layout)
     if path is None:
         raise ValueError("open_document_store needs either url (Qdrant server) or path (Qdrant Edge)")
     return edge_document_store(Path(path), collection=collection)

@@ -70,11 +70,36 @@ def alembic_config(url: str):
     return cfg
 
 
+# Key of the PostgreSQL advisory lock held while migrating (any fixed 64-bit number).
+MIGRATION_LOCK_KEY = 0x74726F6C79  # "troly"
+
+
 def upgrade_database(url: str, revision: str = "head") -> None:
-    """Bring the schema at ``url`` to ``revision`` (run at start-up and in tests)."""
+    """Bring the schema at ``url`` to ``revision`` (run at start-up and in tests).
+
+    On PostgreSQL the upgrade holds an advisory lock: API workers and API nodes start
+    together (``troly serve --workers N``, docs/deployment.md) and each upgrades at start;
+    the first migrates, the others wait for it and then find the schema at head.
+    """
     from alembic import command
 
-    command.upgrade(alembic_config(url), revision)
+    if not url.startswith("postgresql"):
+        command.upgrade(alembic_config(url), revision)
+        return
+    from sqlalchemy import pool, text
+
+    engine = make_engine(url, poolclass=pool.NullPool)
+    try:
+        with engine.connect() as lock:
+            lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            lock.commit()  # a session-level lock: held until unlocked, outside any transaction
+            try:
+                command.upgrade(alembic_config(url), revision)
+            finally:
+                lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                lock.commit()
+    finally:
+        engine.dispose()
 
 
 def downgrade_database(url: str, revision: str = "base") -> None:

@@ -1,0 +1,145 @@
+"""Statistics rollups under concurrent writers on PostgreSQL (issue #13, scale-out).
+
+Why: with several API workers or nodes, asks and contributions of one judge, one court
+and one day commit at the same moment from different connections; the rollup cells they
+recount must not lose a count (assistant/kb/rollups.py locks each cell before recounting)
+and the cells must be locked in one order (no deadlock). Eight threads, each with its own
+connection, start together at a barrier: two judges, each in three threads, ask the same
+questions and contribute, two reviewers approve each entry as it is submitted (some offered to both:
+exactly one wins). Afterwards ``rollups.check`` — what
+``troly stats check`` runs — finds the rollups equal to a GROUP BY over the raw rows.
+Every round of the judges starts at a barrier: a recount is self-healing (the next write
+of a cell recounts it), so only writes racing to the very end can leave a lost count — with
+the cell locks of ``rollups._ensure_and_lock`` switched off this test fails (tried: 2 of 2
+runs), with them it passes. Cross-process writers (two uvicorn workers) are in
+tests/reliability/test_scale_out.py.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+
+import pytest
+from sqlalchemy import func, select, text
+
+from assistant.kb import rollups
+from assistant.kb.db import make_engine, make_session_factory, session_scope, upgrade_database
+from assistant.kb.errors import Conflict
+from assistant.kb.models import Base, QAEntry, StatsDaily, StatsQuestionMonthly, UsageEvent, User
+from assistant.kb.services import ask as ask_service
+from assistant.kb.services.courts import create_court
+from assistant.kb.services.qa import approve_entry, create_entry
+from assistant.kb.services.users import create_user
+from assistant.settings import Settings
+from tests.fakes import FakeSearchEngine
+
+PG_URL = os.environ.get("TROLY_TEST_DATABASE_URL")
+pytestmark = pytest.mark.skipif(not PG_URL, reason="needs PostgreSQL: set TROLY_TEST_DATABASE_URL")
+QUESTIONS = ["Thời hạn kháng cáo bản án sơ thẩm?", "Hoãn phiên tòa khi nào?", "thời hạn kháng cáo bản án sơ thẩm?"]
+
+
+def _reset(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        Base.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+
+
+@pytest.fixture
+def pg(tmp_path):
+    _reset(PG_URL)
+    upgrade_database(PG_URL)
+    engine = make_engine(PG_URL, pool_size=12)
+    factory = make_session_factory(engine)
+    with session_scope(factory) as s:
+        create_court(s, name="Tòa án nhân dân tỉnh Thử", code="T", level="tinh")
+        for code in ("T-KV1", "T-KV2"):
+            create_court(s, name=f"Tòa án nhân dân {code}", code=code, level="khu_vuc", parent_code="T")
+        for i in range(6):
+            create_user(s, username=f"tp{i}", full_name=f"Thẩm phán {i}", password="matkhau-thu-2025",
+                        court_code=("T-KV1", "T-KV2")[i % 2])
+        for i in range(2):
+            create_user(s, username=f"duyet{i}", full_name=f"Người duyệt {i}", password="matkhau-thu-2025",
+                        role="reviewer", court_code="T")
+    yield factory
+    engine.dispose()
+    _reset(PG_URL)
+
+
+def test_concurrent_asks_contributions_and_approvals_keep_rollups_exact(pg, tmp_path):
+    search = FakeSearchEngine()
+    thresholds = Settings(data_dir=tmp_path, _env_file=None).match_thresholds()
+    rounds = 12
+    barrier = threading.Barrier(8)
+    each_round = threading.Barrier(6)
+    errors: list[BaseException] = []
+    approved: list[int] = []
+    submitted: queue.Queue[int | None] = queue.Queue()  # judges → reviewers, as entries commit
+
+    def judge(username: str, name: str) -> None:
+        barrier.wait()
+        for i in range(rounds):
+            # every round starts together: recounts are self-healing (a later write of the
+            # cell recounts it), so only writes racing to the very end could hide a lost count
+            each_round.wait()
+            with session_scope(pg) as s:
+                me = s.scalar(select(User).where(User.username == username))
+                ask_service.ask(s, search, me, QUESTIONS[i % len(QUESTIONS)], thresholds=thresholds)
+            with session_scope(pg) as s:
+                me = s.scalar(select(User).where(User.username == username))
+                entry = create_entry(s, search, me, question=f"Câu hỏi {i} của {name} về thời hạn kháng cáo?",
+                                     answer="15 ngày kể từ ngày tuyên án.", field=("dân sự", "hình sự")[i % 2],
+                                     submit=True, check_citations=False)
+            submitted.put(entry.id)
+            if i % 4 == 0:
+                submitted.put(entry.id)  # offered to both reviewers: they race for it
+
+    def reviewer(username: str) -> None:
+        barrier.wait()
+        while (entry := submitted.get()) is not None:
+            try:
+                with session_scope(pg) as s:
+                    me = s.scalar(select(User).where(User.username == username))
+                    approve_entry(s, search, me, entry)
+                approved.append(entry)
+            except Conflict:  # the other reviewer approved it first: exactly one wins
+                pass
+
+    def guarded(target, *args):
+        def run() -> None:
+            try:
+                target(*args)
+            except BaseException as exc:  # noqa: BLE001 - reported to the test
+                errors.append(exc)
+                barrier.abort()
+                each_round.abort()
+        return threading.Thread(target=run)
+
+    # three threads per judge: asks and contributions of one judge, court and day at once
+    judges = [guarded(judge, f"tp{i % 2}", f"luồng {i}") for i in range(6)]
+    reviewers = [guarded(reviewer, f"duyet{i}") for i in range(2)]
+    for t in judges + reviewers:
+        t.start()
+    for t in judges:
+        t.join()
+    for _ in reviewers:
+        submitted.put(None)
+    for t in reviewers:
+        t.join()
+    assert not errors, errors
+
+    with session_scope(pg) as s:
+        conn = s.connection()
+        assert rollups.check(conn) == {"stats_daily": 0, "stats_monthly": 0, "stats_court_monthly": 0,
+                                       "stats_question_monthly": 0}
+        events = s.scalar(select(func.count()).select_from(UsageEvent))
+        assert events == 6 * rounds
+        assert s.scalar(select(func.sum(StatsDaily.asked))) == events
+        assert s.scalar(select(func.sum(StatsQuestionMonthly.asked)).where(
+            StatsQuestionMonthly.court_id == rollups.ALL_COURTS)) == events
+        assert s.scalar(select(func.sum(StatsDaily.contributed))) == 6 * rounds
+        assert len(approved) == len(set(approved)) == s.scalar(
+            select(func.count()).select_from(QAEntry).where(QAEntry.status == "approved")) > 0
