@@ -11,7 +11,7 @@ no aliases.
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -62,7 +62,7 @@ def index_collections() -> None:
 
     client = _client()
     try:
-        report = {"collections": {}, "aliases": aliases(client)}
+        report: dict[str, Any] = {"collections": {}, "aliases": aliases(client)}
         for c in client.get_collections().collections:
             info = client.get_collection(c.name)
             report["collections"][c.name] = {

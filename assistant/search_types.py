@@ -217,7 +217,7 @@ def protocol_methods(protocol: type) -> frozenset[str]:
     """The public members a Protocol declares (its own and inherited, ``typing`` excluded)."""
     names: set[str] = set()
     for klass in protocol.__mro__:
-        if klass is object or klass is Protocol or klass.__module__ == "typing":
+        if klass is object or klass.__module__ == "typing":  # Protocol itself lives in typing
             continue
         names.update(n for n, v in vars(klass).items() if not n.startswith("_") and callable(v))
     return frozenset(names)

@@ -9,7 +9,7 @@ precise technical detail for the log.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from corpus.laws import LawCatalogue, load_catalogue
@@ -91,7 +91,7 @@ def _read_docx(path: Path, tick: Tick = _no_tick) -> str:
     return "\n".join(_ticked((p.text for p in document.paragraphs), tick))
 
 
-def _ticked(items, tick: Tick):
+def _ticked(items: Iterable[str], tick: Tick) -> Iterator[str]:
     for item in items:
         tick()
         yield item

@@ -224,7 +224,7 @@ class PairFeaturizer:
         x = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
         conflict_cols = [FEATURES.index(n) for n in FEATURES
                          if n.startswith("conflict_") or n in ("law_conflict", "article_number_conflict")]
-        clean = ~x[:, conflict_cols].any(axis=1)
+        clean = np.asarray(~x[:, conflict_cols].any(axis=1), dtype=bool)
         for name, source in (("dense_margin", "dense_cos"), ("lex_margin", "lex_cos")):
             col = x[:, FEATURES.index(source)]
             cap = MARGIN_CAP[name]

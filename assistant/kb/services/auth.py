@@ -358,9 +358,10 @@ class LoginRateLimiter:
         wait = 0
         with self.engine.begin() as conn:
             for kind, key, limit in keys:
-                count, oldest = conn.execute(
+                row = conn.execute(
                     select(func.count(), func.min(table.c.at)).where(
                         table.c.kind == kind, table.c.key == key, table.c.at > cutoff)).one()
+                count, oldest = int(row[0]), row[1]
                 if count > limit:
                     wait = max(wait, int((oldest + self.window - now).total_seconds()) + 1)
             if wait:
