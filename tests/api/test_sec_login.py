@@ -122,15 +122,12 @@ def test_workers_share_one_count(env):
     """Two app instances on one database (two workers of ``troly serve --workers 2``):
     failures alternate between them and the account is throttled after five in all."""
     other = create_app(env.settings, search_engine=env.search, migrate=False)
-    try:
-        second = TestClient(other)
+    with TestClient(other) as second:  # the lifespan opens its database (and disposes it)
         clients = [env.client, second] * 4
         codes = [_login(c, "judge2", "sai-mat-khau-123").status_code for c in clients]
         n = env.settings.login_max_failures
         assert codes[:n] == [401] * n and set(codes[n:]) == {429}
         assert _login(second, "judge2", PASSWORD).status_code == 429
-    finally:
-        other.state.db_engine.dispose()
 
 
 def test_concurrent_guesses_never_pass_the_limit(env):
