@@ -101,6 +101,47 @@ def test_pair_features_see_facet_conflicts_and_articles():
     assert "khác lĩnh vực: dân sự ≠ hình sự" in verdicts[1].reasons
 
 
+def test_abbreviations_are_read_in_place_by_the_facet_reader():
+    """"ds" after "thi hành án" completes *thi hành án dân sự* (its own field), it does not
+    add a separate "dân sự"; lower-case "qd" is a quyết định."""
+    f = facets("thoi han tu nguyen thi hanh an ds")
+    assert f["field"] == {"thi hành án"} and f["stage"] == {"thi hành án"}
+    assert facets("khang cao qd tam dinh chi vu an ds")["object"] == {"quyết định"}
+    assert facets("Khi nào tạm đình chỉ xét xử phúc thẩm vụ án dân sự?")["act"] == {"tạm đình chỉ"}
+    assert facets("vks dinh chi vu an giai doan truy to khi nao")["field"] == {"hình sự"}
+
+
+def test_a_wider_party_is_no_conflict_but_a_different_one_is():
+    an = QuestionAnalyzer()
+    verifier = AnswerVerifier()
+    q = an.view("Đương sự khiếu nại việc trả lại đơn khởi kiện trong bao lâu?", stand_in_vector("q"))
+    plaintiff = an.view("Người khởi kiện khiếu nại việc trả lại đơn khởi kiện trong bao lâu?",
+                        stand_in_vector("q"))
+    defendant = an.view("Bị đơn khiếu nại việc trả lại đơn khởi kiện trong bao lâu?", stand_in_vector("q"))
+    x = verifier.features(an.view("Nguyên đơn khiếu nại việc trả lại đơn khởi kiện trong bao lâu?",
+                                  stand_in_vector("q")), [plaintiff, defendant, q])
+    row = [dict(zip(FEATURES, r, strict=False)) for r in x]
+    assert row[0]["conflict_party"] == 0 and row[1]["conflict_party"] == 1
+    assert row[2]["conflict_party"] == 0 and row[2]["c_extra_facets"] == 0  # đương sự covers it
+
+
+def test_a_conflicting_sibling_is_no_rival_in_the_margins():
+    """The civil entry's lead is measured against the other candidate that does not
+    conflict with the question (a weak one), not against its criminal sibling, which is
+    almost as close in words but states another field."""
+    an = QuestionAnalyzer()
+    q = an.view("thoi han chuan bi xet xu phuc tham vu an dan su", stand_in_vector("a"))
+    civil = an.view("Thời hạn chuẩn bị xét xử phúc thẩm vụ án dân sự là bao lâu?", stand_in_vector("a"))
+    criminal = an.view("Thời hạn chuẩn bị xét xử phúc thẩm vụ án hình sự là bao lâu?", stand_in_vector("a"))
+    weak = an.view("Thời hạn chuẩn bị xét xử là bao lâu?", stand_in_vector("a"))
+    x = AnswerVerifier().features(q, [civil, criminal, weak])
+    lex, lead = FEATURES.index("lex_cos"), FEATURES.index("lex_margin")
+    assert x[1, FEATURES.index("conflict_field")] == 1 and x[2, FEATURES.index("conflict_field")] == 0
+    assert x[0, lead] == pytest.approx(min(0.5, x[0, lex] - x[2, lex]))
+    assert x[0, lead] > x[0, lex] - x[1, lex] + 0.05  # more than the gap to the sibling
+    assert x[1, lead] <= 0  # a conflicting candidate never leads
+
+
 # ------------------------------------------------------------------ training data
 def test_typing_styles_and_swaps():
     styles = dict(typing_styles("Viện kiểm sát kháng nghị bản án sơ thẩm vụ án dân sự trong bao lâu?"))
