@@ -302,12 +302,9 @@ def test_the_api_answers_422_for_nothing_to_search(search, kb, tmp_path, caplog)
     with session_scope(factory) as s:
         judge = s.get(User, ids["judge"])
         token = create_access_token(judge, SECRET, 30, start_session(s, judge, SessionPolicy()).record.id)
-    client = TestClient(app)
-    try:
+    with TestClient(app) as client:  # the lifespan opens the database (and disposes it)
         caplog.clear()
         r = client.post("/api/v1/ask", headers={"Authorization": f"Bearer {token}"}, json={"question": "?!"})
         assert r.status_code == 422, r.text
         assert "Câu hỏi" in r.json()["detail"]
         assert not [rec for rec in caplog.records if rec.exc_info], "a bad question logged a traceback"
-    finally:
-        app.state.db_engine.dispose()

@@ -10,6 +10,7 @@ cannot be reached stops the start with one precise Vietnamese line.
 from __future__ import annotations
 
 import multiprocessing
+import os
 
 import pytest
 from fastapi.testclient import TestClient
@@ -56,7 +57,7 @@ def test_lifespan_migrates_serves_and_disposes(tmp_path):
         assert db.exists()
         r = client.get("/healthz")
         assert r.status_code == 200, r.text
-        assert r.json() == {"status": "ok", "database": "ok", "search": "ok"}
+        assert r.json() == {"status": "ok", "database": "ok", "search": "ok", "worker": os.getpid()}
         # the users table is there: an unknown account is refused, not a 500
         r = client.post("/api/v1/auth/token", data={"username": "khong-co", "password": "x" * 12})
         assert r.status_code == 401, r.text
