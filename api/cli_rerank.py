@@ -25,6 +25,7 @@ def rerank_train(
     questions: Annotated[int, typer.Option(min=50, help="Generated training questions (at most)")] = 3000,
     seed: Annotated[int, typer.Option(help="Seed of the question generator")] = 7,
     l2: Annotated[float, typer.Option(min=0.0, help="L2 penalty of the logistic fit")] = 1.0,
+    rows_out: Annotated[Path | None, typer.Option("--rows", help="Also save the feature rows (.npz)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
 ) -> None:
     """Huấn luyện mô hình xếp hạng lại điều luật trên câu hỏi sinh từ chính văn bản luật đã lập chỉ mục."""
@@ -50,6 +51,11 @@ def rerank_train(
         fail(str(exc))
     finally:
         engine.store.close()
+    if rows_out:
+        import numpy as np
+
+        np.savez_compressed(rows_out, x=rows.x, y=rows.y, group=rows.group, kinds=np.asarray(rows.kinds),
+                            missed=rows.missed)
     model = fit_model(rows, l2=l2)
     model.info.update(seed=seed, sources=[p.name for p in paths])
     model.save(out)
