@@ -10,10 +10,15 @@ the shapes judges use:
 * clause questions: a stretch of one clause, as exam-style questions quote the law;
 * scenario questions: "Tòa án đang giải quyết vụ án dân sự ở giai đoạn phúc thẩm, <a
   stretch of a clause> thì xử lý thế nào?";
+* facet questions: the article's own facets (what is asked, the act, the object, the
+  stage, the field) said with other surface forms from corpus/data/legal_facets.tsv
+  ("mấy ngày kháng cáo bản án … vụ án dân sự"), the way judges name a rule without its title;
 * facet-swapped pairs: a title that several procedure codes share ("Thời hạn kháng cáo",
   "Hoãn phiên tòa") asked once per code with that code's field words, so the same
   wording labels a different article when only the field differs, and the other codes'
-  articles are the negatives;
+  articles are the negatives; likewise a title that recurs at several stages of one code
+  once the stage words are taken out ("Hoãn phiên tòa" / "Hoãn phiên tòa phúc thẩm",
+  "Thời hạn kháng cáo" / "… theo thủ tục rút gọn"), asked with its own stage;
 
 a third of them typed without diacritics. Each question runs through the real pipeline;
 the candidates the aggregator hands over are the rows, the article the question was
@@ -32,7 +37,8 @@ from typing import Any
 
 import numpy as np
 
-from assistant.article_rerank import FEATURES, ArticleReranker, RerankModel
+from assistant.answer_match.facets import load_vocabulary
+from assistant.article_rerank import FEATURES, ArticleReranker, RerankModel, article_view
 from corpus.legal_model import LegalArticle
 from corpus.vietnamese import fold_diacritics
 from indexing.pipeline_runner import run_acyclic
@@ -53,6 +59,14 @@ _STAGE_WORDS = (("GIÁM ĐỐC THẨM", "giám đốc thẩm"), ("TÁI THẨM", 
 _TAILS = ("", "?", " thế nào?", " như thế nào?", " ra sao?", " được quy định thế nào?")
 _SCENARIO_TAILS = (" thì xử lý thế nào?", " thì giải quyết ra sao?", " thì sao?", " thì Tòa án làm gì?")
 _WORD = re.compile(r"\S+")
+_STAGE_PHRASES = re.compile(r"\b(theo thủ tục |thủ tục )?(sơ thẩm|phúc thẩm|giám đốc thẩm|tái thẩm|rút gọn)\b")
+
+
+def _stageless(title: str) -> str:
+    """A title without its stage words, to find the same rule at another stage."""
+    text = _STAGE_PHRASES.sub(" ", title.lower())
+    text = re.sub(r"\b(đối với bản án, quyết định|kháng nghị đối với bản án, quyết định)\b", " ", text)
+    return re.sub(r"[\s,]+", " ", text).strip()
 
 
 @dataclass(frozen=True)
@@ -124,6 +138,42 @@ def scenario_question(article: LegalArticle, rng: random.Random) -> str:
     return f"{opener} {case}{where}, {fragment}{rng.choice(_SCENARIO_TAILS)}"
 
 
+_FACET_ORDER = ("act", "object", "party", "stage", "field", "asked")
+
+
+def _surfaces() -> dict[tuple[str, str], list[str]]:
+    """(facet, value) → its accented surface forms in the facet vocabulary."""
+    vocab = load_vocabulary()
+    out: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for words, rows in vocab.accented.items():
+        for row in rows:
+            if row.facet != "-":
+                out[(row.facet, row.value)].append(" ".join(words))
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def facet_question(article: LegalArticle, rng: random.Random, surfaces: dict[tuple[str, str], list[str]]) -> str:
+    """The article's facets in other words (empty when its title names fewer than two)."""
+    meta = {"title": article.title, "hierarchy": " › ".join(article.hierarchy), "topic": article.topic,
+            "law_key": article.law_key}
+    view = article_view(meta)
+    if sum(len(v) for v in view.title_facets.values()) < 2:
+        return ""
+    parts = []
+    for facet in _FACET_ORDER:
+        if facet == "field":  # the case's own words, not any form that implies the field
+            parts.append(rng.choice(_context(article)))
+            continue
+        values = sorted((view.title_facets if facet not in ("stage", "field") else view.facets).get(facet, ()))
+        if values and (facet in ("act", "asked") or rng.random() < 0.6):
+            forms = surfaces.get((facet, rng.choice(values)))
+            if forms:
+                parts.append(rng.choice(forms))
+    if len(parts) < 3:
+        return ""
+    return " ".join(parts) + rng.choice(_TAILS)
+
+
 def generate_questions(articles: Iterable[LegalArticle], *, seed: int = 7, limit: int = 3000,
                        other_share: float = 0.15) -> list[TrainingQuestion]:
     """Questions written from the articles (procedural pages: title, clause and scenario
@@ -133,8 +183,12 @@ def generate_questions(articles: Iterable[LegalArticle], *, seed: int = 7, limit
     articles = [a for a in articles if a.status == "in_force" and a.title.strip()]
     out: list[TrainingQuestion] = []
     by_title: dict[str, list[LegalArticle]] = defaultdict(list)
+    surfaces = _surfaces()
+    by_stage: dict[tuple[str, str], list[LegalArticle]] = defaultdict(list)
     for article in articles:
         if article.topic in PROCEDURAL_TOPICS:
+            if text := facet_question(article, rng, surfaces):
+                out.append(TrainingQuestion(_maybe_fold(text, rng), article.article_id, "facets"))
             out.append(TrainingQuestion(_maybe_fold(title_question(article, rng), rng), article.article_id, "title"))
             out.append(TrainingQuestion(_maybe_fold(clause_question(article, rng), rng), article.article_id, "clause"))
             if article.topic in _CASE or rng.random() < 0.5:
@@ -142,6 +196,7 @@ def generate_questions(articles: Iterable[LegalArticle], *, seed: int = 7, limit
                                             "scenario"))
             if article.topic in _CASE and ".LQ." in article.article_id:
                 by_title[article.title.strip().lower()].append(article)
+                by_stage[(article.topic, _stageless(article.title))].append(article)
         elif rng.random() < other_share:
             make = rng.choice((title_question, clause_question))
             out.append(TrainingQuestion(_maybe_fold(make(article, rng), rng), article.article_id, "other"))
@@ -152,9 +207,19 @@ def generate_questions(articles: Iterable[LegalArticle], *, seed: int = 7, limit
         for article in group:
             swapped.append(TrainingQuestion(_maybe_fold(title_question(article, rng, _CASE[article.topic]), rng),
                                             article.article_id, "swapped"))
+    for group in by_stage.values():
+        if len({_stage(a) for a in group}) < 2:
+            continue
+        for article in group:
+            stage = _stage(article) or "sơ thẩm"
+            title = _lower_first(article.title.strip())
+            text = title if stage in title.lower() else f"{title} {stage}"
+            text = f"{text} {_CASE[article.topic]}{rng.choice(_TAILS)}"
+            swapped.append(TrainingQuestion(_maybe_fold(text, rng), article.article_id, "stage"))
     rng.shuffle(out)
-    out = swapped + out[: max(0, limit - len(swapped))]
-    return out
+    rng.shuffle(swapped)
+    swapped = swapped[: limit // 3]
+    return swapped + out[: max(0, limit - len(swapped))]
 
 
 @dataclass

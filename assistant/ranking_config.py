@@ -45,7 +45,7 @@ class RankingConfig:
     law_boost: float = 0.5
     title_weight: float = 0.15
     rerank: bool = False
-    rerank_candidates: int = 30
+    rerank_candidates: int = 20
     rerank_model: str | None = None
 
     def __post_init__(self) -> None:
