@@ -17,7 +17,7 @@ app = typer.Typer(
 
 
 def _mount() -> None:
-    from api import cli_admin, cli_cluster, cli_eval, cli_match, cli_ops, cli_search, cli_stats
+    from api import cli_admin, cli_cluster, cli_eval, cli_match, cli_ops, cli_rerank, cli_search, cli_stats
 
     cli_search.register(app)
     cli_admin.register(app)
@@ -26,6 +26,7 @@ def _mount() -> None:
     cli_stats.register(app)
     cli_match.register(app)
     cli_cluster.register(app)
+    cli_rerank.register(app)
 
 
 _mount()

@@ -161,6 +161,9 @@ def evaluate(
     rrf_k: Annotated[int | None, typer.Option(help="RRF constant k")] = None,
     law_boost: Annotated[float | None, typer.Option(help="Lift of a named law's articles")] = None,
     title_weight: Annotated[float | None, typer.Option(help="Weight of title precision")] = None,
+    rerank: Annotated[bool | None, typer.Option("--rerank/--no-rerank",
+                                                help="Second stage: re-rank articles by legal facets")] = None,
+    rerank_model: Annotated[Path | None, typer.Option(help="Re-rank model file (JSON)")] = None,
 ) -> None:
     """R@1/5/10, MRR@10 and nDCG@10 overall and per source, against what is indexed.
 
@@ -172,7 +175,8 @@ def evaluate(
     try:
         questions = read_questions(file)
         ranking = get_settings().ranking.override(mode=mode, fusion=fusion, candidates=candidates, rrf_k=rrf_k,
-                                                  law_boost=law_boost, title_weight=title_weight)
+                                                  law_boost=law_boost, title_weight=title_weight, rerank=rerank,
+                                                  rerank_model=str(rerank_model) if rerank_model else None)
         engine = open_engine(ranking=ranking)
     except (DatasetError, ModelMissingError, ValueError) as exc:
         fail(str(exc))

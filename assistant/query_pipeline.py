@@ -1,8 +1,11 @@
 """The Haystack query pipeline: question → cited articles (and, optionally, Q&A entries).
 
     preprocess ─dense_text──▶ dense (e5 "query: ") ─┐
-               ─lexical_text▶ sparse (terms) ───────┼▶ articles_retriever ▶ articles
-               └law_weights─────────────────────────────────────────────────▲
+               ─lexical_text▶ sparse (terms) ───────┼▶ articles_retriever ▶ aggregate ▶ articles
+               └law_weights, law_keys ───────────────────────────────────────▲──────────▲
+
+``aggregate`` (chunks → articles, assistant.article_ranking) is named ``articles`` itself when
+the second stage (``RankingConfig.rerank``, assistant.article_rerank) is off.
 
 The engine matches Q&A entries itself from the same query vectors (their candidates need
 their stored vectors and a status filter per call, then the answer_match verifier);
@@ -20,6 +23,7 @@ from typing import Any
 from haystack import Pipeline
 
 from assistant.article_ranking import ArticleAggregator
+from assistant.article_rerank import ArticleReranker
 from assistant.query_processing import QueryPreprocessor
 from assistant.ranking_config import MODES, RankingConfig
 from indexing.embedders import fresh_copy
@@ -86,7 +90,13 @@ def build_query_pipeline(
     pipe.add_component("preprocess", QueryPreprocessor(restorer_path=restorer_path))
     pipe.add_component("articles_retriever",
                        _retriever(store, mode, candidates, LEGAL_FILTER, fusion, rrf_k, rrf_weights))
-    pipe.add_component("articles", ArticleAggregator(top_k=top_k, law_boost=law_boost, title_weight=title_weight))
+    # With the second stage on, the aggregator hands its best ``rerank_candidates`` articles
+    # to the re-ranker, which is then the pipeline's "articles" (what callers read).
+    aggregate = "aggregate" if ranking.rerank else "articles"
+    pipe.add_component(aggregate, ArticleAggregator(top_k=max(top_k, ranking.rerank_candidates) if ranking.rerank
+                                                    else top_k, law_boost=law_boost, title_weight=title_weight))
+    if ranking.rerank:
+        pipe.add_component("articles", ArticleReranker(top_k=top_k, model_path=ranking.rerank_model))
     if with_qa:
         # Q&A entries are matched on meaning alone: the cosine score is absolute, so the
         # service can tell "an approved answer exists" from "nothing good enough".
@@ -103,7 +113,12 @@ def build_query_pipeline(
         pipe.connect("preprocess.lexical_text", "sparse.text")
         for name in retrievers if mode == "sparse" else ["articles_retriever"]:
             pipe.connect("sparse.sparse_embedding", f"{name}.query_sparse_embedding")
-    pipe.connect("articles_retriever.documents", "articles.documents")
-    pipe.connect("preprocess.law_weights", "articles.law_weights")
-    pipe.connect("preprocess.lexical_text", "articles.query")
+    pipe.connect("articles_retriever.documents", f"{aggregate}.documents")
+    pipe.connect("preprocess.law_weights", f"{aggregate}.law_weights")
+    pipe.connect("preprocess.lexical_text", f"{aggregate}.query")
+    if ranking.rerank:
+        pipe.connect("aggregate.documents", "articles.documents")
+        pipe.connect("preprocess.lexical_text", "articles.query")
+        pipe.connect("preprocess.law_keys", "articles.law_keys")
+        pipe.connect("preprocess.law_weights", "articles.law_weights")
     return pipe

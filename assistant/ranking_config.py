@@ -13,6 +13,7 @@ engine runs in a child, never loads those.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any, Literal
 
 MODES = ("hybrid", "dense", "sparse")
@@ -30,6 +31,10 @@ class RankingConfig:
     * ``fusion``: ``dbsf`` or ``rrf``; ``rrf_k`` and ``rrf_weights`` (dense, sparse) apply to RRF.
     * ``law_boost``: lift of articles of a law the question names or hints at.
     * ``title_weight``: how much an article title's precision against the question counts.
+    * ``rerank``: the second stage (``assistant.article_rerank``) re-scores the aggregated
+      articles by facets of the question against their titles, headings and law;
+      ``rerank_candidates`` articles go in (and at most that many come out);
+      ``rerank_model`` a model file (None = the shipped one).
     """
 
     mode: Literal["hybrid", "dense", "sparse"] = "hybrid"
@@ -39,16 +44,21 @@ class RankingConfig:
     rrf_weights: tuple[float, float] | None = None
     law_boost: float = 0.5
     title_weight: float = 0.15
+    rerank: bool = False
+    rerank_candidates: int = 20
+    rerank_model: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ValueError(f"Chế độ tìm kiếm (mode) phải là một trong {MODES}, không phải {self.mode!r}")
         if self.fusion not in FUSIONS:
             raise ValueError(f"Cách hợp nhất (fusion) phải là một trong {FUSIONS}, không phải {self.fusion!r}")
-        if self.candidates < 1 or self.rrf_k < 1:
-            raise ValueError("candidates và rrf_k phải ≥ 1")
+        if self.candidates < 1 or self.rrf_k < 1 or self.rerank_candidates < 1:
+            raise ValueError("candidates, rrf_k và rerank_candidates phải ≥ 1")
         if self.law_boost < 0 or self.title_weight < 0:
             raise ValueError("law_boost và title_weight phải ≥ 0")
+        if self.rerank_model is not None and not Path(self.rerank_model).is_file():
+            raise ValueError(f"Không tìm thấy tệp mô hình xếp hạng lại điều luật: {self.rerank_model}")
         if self.rrf_weights is not None:
             if len(self.rrf_weights) != 2 or any(w < 0 for w in self.rrf_weights):
                 raise ValueError(f"rrf_weights phải là hai số ≥ 0 (dense, sparse), không phải {self.rrf_weights!r}")

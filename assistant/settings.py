@@ -132,6 +132,11 @@ class Settings(BaseSettings):
         _R.rrf_weights, description="RRF weights (dense, sparse) as JSON, e.g. '[1, 2]' (RRF only).")
     ranking_law_boost: float = Field(_R.law_boost, description="Lift of articles of a law the question names.")
     ranking_title_weight: float = Field(_R.title_weight, description="Weight of title precision.")
+    ranking_rerank: bool = Field(_R.rerank, description="Re-rank the candidate articles by legal facets "
+                                                        "(assistant/article_rerank.py).")
+    ranking_rerank_candidates: int = Field(_R.rerank_candidates, description="Articles the re-ranker reorders.")
+    ranking_rerank_model: str | None = Field(_R.rerank_model, description="Re-rank model file (JSON); "
+                                                                          "empty = the shipped one.")
 
     @property
     def ranking(self) -> RankingConfig:
@@ -144,6 +149,9 @@ class Settings(BaseSettings):
             rrf_weights=self.ranking_rrf_weights,
             law_boost=self.ranking_law_boost,
             title_weight=self.ranking_title_weight,
+            rerank=self.ranking_rerank,
+            rerank_candidates=self.ranking_rerank_candidates,
+            rerank_model=self.ranking_rerank_model or None,
         )
 
     @model_validator(mode="after")

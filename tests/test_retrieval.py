@@ -170,3 +170,31 @@ def test_pipeline_built_directly_ranks_as_the_engine(settings, indexed, question
     via_engine = [(a.article_id, a.score) for a in engine.ask(question, top_k=5).articles]
     assert [i for i, _ in direct] == [i for i, _ in via_engine]
     assert [s for _, s in direct] == pytest.approx([s for _, s in via_engine])
+
+
+@pytest.mark.parametrize("question", ["thời hạn kháng cáo bản án sơ thẩm vụ án dân sự",
+                                      "hoan phien toa toi da bao lau"])
+def test_reranked_pipeline_built_directly_ranks_as_an_engine_with_that_config(settings, indexed, question):
+    """The second stage sits after aggregation in both, fed by the same preprocessing."""
+    from assistant.article_rerank import ArticleReranker
+    from assistant.query_pipeline import build_query_pipeline
+    from assistant.ranking_config import RankingConfig
+    from assistant.search_engine import LegalSearchEngine
+    from indexing.embedders import text_embedder
+    from indexing.pipeline_runner import run_acyclic
+
+    engine, _ = indexed
+    ranking = RankingConfig(rerank=True, rerank_candidates=8)
+    embedder = text_embedder(settings.model_dir, settings.embedding_backend)
+    restorer = settings.index_dir / RESTORER_FILE
+    pipeline = build_query_pipeline(engine.store, embedder, ranking, restorer_path=str(restorer))
+    assert isinstance(pipeline.get_component("articles"), ArticleReranker)
+    assert pipeline.graph.has_edge("aggregate", "articles") and pipeline.get_component("aggregate").top_k == 10
+    pipeline.warm_up()
+    out = run_acyclic(pipeline, {"preprocess": {"query": question}, "articles": {"top_k": 5}})
+    direct = [(d.meta["article_id"], d.score) for d in out["articles"]["documents"]]
+    reranked = LegalSearchEngine(engine.store, embedder, ranking=ranking, restorer_path=restorer)
+    via_engine = [(a.article_id, a.score) for a in reranked.ask(question, top_k=5).articles]
+    assert [i for i, _ in direct] == [i for i, _ in via_engine]
+    assert [s for _, s in direct] == pytest.approx([s for _, s in via_engine])
+    assert set(direct) and all(0.0 < s < 1.0 for _, s in direct)
