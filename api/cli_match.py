@@ -105,12 +105,18 @@ def calibrate(
     summary = {"model": str(target), "thresholds": model.thresholds.to_dict(), "held_out": report.held_out,
                "entries": report.entries, "questions": report.questions, "pairs": report.pairs,
                "seconds": round(time.perf_counter() - started, 1)}
+    print_fit(summary, feature_table(model), as_json=as_json)
+
+
+def print_fit(summary: dict, weights: list[tuple[str, float]], *, as_json: bool, most: int = 10) -> None:
+    """A fitted model's summary: one JSON object (``--json``), or the JSON and its strongest
+    weights per standard deviation for a reader."""
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False))
         return
     console.print_json(json.dumps(summary, ensure_ascii=False))
     console.print("Trọng số (theo độ lệch chuẩn): " + ", ".join(
-        f"{n} {w:+.2f}" for n, w in feature_table(model)[:10]))
+        f"{n} {w:+.2f}" for n, w in sorted(weights, key=lambda t: -abs(t[1]))[:most]))
 
 
 def register(app: typer.Typer) -> None:

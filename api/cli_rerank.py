@@ -9,14 +9,14 @@ shipped model is ``assistant/article_rerank_model.json``; ``--out`` elsewhere an
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from api.cli_search import _progress, console, fail, model_app
+from api.cli_match import print_fit
+from api.cli_search import _progress, fail, model_app
 
 
 def rerank_train(
@@ -62,12 +62,8 @@ def rerank_train(
     summary = {"model": str(out), **{k: model.info[k] for k in ("questions", "missed", "kinds", "rows",
                                                                  "train_mrr@10_before", "train_mrr@10_after")},
                "seconds": round(time.perf_counter() - started, 1)}
-    if as_json:
-        typer.echo(json.dumps(summary, ensure_ascii=False))
-        return
-    console.print_json(json.dumps(summary, ensure_ascii=False))
-    console.print("Trọng số (theo độ lệch chuẩn): " + ", ".join(
-        f"{n} {w:+.2f}" for n, w in sorted(zip(FEATURES, model.weights, strict=True), key=lambda t: -abs(t[1]))))
+    print_fit(summary, [(n, float(w)) for n, w in zip(FEATURES, model.weights, strict=True)], as_json=as_json,
+              most=len(FEATURES))
 
 
 def register(app: typer.Typer) -> None:

@@ -31,6 +31,7 @@ from haystack import Document, component, default_from_dict, default_to_dict
 
 from assistant.answer_match.facets import Facets, FacetVocabulary, extract_facets, load_vocabulary
 from assistant.article_ranking import title_precision
+from assistant.logistic import fit_logistic, reorder_columns, sigmoid
 from corpus.vietnamese import fold_diacritics, normalize_text, syllables
 
 MODEL_KIND = "article_rerank.logistic"
@@ -185,41 +186,21 @@ class RerankModel:
     info: dict = field(default_factory=dict)
 
     def _columns(self, x: np.ndarray) -> np.ndarray:
-        if self.features == FEATURES:
-            return x
-        index = {name: i for i, name in enumerate(FEATURES)}
-        cols = [x[:, index[n]] if n in index else np.zeros(len(x)) for n in self.features]
-        return np.stack(cols, axis=1) if cols else np.zeros((len(x), 0))
+        return reorder_columns(x, FEATURES, self.features)
 
     def decision(self, x: np.ndarray) -> np.ndarray:
         x = self._columns(np.asarray(x, dtype=np.float64))
         return ((x - self.mean) / self.scale) @ self.weights + self.bias
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-np.clip(self.decision(x), -35, 35)))
+        return sigmoid(self.decision(x))
 
     @classmethod
     def fit(cls, x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, sample_weight: np.ndarray | None = None,
             iterations: int = 60) -> RerankModel:
-        """L2-penalised logistic regression by Newton's method (deterministic, numpy only)."""
-        x = np.asarray(x, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
-        sw = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        mean, scale = x.mean(axis=0), x.std(axis=0)
-        scale[scale < 1e-9] = 1.0
-        z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
-        w = np.zeros(z.shape[1])
-        penalty = np.full(z.shape[1], l2)
-        penalty[-1] = 0.0
-        for _ in range(iterations):
-            p = 1.0 / (1.0 + np.exp(-np.clip(z @ w, -35, 35)))
-            grad = z.T @ (sw * (p - y)) + penalty * w
-            hess = (z * (sw * p * (1 - p))[:, None]).T @ z + np.diag(penalty + 1e-9)
-            step = np.linalg.solve(hess, grad)
-            w -= step
-            if float(np.max(np.abs(step))) < 1e-8:
-                break
-        return cls(FEATURES, w[:-1], float(w[-1]), mean, scale)
+        """L2-penalised logistic regression by Newton's method (:mod:`assistant.logistic`)."""
+        f = fit_logistic(x, y, l2=l2, sample_weight=sample_weight, iterations=iterations)
+        return cls(FEATURES, f.weights, f.bias, f.mean, f.scale)
 
     def to_dict(self) -> dict:
         return {

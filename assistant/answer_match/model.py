@@ -30,6 +30,7 @@ from assistant.answer_match.thresholds import (  # noqa: F401 - re-exported
     model_path,
     model_thresholds,
 )
+from assistant.logistic import fit_logistic, reorder_columns, sigmoid
 
 
 @dataclass
@@ -47,11 +48,7 @@ class MatchModel:
     # -- use -------------------------------------------------------------------------
     def _columns(self, x: np.ndarray) -> np.ndarray:
         """Reorder a matrix in :data:`FEATURES` order to this model's feature order."""
-        if self.features == FEATURES:
-            return x
-        index = {name: i for i, name in enumerate(FEATURES)}
-        cols = [x[:, index[name]] if name in index else np.zeros(len(x)) for name in self.features]
-        return np.stack(cols, axis=1) if cols else np.zeros((len(x), 0))
+        return reorder_columns(x, FEATURES, self.features)
 
     def decision(self, x: np.ndarray) -> np.ndarray:
         x = self._columns(np.asarray(x, dtype=np.float64))
@@ -59,8 +56,7 @@ class MatchModel:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Probability that each row's candidate answers the question."""
-        z = np.clip(self.decision(x), -35, 35)
-        return 1.0 / (1.0 + np.exp(-z))
+        return sigmoid(self.decision(x))
 
     def contributions(self, row: np.ndarray) -> dict[str, float]:
         """Each feature's share of the log-odds for one row (for reasons and debugging)."""
@@ -73,25 +69,8 @@ class MatchModel:
     def fit(cls, x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, idf: Idf | None = None,
             sample_weight: np.ndarray | None = None, iterations: int = 50) -> MatchModel:
         """L2-penalised logistic regression by Newton's method (deterministic)."""
-        x = np.asarray(x, dtype=np.float64)
-        y = np.asarray(y, dtype=np.float64)
-        sw = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        mean = x.mean(axis=0)
-        scale = x.std(axis=0)
-        scale[scale < 1e-9] = 1.0
-        z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
-        w = np.zeros(z.shape[1])
-        penalty = np.full(z.shape[1], l2)
-        penalty[-1] = 0.0  # the bias is not shrunk
-        for _ in range(iterations):
-            p = 1.0 / (1.0 + np.exp(-np.clip(z @ w, -35, 35)))
-            grad = z.T @ (sw * (p - y)) + penalty * w
-            hess = (z * (sw * p * (1 - p))[:, None]).T @ z + np.diag(penalty + 1e-9)
-            step = np.linalg.solve(hess, grad)
-            w -= step
-            if float(np.max(np.abs(step))) < 1e-8:
-                break
-        return cls(FEATURES, w[:-1], float(w[-1]), mean, scale, idf or Idf())
+        f = fit_logistic(x, y, l2=l2, sample_weight=sample_weight, iterations=iterations)
+        return cls(FEATURES, f.weights, f.bias, f.mean, f.scale, idf or Idf())
 
     # -- storage ---------------------------------------------------------------------
     def to_dict(self) -> dict:
