@@ -19,7 +19,7 @@ from typing import Any
 from haystack import Document
 from haystack.document_stores.types import DuplicatePolicy
 
-from assistant.answer_match.features import QuestionAnalyzer, QuestionView
+from assistant.answer_match.features import CITED_BY_ARTICLES, CITED_CANDIDATES, QuestionAnalyzer, QuestionView
 from assistant.answer_match.verifier import AnswerVerifier
 from assistant.query_pipeline import QA_FILTER, build_query_pipeline, qa_status_filter
 from assistant.ranking_config import RankingConfig
@@ -200,8 +200,20 @@ class LegalSearchEngine:
         if top_k <= 0:
             return []
         k = max(self.qa_candidates, top_k)
-        docs = self.store.query_hybrid(vector, sparse, top_k=k, filters=qa_status_filter(statuses, draft_author),
+        status = qa_status_filter(statuses, draft_author)
+        docs = self.store.query_hybrid(vector, sparse, top_k=k, filters=status,
                                        prefetch_k=2 * k, fusion="rrf", return_embedding=True)
+        # entries citing the articles the question retrieves best: a scenario question
+        # ("người khởi kiện rút toàn bộ yêu cầu…") shares few words with the entry's own
+        # question ("trường hợp nào đình chỉ…") but finds the article both rest on
+        cited = [a.article_id for a in articles[:CITED_BY_ARTICLES]]
+        if cited:
+            seen = {d.id for d in docs}
+            docs += [d for d in self.store.query_dense(
+                vector, top_k=CITED_CANDIDATES, return_embedding=True,
+                filters={"operator": "AND", "conditions": [
+                    status, {"field": "meta.article_ids", "operator": "in", "value": cited}]})
+                if d.id not in seen]
         if not docs:
             return []
         question = self.analyzer.view(

@@ -47,6 +47,7 @@ KEYWORD_META_FIELDS: tuple[str, ...] = (
     "court_code",
     "field",
     "entry_id",
+    "article_ids",  # Q&A: the articles an entry cites (candidates by the question's articles)
     "author",  # Q&A: the author's user id as text (the duplicate check sees own drafts)
 )
 

@@ -34,6 +34,11 @@ FEATURES: tuple[str, ...] = (
     "article_rr", "cites_nothing", "law_agree", "law_conflict", "article_number_conflict",
     "clean_dense", "clean_lex", "dense_margin", "lex_margin",
 )
+# Candidates by evidence, beside those found by the question's own vectors: up to
+# CITED_CANDIDATES entries (closest first) citing one of the question's CITED_BY_ARTICLES
+# best articles — the engine's retrieval and the training pairs both follow this.
+CITED_BY_ARTICLES = 3
+CITED_CANDIDATES = 5
 # Features of a candidate relative to the others retrieved for the same question: how far
 # ahead of (or behind) the best other candidate it is. Filled in by PairFeaturizer.
 LISTWISE = ("dense_margin", "lex_margin")

@@ -35,12 +35,19 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answer_match.features import FEATURES, Idf, PairFeaturizer, QuestionView
+from assistant.answer_match.features import (
+    CITED_BY_ARTICLES,
+    CITED_CANDIDATES,
+    FEATURES,
+    Idf,
+    PairFeaturizer,
+    QuestionView,
+)
 from assistant.answer_match.model import MatchModel, Thresholds
 from corpus.vietnamese import fold_diacritics, normalize_text
 
 TRAINING_FILE = Path(__file__).with_name("training") / "match_pairs.jsonl"
-CANDIDATES = 10  # as many as the engine verifies per ask
+CANDIDATES = 10  # as many as the engine verifies per ask (by the question's own vectors)
 
 # Long forms → what judges type instead (the reverse of corpus/data/abbreviations.tsv).
 _ABBREVIATE = (
@@ -255,7 +262,11 @@ def build_pairs(queries: list[Query], query_views: list[QuestionView], entries: 
     for qi, (q, view) in enumerate(zip(queries, query_views, strict=False)):
         cos = matrix @ view.vector
         lex = np.asarray([len(view.tokens & ev.tokens) / max(1, len(view.tokens)) for ev in entry_views])
-        chosen = list(dict.fromkeys([*np.argsort(-cos)[:candidates], *np.argsort(-lex)[: candidates // 2]]))
+        # as the engine: entries citing one of the question's best articles join (closest first)
+        best = set(view.articles[:CITED_BY_ARTICLES])
+        citing = [i for i in np.argsort(-cos) if best & set(entry_views[i].articles)][:CITED_CANDIDATES]
+        chosen = list(dict.fromkeys([*np.argsort(-cos)[:candidates], *np.argsort(-lex)[: candidates // 2],
+                                     *citing]))
         own = index.get(q.entry)
         if own is not None and own not in chosen:
             chosen.append(own)
