@@ -82,14 +82,14 @@ def bench_synthetic(n: int, queries: int = 200, seed: int = 3) -> dict:
     from haystack.document_stores.types import DuplicatePolicy
 
     from assistant.query_pipeline import qa_status_filter
-    from indexing.edge_store import EdgeDocumentStore
+    from indexing.document_store import edge_document_store
     from indexing.sparse import document_sparse, query_sparse
 
     rng = random.Random(seed)
     words = [f"tu{i}" for i in range(3000)]
     out: dict = {"entries": n}
     with tempfile.TemporaryDirectory() as tmp:
-        store = EdgeDocumentStore(Path(tmp), collection="bench")
+        store = edge_document_store(Path(tmp), collection="bench")
         started = time.perf_counter()
         batch = []
         for i in range(n):
