@@ -31,6 +31,7 @@ import argparse
 import json
 import os
 import random
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -174,6 +175,12 @@ def measure(engine: Any, questions: list[dict], expected_ids: dict[str, str], an
     return out
 
 
+def _note(result: dict[str, Any], key: str, value: Any) -> None:
+    """Record a figure and print it at once (stderr): a long run that is stopped keeps what it measured."""
+    result[key] = value
+    print(json.dumps({key: value}, ensure_ascii=False), file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--entries", type=int, default=50_000, help="synthetic approved entries")
@@ -206,22 +213,21 @@ def main(argv: list[str] | None = None) -> None:
         for q in questions[:20]:
             engine.ask(q["question"])  # warm caches and models as a running server has them
         if not args.skip_demo and existing <= len(demo):
-            result["demo size"] = {"entries": _bench_count(engine)} | measure(
-                engine, questions, expected_ids, threshold, args.passes)
+            _note(result, "demo size", {"entries": _bench_count(engine)} | measure(
+                engine, questions, expected_ids, threshold, args.passes))
         wanted = args.entries + args.others
         if existing < len(demo) + wanted:
             entries = synthetic_entries(indexed_articles(engine), args.entries, args.others)
-            result["synthetic entries"] = len(entries)
             seconds = write_entries(engine, entries)
-            result["embed+write s"] = round(seconds, 1)
-            result["entries/s"] = round(len(entries) / seconds, 1)
-            result["volume, before optimize"] = {"entries": _bench_count(engine)} | measure(
-                engine, questions, expected_ids, threshold, 1)
+            _note(result, "embedded and written", {"entries": len(entries), "s": round(seconds, 1),
+                                                   "entries/s": round(len(entries) / seconds, 1)})
+        _note(result, "volume, before optimize", {"entries": _bench_count(engine)} | measure(
+            engine, questions, expected_ids, threshold, args.passes))
         started = time.perf_counter()
         engine.store.optimize()
-        result["optimize s"] = round(time.perf_counter() - started, 1)
-        result["volume"] = {"entries": _bench_count(engine)} | measure(
-            engine, questions, expected_ids, threshold, args.passes)
+        _note(result, "optimize s", round(time.perf_counter() - started, 1))
+        _note(result, "volume", {"entries": _bench_count(engine)} | measure(
+            engine, questions, expected_ids, threshold, args.passes))
         result["load_after"] = [round(x, 1) for x in os.getloadavg()]
     finally:
         if not args.keep:

@@ -180,14 +180,15 @@ def _queries(qs: list[dict]) -> list[PointQuery]:
                        fusion=fusion("dbsf"), prefetch_limit=CANDIDATES, filter=flt) for q in qs]
 
 
-def measure(engine: str, location: str, qs: list[dict], budget: float, recall_n: int) -> dict[str, Any]:
+def measure(engine: str, location: str, qs: list[dict], budget: float, recall_n: int,
+            collection: str = "bench") -> dict[str, Any]:
     """Open a closed index and time the queries (meant to run in a fresh process)."""
     rss0 = _rss_mib()[0]
     started = time.perf_counter()
     if engine == "edge":
-        backend: Any = EdgeBackend(location, collection="bench")
+        backend: Any = EdgeBackend(location, collection=collection)
     else:
-        backend = ClientBackend(path=location, collection="bench")
+        backend = ClientBackend(path=location, collection=collection)
     points = backend.count(None)
     out: dict[str, Any] = {"engine": engine, "points": points, "open_s": round(time.perf_counter() - started, 2),
                            "rss_open_mib": round(_rss_mib()[0] - rss0)}
@@ -242,6 +243,12 @@ def dense_recall(backend: EdgeBackend, qs: list[dict], k: int = 10) -> dict[str,
             "dense HNSW": _pct(hnsw_lat), "dense exact (full scan)": _pct(exact_lat)}
 
 
+def _note(result: dict[str, Any], **items: Any) -> None:
+    """Record figures and print them at once (stderr): a long run that is stopped keeps what it measured."""
+    result.update(items)
+    print(json.dumps(items, ensure_ascii=False), file=sys.stderr, flush=True)
+
+
 def _measure_in_child(engine: str, location: Path, qfile: Path, budget: float, recall_n: int) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "indexing.bench_volume", "--measure", engine, str(location), "--query-file",
            str(qfile), "--budget", str(budget), "--recall", str(recall_n)]
@@ -267,11 +274,12 @@ def main(argv: list[str] | None = None) -> None:
                     help="keep the shards here (a shard of the same size is reused)")
     ap.add_argument("--measure", nargs=2, metavar=("ENGINE", "LOCATION"), help=argparse.SUPPRESS)
     ap.add_argument("--query-file", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--collection", default="bench", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     if args.measure:
         qs = json.loads(args.query_file.read_text())
-        print(json.dumps(measure(args.measure[0], args.measure[1], qs, args.budget, args.recall)))
+        print(json.dumps(measure(args.measure[0], args.measure[1], qs, args.budget, args.recall, args.collection)))
         return
     if not args.source or not args.questions:
         ap.error("--source and --questions are needed")
@@ -289,15 +297,15 @@ def main(argv: list[str] | None = None) -> None:
         edge_dir = workdir / "edge"
         backend = EdgeBackend(edge_dir, collection="bench")
         if backend.count(None) != args.points:
-            result["edge_upsert_s"] = round(build(backend, synthetic(real, points, args.points), args.points,
-                                                  "Qdrant Edge: ghi điểm"), 1)
+            _note(result, edge_upsert_s=round(build(backend, synthetic(real, points, args.points), args.points,
+                                                    "Qdrant Edge: ghi điểm"), 1))
             t0 = time.perf_counter()
             backend.optimize()
-            result["edge_optimize_s"] = round(time.perf_counter() - t0, 1)
+            _note(result, edge_optimize_s=round(time.perf_counter() - t0, 1))
         backend.close()
         alloc, apparent = disk_gib(edge_dir / "bench")
         result["edge_disk_gib"] = {"allocated": round(alloc, 2), "apparent": round(apparent, 2)}
-        result["edge"] = _measure_in_child("edge", edge_dir, qfile, args.budget, args.recall)
+        _note(result, edge=_measure_in_child("edge", edge_dir, qfile, args.budget, args.recall))
         if args.client_points:
             client_dir = workdir / "client"
             shutil.rmtree(client_dir, ignore_errors=True)
