@@ -221,8 +221,8 @@ def main(argv: list[str] | None = None) -> None:
             seconds = write_entries(engine, entries)
             _note(result, "embedded and written", {"entries": len(entries), "s": round(seconds, 1),
                                                    "entries/s": round(len(entries) / seconds, 1)})
-        _note(result, "volume, before optimize", {"entries": _bench_count(engine)} | measure(
-            engine, questions, expected_ids, threshold, args.passes))
+            _note(result, "volume, before optimize", {"entries": _bench_count(engine)} | measure(
+                engine, questions, expected_ids, threshold, args.passes))
         started = time.perf_counter()
         engine.store.optimize()
         _note(result, "optimize s", round(time.perf_counter() - started, 1))
