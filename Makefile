@@ -7,7 +7,7 @@ PHAPDIEN  ?= ../shared/corpus/phapdien
 EVALSET   ?= ../shared/eval/court_subset/questions.jsonl
 export TROLY_DATA_DIR ?= $(abspath $(DATA))
 
-.PHONY: install model run lint test eval eval-qa bench fuzz index clean
+.PHONY: install model run lint test eval eval-qa bench bench-volume fuzz index clean
 
 $(BIN)/troly: pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -49,6 +49,16 @@ bench: model
 	$(BIN)/python -m eval.bench --phapdien $(PHAPDIEN) --questions $(EVALSET)
 	$(BIN)/python -m indexing.bench_qdrant --points 100000
 	$(BIN)/python -m eval.bench_load --phapdien $(PHAPDIEN) --questions $(EVALSET) --out $(DATA)/bench-load.json
+
+# Search at volume (docs/benchmarks.md "Search at volume"): the legal index at a million points
+# (the real corpus + synthetic passages near it; shard kept in $(DATA)/bench-volume), 50,000
+# approved Q&A entries beside the demo-size set (removed afterwards), one ask profiled.
+# About 1.5 hours on 2 quiet cores, most of it the HNSW build and embedding 50,000 questions.
+bench-volume: index
+	nice -n 5 $(BIN)/python -m indexing.bench_volume --source $(TROLY_DATA_DIR)/index --questions $(EVALSET) \
+		--points 1000000 --client-points 10000 --workdir $(DATA)/bench-volume
+	nice -n 5 $(BIN)/python -m eval.bench_qa_volume --entries 50000
+	nice -n 5 $(BIN)/python -m eval.profile_ask --questions $(EVALSET)
 
 fuzz: install
 	TROLY_FUZZ_EXAMPLES=50 $(BIN)/pytest -q tests/api/test_fuzz_api.py tests/test_fuzz_text_parsers.py

@@ -143,6 +143,25 @@ def test_a_conflicting_sibling_is_no_rival_in_the_margins():
 
 
 # ------------------------------------------------------------------ training data
+def test_repeated_candidate_views_are_built_once_and_equal_a_fresh_view():
+    """Candidate views are cached by their text inputs; the vector and ``extra`` stay per call."""
+    text = "Thời hạn kháng cáo bản án dân sự sơ thẩm là bao lâu?"
+    kwargs = dict(law_keys=["BLTTDS"], articles=["37.5.LQ.273"], entry_field="dân sự", entry_id="7")
+    cached = QuestionAnalyzer()
+    first = cached.view(text, stand_in_vector(text), **kwargs)
+    first.extra["citations"] = {"37.5.LQ.273": "Điều 273"}
+    again = cached.view(text, stand_in_vector("khác"), **kwargs)
+    fresh = QuestionAnalyzer().view(text, stand_in_vector("khác"), **kwargs)
+    assert cached._text_view.cache_info().hits == 1
+    for name in ("text", "facets", "tokens", "bigrams", "law_keys", "articles", "article_numbers", "entry_id",
+                 "status", "entry_field"):  # QuestionView compares by identity (eq=False)
+        assert getattr(again, name) == getattr(fresh, name), name
+    assert np.array_equal(again.vector, fresh.vector)
+    assert not np.array_equal(again.vector, first.vector)
+    assert again.extra == {} and first.tokens is again.tokens
+    assert cached.view(text, None, **(kwargs | {"status": "pending"})).status == "pending"
+
+
 def test_typing_styles_and_swaps():
     styles = dict(typing_styles("Viện kiểm sát kháng nghị bản án sơ thẩm vụ án dân sự trong bao lâu?"))
     assert styles["folded"].startswith("vien kiem sat khang nghi")

@@ -79,6 +79,17 @@ def test_fold_diacritics(text):
         assert out == unicodedata.normalize("NFC", text)
 
 
+@FUZZ
+@given(any_text)
+def test_fold_diacritics_fast_paths_fold_as_the_full_path(text):
+    """The ASCII shortcut and the cache of short words give what NFD → drop marks → NFC gives."""
+    from corpus.vietnamese import _fold
+
+    for piece in (text, text[:8], nfd(text[:8]), text.upper()):
+        assert fold_diacritics(piece) == _fold(piece)
+        assert fold_diacritics(piece) == fold_diacritics(piece)  # twice: from the cache
+
+
 def test_normalize_huge_input():
     text = ("Điều 1. Thời hạn kháng cáo\u200b là 15 ngày " + "hoà\u0301 ") * 200_000
     out = normalize_text(text)

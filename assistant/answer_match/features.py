@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 import numpy as np
 from haystack import component, default_from_dict, default_to_dict
@@ -83,23 +84,33 @@ class QuestionAnalyzer:
     def __init__(self, vocabulary_path: str | None = None) -> None:
         self.vocabulary_path = vocabulary_path
         self.facets = FacetExtractor(vocabulary_path)
+        # Every ask views its ~10 candidate entries, and popular entries come back ask after
+        # ask: the text-derived part of a view (tokens, facets, numbers) is kept, the vector
+        # added per call. A candidate's view was ~0.7 ms of CPU (abbreviation expansion most
+        # of it), 11 views a third of an ask's Q&A stage (docs/benchmarks.md).
+        self._text_view = lru_cache(maxsize=8192)(self._build_text_view)
 
-    def view(self, text: str, vector=None, *, law_keys: Iterable[str] | None = None,
-             articles: Iterable[str] = (), entry_field: str | None = None, entry_id: str = "",
-             status: str = "approved") -> QuestionView:
+    def _build_text_view(self, text: str, keys: tuple[str, ...], articles: tuple[str, ...],
+                         entry_field: str | None, entry_id: str, status: str) -> QuestionView:
         tokens = content_tokens(text)
-        if law_keys is None:
-            law_keys = [law.key for law in laws_in_text(expand_abbreviations(text))]
-        keys = tuple(sorted({str(k) for k in law_keys if k}))
         facets = self.facets.extract(text, entry_field, keys)
         folded = fold_diacritics(normalize_text(text, keep_newlines=False)).lower()
         return QuestionView(
             text=text, facets=facets, tokens=frozenset(tokens),
             bigrams=frozenset(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)),
-            vector=_unit(vector), law_keys=frozenset(keys),
-            articles=tuple(articles), article_numbers=frozenset(_ARTICLE_NUMBER.findall(folded)),
-            entry_id=str(entry_id), status=status, entry_field=entry_field or "",
+            vector=None, law_keys=frozenset(keys),
+            articles=articles, article_numbers=frozenset(_ARTICLE_NUMBER.findall(folded)),
+            entry_id=entry_id, status=status, entry_field=entry_field or "",
         )
+
+    def view(self, text: str, vector=None, *, law_keys: Iterable[str] | None = None,
+             articles: Iterable[str] = (), entry_field: str | None = None, entry_id: str = "",
+             status: str = "approved") -> QuestionView:
+        if law_keys is None:
+            law_keys = [law.key for law in laws_in_text(expand_abbreviations(text))]
+        keys = tuple(sorted({str(k) for k in law_keys if k}))
+        base = self._text_view(text, keys, tuple(articles), entry_field, str(entry_id), status)
+        return replace(base, vector=_unit(vector), extra={})  # a view of its own: callers fill ``extra``
 
     @component.output_types(view=QuestionView)
     def run(self, text: str, vector: list[float] | None = None, law_keys: list[str] | None = None,

@@ -1,0 +1,100 @@
+"""Where the CPU of one ask goes, in the process that runs the engine (issue 13 item 5).
+
+Why: under load the single search process is the ceiling (~90 % of a core), so the
+question is which parts of an ask cost CPU there. This runs distinct questions through
+``LegalSearchEngine.ask`` — exactly what the search process runs for POST /ask — under
+cProfile, with the query-vector cache off, and sums the inclusive time of each stage per
+ask (stages are leaf-most first so that nothing is counted twice in the "rest"):
+
+    python -m eval.profile_ask --questions ../shared/eval/court_subset/questions.jsonl [--limit 300] [--top 30]
+
+Prints a JSON object (per-ask ms of each stage, CPU time vs wall time) and, with
+``--top``, cProfile's heaviest functions to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import pstats
+import sys
+import time
+from pathlib import Path
+
+# (stage, (file suffix, function name)): the functions whose inclusive time is the stage.
+STAGES: tuple[tuple[str, tuple[str, str]], ...] = (
+    ("query analysis (normalise, abbreviations, diacritics, law names)", ("query_processing.py", "run")),
+    ("dense: e5 query embedding (ONNX)", ("query_embedder.py", "run")),
+    ("sparse: query terms", ("sparse.py", "run")),
+    ("articles: Qdrant hybrid query (engine call)", ("edge_backend.py", "query")),
+    ("points → Haystack Documents", ("document_store.py", "_document")),
+    ("articles: chunks → articles, re-rank, best clause", ("article_ranking.py", "run")),
+    ("articles: whole text of clause hits (lookup)", ("search_engine.py", "_whole_articles")),
+    ("Q&A: verifier (views, features, model, reasons)", ("verifier.py", "verify")),
+    ("Q&A: question view", ("features.py", "view")),
+    ("Q&A: whole stage (query + conversion + verifier)", ("search_engine.py", "_match_qa")),
+    ("whole ask", ("search_engine.py", "ask")),
+)
+
+
+def read_questions(path: Path, limit: int) -> list[str]:
+    out = []
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                out.append(json.loads(line)["question"])
+    return list(dict.fromkeys(out))[:limit]
+
+
+def stage_times(stats: pstats.Stats, n: int) -> dict[str, float]:
+    """Inclusive ms per ask of each stage's functions (summed over every call site)."""
+    totals = dict.fromkeys((name for name, _ in STAGES), 0.0)
+    calls = dict.fromkeys(totals, 0)
+    for (filename, _line, func), (_cc, nc, _tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        for name, (suffix, fn) in STAGES:
+            if func == fn and filename.endswith(suffix):
+                totals[name] += ct
+                calls[name] += nc
+    return {name: round(1000 * totals[name] / n, 2) for name in totals} | {
+        f"calls per ask: {name}": round(calls[name] / n, 1) for name in totals if calls[name]}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--questions", type=Path, required=True, help="JSON lines with a 'question' key")
+    ap.add_argument("--limit", type=int, default=300)
+    ap.add_argument("--top", type=int, default=0, help="also print the N heaviest functions (stderr)")
+    args = ap.parse_args(argv)
+
+    from assistant.engine_factory import open_engine
+    from assistant.settings import get_settings
+
+    settings = get_settings().model_copy(update={"query_cache_size": 0})  # every question embedded
+    engine = open_engine(settings, bulk=False)
+    engine.warm_up()
+    questions = read_questions(args.questions, args.limit)
+    for q in questions[:20]:
+        engine.ask(q)
+    profiler = cProfile.Profile()
+    wall, cpu = time.perf_counter(), time.process_time()
+    profiler.enable()
+    for q in questions:
+        engine.ask(q, top_k=5, qa_top_k=5)
+    profiler.disable()
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    stats = pstats.Stats(profiler)
+    out = {"asks": len(questions), "wall ms per ask (under the profiler)": round(1000 * wall / len(questions), 2),
+           "process CPU ms per ask (all threads)": round(1000 * cpu / len(questions), 2),
+           "qa points": engine.store.count_documents_by_filter({"field": "meta.kind", "operator": "==",
+                                                                 "value": "qa"}),
+           "documents": engine.count_documents()} | stage_times(stats, len(questions))
+    print(json.dumps(out, ensure_ascii=False, indent=2))
+    if args.top:
+        stats.stream = sys.stderr  # type: ignore[attr-defined]
+        stats.sort_stats("tottime").print_stats(args.top)
+    engine.store.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,327 @@
+"""Benchmark: the legal index at a million points (issue 13 item 3).
+
+Why a separate benchmark from indexing/bench_qdrant.py: that one compares the two
+engines on isotropic random vectors, where HNSW behaves at its worst and filters and
+payloads are toys. Here the points look like the real index: the real pháp điển points
+(read from a closed data directory) plus synthetic passages drawn *near* them — each
+synthetic dense vector is a real one mixed with another real one and noise (cosine to
+its source ≈ 0.9), each sparse vector a random part of a real one's terms plus a few of
+another's (real vocabulary, real IDF shape), the payload a real passage's (same size on
+disk) under a new id. Queries are real questions embedded like an ask (e5 "query:"
+vector + sparse terms), run the way the article retriever runs them: hybrid, DBSF,
+60 candidates per prefetch, filter "not a Q&A entry".
+
+It measures, per engine: build (upsert + HNSW optimise), open time of the closed index,
+RSS after opening and after the warm queries (a fresh process, so nothing of the build
+is counted), disk, hybrid+filter p50/p95 warm (twice), the same without turning hits
+into Haystack Documents, and dense recall against exact search on the same filter.
+
+    python -m indexing.bench_volume --source DATA_DIR/index --questions Q.jsonl --points 1000000 --workdir DIR
+
+qdrant-client runs here only in its local mode (pure Python, the only stand-in on this
+machine): it is **not a server**, and its timings say nothing about a server's
+(docs/benchmarks.md "Sizing" gives the documented server/cluster configuration).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from haystack.dataclasses import SparseEmbedding
+
+from indexing.client_backend import ClientBackend
+from indexing.edge_backend import EdgeBackend
+from indexing.qdrant_backend import PointQuery, StoredPoint, fusion
+from indexing.qdrant_filters import convert_filters
+from indexing.qdrant_schema import payload_to_document, point_id
+
+# The article retriever's query (assistant.query_pipeline.LEGAL_FILTER and the default
+# RankingConfig: DBSF, 60 candidates); spelt out here because indexing sits below assistant.
+LEGAL_FILTER = {"field": "meta.kind", "operator": "!=", "value": "qa"}
+CANDIDATES = 60
+_BATCH = 1_000
+
+
+def _rss_mib() -> tuple[float, float]:
+    """(current, peak) resident set size of this process in MiB, from /proc."""
+    fields = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def disk_gib(directory: Path) -> tuple[float, float]:
+    """(allocated, apparent) size of a directory tree in GiB: Qdrant preallocates sparse
+    files, so the apparent size overstates what the disk really holds."""
+    alloc = apparent = 0
+    for f in directory.rglob("*"):
+        if f.is_file():
+            st = f.stat()
+            alloc += st.st_blocks * 512
+            apparent += st.st_size
+    return alloc / 2**30, apparent / 2**30
+
+
+# --------------------------------------------------------------------------- real points
+
+
+def read_real(source: Path, collection: str = "legal") -> tuple[np.ndarray, list[StoredPoint]]:
+    """Every legal point of a closed index (dense matrix, points with payload and sparse)."""
+    backend = EdgeBackend(source, collection=collection)
+    points: list[StoredPoint] = []
+    offset = None
+    flt = convert_filters(LEGAL_FILTER)
+    try:
+        while True:
+            page, offset = backend.scroll(flt, _BATCH, offset, True, True)
+            points.extend(p for p in page if p.dense is not None and p.sparse is not None)
+            if offset is None:
+                break
+    finally:
+        backend.close()
+    dense = np.asarray([p.dense for p in points], dtype=np.float32)
+    return dense, points
+
+
+def synthetic(real: np.ndarray, points: list[StoredPoint], n: int, seed: int = 7,
+              noise: float = 0.025) -> Iterator[list[StoredPoint]]:
+    """The real points first, then ``n − len(real)`` synthetic passages near them, in batches."""
+    for start in range(0, len(points), _BATCH):
+        yield points[start:start + _BATCH]
+    rng = np.random.default_rng(seed)
+    made = len(points)
+    while made < n:
+        m = min(_BATCH, n - made)
+        src = rng.integers(0, len(points), size=m)
+        other = rng.integers(0, len(points), size=m)
+        vec = real[src] + 0.3 * real[other] + rng.normal(0.0, noise, size=(m, real.shape[1])).astype(np.float32)
+        vec /= np.linalg.norm(vec, axis=1, keepdims=True)
+        batch = []
+        for i in range(m):
+            a, b = points[src[i]], points[other[i]]
+            keep = rng.random(len(a.sparse.indices)) < 0.7
+            extra = rng.random(len(b.sparse.indices)) < 0.1
+            terms = dict(zip(np.asarray(b.sparse.indices)[extra].tolist(),
+                             np.asarray(b.sparse.values)[extra].tolist(), strict=True))
+            terms.update(zip(np.asarray(a.sparse.indices)[keep].tolist(),
+                             np.asarray(a.sparse.values)[keep].tolist(), strict=True))
+            idx = sorted(terms)
+            doc_id = f"syn:{made + i}"
+            meta = dict(a.payload.get("meta") or {})
+            meta["synthetic"] = "1"
+            meta["article_id"] = f"syn:{made + i}"
+            batch.append(StoredPoint(
+                id=point_id(doc_id),
+                payload={"id": doc_id, "content": a.payload.get("content"), "blob": None, "meta": meta},
+                dense=vec[i].tolist(),
+                sparse=SparseEmbedding(indices=idx, values=[terms[t] for t in idx]),
+            ))
+        made += m
+        yield batch
+
+
+def build(backend: Any, batches: Iterator[list[StoredPoint]], n: int, label: str) -> float:
+    """Upsert every batch with a progress bar; seconds taken."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    started = time.perf_counter()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, transient=False) as progress:
+        task = progress.add_task(label, total=n)
+        for batch in batches:
+            backend.upsert(batch)
+            progress.advance(task, len(batch))
+    backend.flush()
+    return time.perf_counter() - started
+
+
+# --------------------------------------------------------------------------- queries
+
+
+def embed_questions(questions: Path, model_dir: Path, limit: int) -> list[dict]:
+    """Real questions → (dense, sparse) as an ask builds them (without the assistant's
+    abbreviation expansion and diacritic restoration, which do not change the cost)."""
+    from indexing.query_embedder import E5QueryEmbedder
+    from indexing.sparse import query_sparse
+
+    embedder = E5QueryEmbedder(str(model_dir), cache_size=0)
+    out = []
+    with questions.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip() and len(out) < limit:
+                text = json.loads(line)["question"]
+                sparse = query_sparse(text)
+                out.append({"dense": list(embedder.embed(text)), "indices": list(sparse.indices),
+                            "values": list(sparse.values)})
+    return out
+
+
+def _pct(lat: list[float]) -> dict[str, float]:
+    lat = sorted(lat)
+    return {"n": len(lat), "p50": round(statistics.median(lat), 2),
+            "p95": round(lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))], 2),
+            "mean": round(statistics.fmean(lat), 2)}
+
+
+def _queries(qs: list[dict]) -> list[PointQuery]:
+    flt = convert_filters(LEGAL_FILTER)
+    return [PointQuery(limit=CANDIDATES, dense=q["dense"], sparse=SparseEmbedding(indices=q["indices"],
+                                                                                   values=q["values"]),
+                       fusion=fusion("dbsf"), prefetch_limit=CANDIDATES, filter=flt) for q in qs]
+
+
+def measure(engine: str, location: str, qs: list[dict], budget: float, recall_n: int,
+            collection: str = "bench") -> dict[str, Any]:
+    """Open a closed index and time the queries (meant to run in a fresh process)."""
+    rss0 = _rss_mib()[0]
+    started = time.perf_counter()
+    if engine == "edge":
+        backend: Any = EdgeBackend(location, collection=collection)
+    else:
+        backend = ClientBackend(path=location, collection=collection)
+    points = backend.count(None)
+    out: dict[str, Any] = {"engine": engine, "points": points, "open_s": round(time.perf_counter() - started, 2),
+                           "rss_open_mib": round(_rss_mib()[0] - rss0)}
+    queries = _queries(qs)
+    t0 = time.perf_counter()
+    backend.query(queries[0])
+    out["first_query_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+
+    def run(convert: bool) -> dict[str, float]:
+        lat: list[float] = []
+        start = time.perf_counter()
+        for q in queries:
+            t = time.perf_counter()
+            hits = backend.query(q)
+            if convert:
+                [payload_to_document(p.payload, score=p.score) for p in hits]
+            lat.append((time.perf_counter() - t) * 1000)
+            if time.perf_counter() - start > budget:
+                break
+        return _pct(lat)
+
+    out["warm_up"] = run(True)
+    out["hybrid+filter (documents)"] = run(True)
+    out["hybrid+filter (points only)"] = run(False)
+    out["hybrid+filter (documents), again"] = run(True)
+    if recall_n and engine == "edge":
+        out |= dense_recall(backend, qs[:recall_n])
+    out["rss_mib"], out["peak_rss_mib"] = (round(x) for x in _rss_mib())
+    backend.close()
+    return out
+
+
+def dense_recall(backend: EdgeBackend, qs: list[dict], k: int = 10) -> dict[str, Any]:
+    """Recall@k of the HNSW dense search (legal filter) against exact search on the same shard."""
+    flt = convert_filters(LEGAL_FILTER)
+    import qdrant_edge as qe
+
+    from indexing.edge_backend import edge_filter
+
+    hits = 0
+    exact_lat, hnsw_lat = [], []
+    for q in qs:
+        def ids(exact: bool, lat: list[float], vec: list[float] = q["dense"]) -> set:
+            t = time.perf_counter()
+            req = qe.QueryRequest(limit=k, query=qe.Query.Nearest(vec, using="dense"), filter=edge_filter(flt),
+                                  with_payload=False, params=qe.SearchParams(exact=exact))
+            res = {str(p.id) for p in backend.shard.query(req)}
+            lat.append((time.perf_counter() - t) * 1000)
+            return res
+        hits += len(ids(True, exact_lat) & ids(False, hnsw_lat))
+    return {f"dense recall@{k} (HNSW vs exact, legal filter)": round(hits / (k * len(qs)), 3),
+            "dense HNSW": _pct(hnsw_lat), "dense exact (full scan)": _pct(exact_lat)}
+
+
+def _note(result: dict[str, Any], **items: Any) -> None:
+    """Record figures and print them at once (stderr): a long run that is stopped keeps what it measured."""
+    result.update(items)
+    print(json.dumps(items, ensure_ascii=False), file=sys.stderr, flush=True)
+
+
+def _measure_in_child(engine: str, location: Path, qfile: Path, budget: float, recall_n: int) -> dict[str, Any]:
+    cmd = [sys.executable, "-m", "indexing.bench_volume", "--measure", engine, str(location), "--query-file",
+           str(qfile), "--budget", str(budget), "--recall", str(recall_n)]
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True, env=os.environ.copy())
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--source", type=Path, help="a data directory's index folder (closed; the real points)")
+    ap.add_argument("--questions", type=Path, help="JSON lines with a 'question' key (queries)")
+    ap.add_argument("--model-dir", type=Path, help="prepared e5 model (default: <source>/../models/…)")
+    ap.add_argument("--points", type=int, default=1_000_000)
+    ap.add_argument("--client-points", type=int, default=0,
+                    help="also build this many points in qdrant-client local mode (0 = skip; it is slow)")
+    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--budget", type=float, default=120.0, help="max seconds per query pass")
+    ap.add_argument("--recall", type=int, default=50, help="queries for the dense recall check (0 = skip)")
+    ap.add_argument("--workdir", type=Path, default=None,
+                    help="keep the shards here (a shard of the same size is reused)")
+    ap.add_argument("--measure", nargs=2, metavar=("ENGINE", "LOCATION"), help=argparse.SUPPRESS)
+    ap.add_argument("--query-file", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--collection", default="bench", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args.measure:
+        qs = json.loads(args.query_file.read_text())
+        print(json.dumps(measure(args.measure[0], args.measure[1], qs, args.budget, args.recall, args.collection)))
+        return
+    if not args.source or not args.questions:
+        ap.error("--source and --questions are needed")
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench_volume_"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    model_dir = args.model_dir or args.source.parent / "models" / "multilingual-e5-small"
+    result: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(),
+                              "load_before": os.getloadavg()}
+    try:
+        qfile = workdir / "queries.json"
+        if not qfile.is_file():
+            qfile.write_text(json.dumps(embed_questions(args.questions, model_dir, args.queries)))
+        real, points = read_real(args.source)
+        result["real_points"] = len(points)
+        edge_dir = workdir / "edge"
+        backend = EdgeBackend(edge_dir, collection="bench")
+        if backend.count(None) != args.points:
+            _note(result, edge_upsert_s=round(build(backend, synthetic(real, points, args.points), args.points,
+                                                    "Qdrant Edge: ghi điểm"), 1))
+        t0 = time.perf_counter()  # also on a kept shard: a stopped run may have left it unoptimised
+        _note(result, edge_optimize_s=round(time.perf_counter() - t0, 1) if backend.optimize() else 0.0)
+        backend.close()
+        alloc, apparent = disk_gib(edge_dir / "bench")
+        result["edge_disk_gib"] = {"allocated": round(alloc, 2), "apparent": round(apparent, 2)}
+        _note(result, edge=_measure_in_child("edge", edge_dir, qfile, args.budget, args.recall))
+        if args.client_points:
+            client_dir = workdir / "client"
+            shutil.rmtree(client_dir, ignore_errors=True)
+            client = ClientBackend(path=str(client_dir), collection="bench")
+            n = min(args.client_points, args.points)
+            result["client_local_upsert_s"] = round(build(client, synthetic(real, points, n), n,
+                                                          "qdrant-client local: ghi điểm"), 1)
+            client.close()
+            result["client_local_disk_gib"] = round(disk_gib(client_dir)[0], 2)
+            result["client_local (NOT a server)"] = _measure_in_child("client", client_dir, qfile,
+                                                                       min(args.budget, 60.0), 0)
+        result["load_after"] = os.getloadavg()
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+    finally:
+        if args.workdir is None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

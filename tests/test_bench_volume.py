@@ -1,0 +1,84 @@
+"""The volume benchmarks' data: synthetic points and entries must look like the real ones
+(else the timings say nothing), and the index at volume answers the real points as before."""
+
+import numpy as np
+from haystack.dataclasses import SparseEmbedding
+
+from eval.bench_qa_volume import synthetic_entries
+from indexing.bench_volume import LEGAL_FILTER, _queries, disk_gib, read_real, synthetic
+from indexing.edge_backend import EdgeBackend
+from indexing.qdrant_backend import StoredPoint
+from indexing.qdrant_schema import point_id
+
+
+def _real_points(n: int = 30, seed: int = 0) -> tuple[np.ndarray, list[StoredPoint]]:
+    rng = np.random.default_rng(seed)
+    dense = rng.normal(size=(n, 384)).astype(np.float32)
+    dense /= np.linalg.norm(dense, axis=1, keepdims=True)
+    points = []
+    for i in range(n):
+        terms = sorted(rng.choice(5_000, size=20, replace=False).tolist())
+        points.append(StoredPoint(
+            id=point_id(f"a{i}"),
+            payload={"id": f"a{i}", "content": f"Điều {i}. nội dung", "blob": None,
+                     "meta": {"kind": "clause" if i % 2 else "article", "article_id": f"a{i}", "law_key": "BLDS"}},
+            dense=dense[i].tolist(), sparse=SparseEmbedding(indices=terms, values=[1.0] * 20)))
+    return dense, points
+
+
+def test_synthetic_points_start_with_the_real_ones_and_stay_near_them():
+    dense, points = _real_points()
+    batches = list(synthetic(dense, points, 2_500))
+    made = [p for b in batches for p in b]
+    assert len(made) == 2_500 and [p.id for p in made[:30]] == [p.id for p in points]
+    assert len({p.id for p in made}) == 2_500  # every synthetic passage has its own id
+    vocab = {t for p in points for t in p.sparse.indices}
+    fake = made[30:]
+    assert all(set(p.sparse.indices) <= vocab and p.sparse.indices == sorted(p.sparse.indices) for p in fake)
+    vectors = np.asarray([p.dense for p in fake], dtype=np.float32)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    nearest = (vectors @ dense.T).max(axis=1)
+    assert nearest.min() > 0.8  # near a real passage, not isotropic noise
+    assert all(p.payload["meta"]["kind"] in ("article", "clause") and p.payload["meta"]["synthetic"] == "1"
+               for p in fake)
+
+
+def test_real_points_are_read_back_from_a_shard_without_qa(tmp_path):
+    dense, points = _real_points(12)
+    qa = StoredPoint(id=point_id("qa:1"), payload={"id": "qa:1", "content": "?", "blob": None,
+                                                  "meta": {"kind": "qa"}},
+                     dense=dense[0].tolist(), sparse=SparseEmbedding(indices=[1], values=[1.0]))
+    backend = EdgeBackend(tmp_path, collection="legal")
+    backend.upsert(points + [qa])
+    backend.close()
+    read_dense, read_points = read_real(tmp_path)
+    assert sorted(p.payload["id"] for p in read_points) == sorted(p.payload["id"] for p in points)
+    assert read_dense.shape == (12, 384)
+    assert disk_gib(tmp_path / "legal")[0] > 0
+
+
+def test_the_article_query_filters_out_qa_points(tmp_path):
+    dense, points = _real_points(12)
+    qa = StoredPoint(id=point_id("qa:1"), payload={"id": "qa:1", "content": "?", "blob": None,
+                                                  "meta": {"kind": "qa"}},
+                     dense=dense[0].tolist(), sparse=points[0].sparse)
+    backend = EdgeBackend(tmp_path, collection="bench")
+    backend.upsert(points + [qa])
+    (query,) = _queries([{"dense": dense[0].tolist(), "indices": points[0].sparse.indices,
+                          "values": points[0].sparse.values}])
+    hits = backend.query(query)
+    backend.close()
+    assert LEGAL_FILTER["value"] == "qa"
+    assert hits and hits[0].payload["id"] == "a0" and all(h.payload["meta"]["kind"] != "qa" for h in hits)
+
+
+def test_synthetic_entries_are_distinct_and_cite_their_article():
+    articles = [{"id": f"37.5.LQ.{i}", "title": f"Thời hạn thứ {i}", "law": "BLTTDS 2015", "number": str(i),
+                 "text": f"Điều {i}. Nội dung."} for i in range(1, 40)]
+    entries = synthetic_entries(articles, 500, 100)
+    assert len(entries) == 600 and len({e.question for e in entries}) == 600
+    assert [e.status for e in entries[:500]] == ["approved"] * 500
+    assert {e.status for e in entries[500:]} == {"pending", "draft"}
+    assert all(e.author_id is not None for e in entries if e.status == "draft")
+    by_id = {a["id"]: a for a in articles}
+    assert all(by_id[e.article_ids[0]]["number"] in e.citation_text for e in entries)
