@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> None:
         if existing < len(demo):
             engine.upsert_qa(demo)
         for q in questions[:20]:
-            engine.ask(q["question"])  # warm caches and models as a running server has them
+            engine.ask(str(q["question"]))  # warm caches and models as a running server has them
         if not args.skip_demo and existing <= len(demo):
             _note(result, "demo size", {"entries": _bench_count(engine)} | measure(
                 engine, questions, expected_ids, threshold, args.passes))

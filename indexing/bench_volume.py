@@ -148,14 +148,14 @@ def build(backend: Any, batches: Iterator[list[StoredPoint]], n: int, label: str
 # --------------------------------------------------------------------------- queries
 
 
-def embed_questions(questions: Path, model_dir: Path, limit: int) -> list[dict]:
+def embed_questions(questions: Path, model_dir: Path, limit: int) -> list[dict[str, Any]]:
     """Real questions → (dense, sparse) as an ask builds them (without the assistant's
     abbreviation expansion and diacritic restoration, which do not change the cost)."""
     from indexing.query_embedder import E5QueryEmbedder
     from indexing.sparse import query_sparse
 
     embedder = E5QueryEmbedder(str(model_dir), cache_size=0)
-    out = []
+    out: list[dict[str, Any]] = []
     with questions.open(encoding="utf-8") as fh:
         for line in fh:
             if line.strip() and len(out) < limit:
@@ -173,14 +173,14 @@ def _pct(lat: list[float]) -> dict[str, float]:
             "mean": round(statistics.fmean(lat), 2)}
 
 
-def _queries(qs: list[dict]) -> list[PointQuery]:
+def _queries(qs: list[dict[str, Any]]) -> list[PointQuery]:
     flt = convert_filters(LEGAL_FILTER)
     return [PointQuery(limit=CANDIDATES, dense=q["dense"], sparse=SparseEmbedding(indices=q["indices"],
                                                                                    values=q["values"]),
                        fusion=fusion("dbsf"), prefetch_limit=CANDIDATES, filter=flt) for q in qs]
 
 
-def measure(engine: str, location: str, qs: list[dict], budget: float, recall_n: int,
+def measure(engine: str, location: str, qs: list[dict[str, Any]], budget: float, recall_n: int,
             collection: str = "bench") -> dict[str, Any]:
     """Open a closed index and time the queries (meant to run in a fresh process)."""
     rss0 = _rss_mib()[0]
@@ -221,7 +221,7 @@ def measure(engine: str, location: str, qs: list[dict], budget: float, recall_n:
     return out
 
 
-def dense_recall(backend: EdgeBackend, qs: list[dict], k: int = 10) -> dict[str, Any]:
+def dense_recall(backend: EdgeBackend, qs: list[dict[str, Any]], k: int = 10) -> dict[str, Any]:
     """Recall@k of the HNSW dense search (legal filter) against exact search on the same shard."""
     flt = convert_filters(LEGAL_FILTER)
     import qdrant_edge as qe
@@ -229,9 +229,10 @@ def dense_recall(backend: EdgeBackend, qs: list[dict], k: int = 10) -> dict[str,
     from indexing.edge_backend import edge_filter
 
     hits = 0
-    exact_lat, hnsw_lat = [], []
+    exact_lat: list[float] = []
+    hnsw_lat: list[float] = []
     for q in qs:
-        def ids(exact: bool, lat: list[float], vec: list[float] = q["dense"]) -> set:
+        def ids(exact: bool, lat: list[float], vec: list[float] = q["dense"]) -> set[str]:
             t = time.perf_counter()
             req = qe.QueryRequest(limit=k, query=qe.Query.Nearest(vec, using="dense"), filter=edge_filter(flt),
                                   with_payload=False, params=qe.SearchParams(exact=exact))
@@ -253,7 +254,8 @@ def _measure_in_child(engine: str, location: Path, qfile: Path, budget: float, r
     cmd = [sys.executable, "-m", "indexing.bench_volume", "--measure", engine, str(location), "--query-file",
            str(qfile), "--budget", str(budget), "--recall", str(recall_n)]
     done = subprocess.run(cmd, check=True, capture_output=True, text=True, env=os.environ.copy())
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report
 
 
 # --------------------------------------------------------------------------- main
