@@ -60,6 +60,9 @@ def test_expand_abbreviations(typed, contains):
 
 def test_short_ambiguous_abbreviations_need_capitals():
     assert expand_abbreviations("st la gi") == "st la gi"
+    # "qd" reads as nothing else: typed in lower case on a phone it is still a quyết định
+    assert expand_abbreviations("khang cao qd dinh chi") == "khang cao qd (quyết định) dinh chi"
+    assert expand_abbreviations("khang cao qd dinh chi", replace=True) == "khang cao quyết định dinh chi"
 
 
 def test_diacritic_restorer_learns_from_texts(tmp_path):
