@@ -49,12 +49,12 @@ def _installation_data(settings):
 
 
 def calibrate(
-    training: Annotated[Path | None, typer.Option(help="Training file (.jsonl); default: the shipped one.")] = None,
+    training: Annotated[Path | None, typer.Option(help="Tệp huấn luyện (.jsonl); mặc định: tệp đi kèm.")] = None,
     installation: Annotated[bool, typer.Option("--installation/--no-installation",
-                                               help="Also learn from this installation's data.")] = True,
-    out: Annotated[Path | None, typer.Option(help="Write here instead of <data_dir>/answer_match/.")] = None,
-    folds: Annotated[int, typer.Option(min=2, max=10, help="Folds of the held-out measurement.")] = 4,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+                                               help="Học thêm từ dữ liệu của bản cài đặt này.")] = True,
+    out: Annotated[Path | None, typer.Option(help="Ghi vào đây thay cho <data_dir>/answer_match/.")] = None,
+    folds: Annotated[int, typer.Option(min=2, max=10, help="Số phần chia khi đo trên phần giữ lại.")] = 4,
+    as_json: Annotated[bool, typer.Option("--json", help="In một đối tượng JSON.")] = False,
 ) -> None:
     """Hiệu chỉnh bộ so khớp câu hỏi (answer_match): đo trên phần giữ lại, chọn ngưỡng, lưu mô hình."""
     from assistant.answer_match.model import next_model_path, stamp

@@ -20,13 +20,13 @@ from api.cli_search import _progress, fail, model_app
 
 
 def rerank_train(
-    paths: Annotated[list[Path], typer.Argument(help="Law files or folders the index was built from")],
-    out: Annotated[Path, typer.Option(help="Where to write the model (JSON)")] = Path("article_rerank_model.json"),
-    questions: Annotated[int, typer.Option(min=50, help="Generated training questions (at most)")] = 3000,
-    seed: Annotated[int, typer.Option(help="Seed of the question generator")] = 7,
-    l2: Annotated[float, typer.Option(min=0.0, help="L2 penalty of the logistic fit")] = 1.0,
-    rows_out: Annotated[Path | None, typer.Option("--rows", help="Also save the feature rows (.npz)")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    paths: Annotated[list[Path], typer.Argument(help="Các tệp hoặc thư mục luật đã dùng để lập chỉ mục")],
+    out: Annotated[Path, typer.Option(help="Nơi ghi mô hình (JSON)")] = Path("article_rerank_model.json"),
+    questions: Annotated[int, typer.Option(min=50, help="Số câu hỏi huấn luyện sinh ra (tối đa)")] = 3000,
+    seed: Annotated[int, typer.Option(help="Hạt giống của bộ sinh câu hỏi")] = 7,
+    l2: Annotated[float, typer.Option(min=0.0, help="Hệ số phạt L2 của hồi quy logistic")] = 1.0,
+    rows_out: Annotated[Path | None, typer.Option("--rows", help="Lưu cả các hàng đặc trưng (.npz)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="In một đối tượng JSON")] = False,
 ) -> None:
     """Huấn luyện mô hình xếp hạng lại điều luật trên câu hỏi sinh từ chính văn bản luật đã lập chỉ mục."""
     from assistant.article_rerank import FEATURES

