@@ -162,7 +162,8 @@ def evaluate(
     law_boost: Annotated[float | None, typer.Option(help="Mức nâng điều luật của văn bản được nêu tên")] = None,
     title_weight: Annotated[float | None, typer.Option(help="Trọng số độ chính xác của tiêu đề")] = None,
     rerank: Annotated[bool | None, typer.Option("--rerank/--no-rerank",
-                                                help="Giai đoạn hai: xếp hạng lại điều luật theo các khía cạnh pháp lý")] = None,
+                                                help="Giai đoạn hai: xếp hạng lại điều luật theo "
+                                                     "các khía cạnh pháp lý")] = None,
     rerank_model: Annotated[Path | None, typer.Option(help="Tệp mô hình xếp hạng lại (JSON)")] = None,
 ) -> None:
     """R@1/5/10, MRR@10 and nDCG@10 overall and per source, against what is indexed.
