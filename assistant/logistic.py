@@ -23,8 +23,15 @@ class LogisticFit:
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, sample_weight: np.ndarray | None = None,
-                 iterations: int = 50) -> LogisticFit:
-    """Newton's method on standardised columns; the bias is not shrunk."""
+                 iterations: int = 50, signs: Sequence[int] | None = None) -> LogisticFit:
+    """Newton's method on standardised columns; the bias is not shrunk.
+
+    ``signs`` (one per column: +1 weight ≥ 0, -1 weight ≤ 0, 0 free) keeps a weight on the
+    side its evidence can only point to. Why: hard negatives share facets with the question
+    (the sibling entries retrieval finds agree on the field, the act, the actor), so an
+    unconstrained fit may learn that *agreeing* counts against a match — true of the training
+    sample, false of the law. A weight pushed past zero is held at zero (active set: it is
+    released again when the gradient asks to move it back to its side)."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     sw = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
@@ -35,14 +42,28 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, sample_weight
     w = np.zeros(z.shape[1])
     penalty = np.full(z.shape[1], l2)
     penalty[-1] = 0.0
-    for _ in range(iterations):
-        p = sigmoid(z @ w)
-        grad = z.T @ (sw * (p - y)) + penalty * w
-        hess = (z * (sw * p * (1 - p))[:, None]).T @ z + np.diag(penalty + 1e-9)
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if float(np.max(np.abs(step))) < 1e-8:
+    sign = np.zeros(z.shape[1]) if signs is None else np.append(np.asarray(signs, dtype=np.float64), 0.0)
+    free = np.ones(z.shape[1], dtype=bool)
+    for _ in range(2 * z.shape[1] + 1):  # active-set rounds; one round without signs
+        for _ in range(iterations):
+            p = sigmoid(z @ w)
+            grad = z.T @ (sw * (p - y)) + penalty * w
+            hess = (z * (sw * p * (1 - p))[:, None]).T @ z + np.diag(penalty + 1e-9)
+            step = np.zeros_like(w)
+            step[free] = np.linalg.solve(hess[np.ix_(free, free)], grad[free])
+            w -= step
+            if float(np.max(np.abs(step))) < 1e-8:
+                break
+        wrong_side = free & (sign * w < 0)
+        if wrong_side.any():
+            w[wrong_side] = 0.0
+            free &= ~wrong_side
+            continue
+        grad = z.T @ (sw * (sigmoid(z @ w) - y)) + penalty * w
+        back = ~free & (sign * grad < 0)  # the loss falls by moving the weight to its side
+        if not back.any():
             break
+        free |= back
     return LogisticFit(w[:-1], float(w[-1]), mean, scale)
 
 

@@ -243,6 +243,7 @@ class LegalSearchEngine:
             str(meta.get("question") or ""), embedding, law_keys=meta.get("law_keys") or [],
             articles=meta.get("article_ids") or (), entry_field=str(meta.get("field") or ""),
             entry_id=str(meta.get("entry_id") or ""), status=str(meta.get("status") or "approved"),
+            answer=str(meta.get("answer") or ""),
         )
 
     def ask(self, query: str, top_k: int = 5, qa_top_k: int = 3,

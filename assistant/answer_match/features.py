@@ -33,8 +33,16 @@ FEATURES: tuple[str, ...] = (
     *(f"agree_{f}" for f in FACETS), "q_extra_facets", "c_extra_facets", "q_only_core",
     "q_only_minor", "c_only_core", "c_only_minor",
     "article_rr", "cites_nothing", "law_agree", "law_conflict", "article_number_conflict",
-    "clean_dense", "clean_lex", "dense_margin", "lex_margin",
+    "clean_dense", "clean_lex", "dense_margin", "lex_margin", "answer_cover", "answer_gain",
 )
+# The side each feature's weight may take (+1 for, -1 against, 0 either): agreement is never
+# evidence against a match and a conflict never evidence for it (assistant.logistic).
+_FOR = ("dense_cos", "lex_cos", "bigram_jaccard", "article_rr", "law_agree", "clean_dense", "clean_lex",
+        "dense_margin", "lex_margin", "answer_cover")
+_AGAINST = ("query_uncovered", "conflict_field_detail", "law_conflict", "article_number_conflict")
+FEATURE_SIGNS: tuple[int, ...] = tuple(
+    1 if n in _FOR or n.startswith("agree_") else -1 if n in _AGAINST or n.startswith("conflict_") else 0
+    for n in FEATURES)
 # Candidates by evidence, beside those found by the question's own vectors: up to
 # CITED_CANDIDATES entries (closest first) citing one of the question's CITED_BY_ARTICLES
 # best articles — the engine's retrieval and the training pairs both follow this.
@@ -66,6 +74,10 @@ class QuestionView:
     entry_id: str = ""
     status: str = "approved"
     entry_field: str = ""
+    # an entry's answer, as words: a judge's reworded question often repeats what the answer
+    # says ("rút toàn bộ yêu cầu khởi kiện") rather than the entry's own question ("khi nào
+    # đình chỉ…"); empty for the asked question
+    answer_tokens: frozenset[str] = frozenset()
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -91,7 +103,7 @@ class QuestionAnalyzer:
         self._text_view = lru_cache(maxsize=8192)(self._build_text_view)
 
     def _build_text_view(self, text: str, keys: tuple[str, ...], articles: tuple[str, ...],
-                         entry_field: str | None, entry_id: str, status: str) -> QuestionView:
+                         entry_field: str | None, entry_id: str, status: str, answer: str) -> QuestionView:
         tokens = content_tokens(text)
         facets = self.facets.extract(text, entry_field, keys)
         folded = fold_diacritics(normalize_text(text, keep_newlines=False)).lower()
@@ -101,15 +113,16 @@ class QuestionAnalyzer:
             vector=None, law_keys=frozenset(keys),
             articles=articles, article_numbers=frozenset(_ARTICLE_NUMBER.findall(folded)),
             entry_id=entry_id, status=status, entry_field=entry_field or "",
+            answer_tokens=frozenset(content_tokens(answer)) if answer else frozenset(),
         )
 
     def view(self, text: str, vector=None, *, law_keys: Iterable[str] | None = None,
              articles: Iterable[str] = (), entry_field: str | None = None, entry_id: str = "",
-             status: str = "approved") -> QuestionView:
+             status: str = "approved", answer: str = "") -> QuestionView:
         if law_keys is None:
             law_keys = [law.key for law in laws_in_text(expand_abbreviations(text))]
         keys = tuple(sorted({str(k) for k in law_keys if k}))
-        base = self._text_view(text, keys, tuple(articles), entry_field, str(entry_id), status)
+        base = self._text_view(text, keys, tuple(articles), entry_field, str(entry_id), status, answer)
         return replace(base, vector=_unit(vector), extra={})  # a view of its own: callers fill ``extra``
 
     @component.output_types(view=QuestionView)
@@ -176,6 +189,10 @@ def pair_features(q: QuestionView, c: QuestionView, idf: Idf, vocabulary=None) -
     union = q.bigrams | c.bigrams
     bigram = len(q.bigrams & c.bigrams) / len(union) if union else 0.0
     q_unc = 1.0 - ws / wq if wq > 0 else 0.0
+    # the asked question's words found in the entry's question or its answer, and the part
+    # only the answer covers
+    answer_cover = _weight(q.tokens & (c.tokens | c.answer_tokens), idf) / wq if wq > 0 else 0.0
+    answer_gain = answer_cover - (1.0 - q_unc) if wq > 0 else 0.0
     c_unc = 1.0 - ws / wc if wc > 0 else 0.0
     conflicts, agrees = [], []
     q_extra = c_extra = 0
@@ -219,7 +236,16 @@ def pair_features(q: QuestionView, c: QuestionView, idf: Idf, vocabulary=None) -
     return [cos, lex, bigram, q_unc, c_unc, *conflicts, detail, *agrees, q_extra, c_extra,
             q_only[True], q_only[False], c_only[True], c_only[False], rr, float(not c.articles),
             law_agree, law_conflict, num_conflict,
-            max(0.0, cos - 0.85) if clean else 0.0, lex if clean else 0.0, 0.0, 0.0]
+            max(0.0, cos - 0.85) if clean else 0.0, lex if clean else 0.0, 0.0, 0.0,
+            answer_cover, answer_gain]
+
+
+def _strength(source: str, col: np.ndarray) -> np.ndarray:
+    """How much of a lead over the rivals counts: 0 → 1 as the similarity itself rises
+    (e5 cosines of unrelated questions sit near 0.80–0.85, of rewordings 0.90+)."""
+    if source == "dense_cos":
+        return np.clip((col - 0.85) / 0.08, 0.0, 1.0)
+    return np.clip(col / 0.5, 0.0, 1.0)
 
 
 @component
@@ -252,8 +278,11 @@ class PairFeaturizer:
                     margin[i] = min(cap, col[i] - max(rivals))
                 elif others:  # no rival: ahead of the field's average, at most the cap
                     margin[i] = min(cap, col[i] - float(np.mean(others)))
-            # only a candidate without conflicting facets may lead by its similarity
-            x[:, FEATURES.index(name)] = np.where(clean, margin, np.minimum(margin, 0.0))
+            # only a candidate without conflicting facets may lead by its similarity, and a lead
+            # counts as far as the similarity itself is high: the best of ten unrelated
+            # entries is still unrelated
+            margin = np.where(clean, margin, np.minimum(margin, 0.0))
+            x[:, FEATURES.index(name)] = np.where(margin > 0, margin * _strength(source, col), margin)
         return x
 
     @component.output_types(features=np.ndarray)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answer_match.features import FEATURES, Idf
+from assistant.answer_match.features import FEATURE_SIGNS, FEATURES, Idf
 from assistant.answer_match.thresholds import (  # noqa: F401 - re-exported
     DEFAULT_MODEL,
     MODEL_DIR,
@@ -69,7 +69,8 @@ class MatchModel:
     def fit(cls, x: np.ndarray, y: np.ndarray, *, l2: float = 1.0, idf: Idf | None = None,
             sample_weight: np.ndarray | None = None, iterations: int = 50) -> MatchModel:
         """L2-penalised logistic regression by Newton's method (deterministic)."""
-        f = fit_logistic(x, y, l2=l2, sample_weight=sample_weight, iterations=iterations)
+        f = fit_logistic(x, y, l2=l2, sample_weight=sample_weight, iterations=iterations,
+                         signs=FEATURE_SIGNS)
         return cls(FEATURES, f.weights, f.bias, f.mean, f.scale, idf or Idf())
 
     # -- storage ---------------------------------------------------------------------
