@@ -49,7 +49,8 @@ def _installation_data(settings):
 
 
 def calibrate(
-    training: Annotated[Path | None, typer.Option(help="Tệp huấn luyện (.jsonl); mặc định: tệp đi kèm.")] = None,
+    training: Annotated[Path | None, typer.Option(
+        help="Tệp huấn luyện (.jsonl); mặc định: mọi tệp .jsonl đi kèm.")] = None,
     installation: Annotated[bool, typer.Option("--installation/--no-installation",
                                                help="Học thêm từ dữ liệu của bản cài đặt này.")] = True,
     out: Annotated[Path | None, typer.Option(help="Ghi vào đây thay cho <data_dir>/answer_match/.")] = None,
@@ -58,17 +59,17 @@ def calibrate(
 ) -> None:
     """Hiệu chỉnh bộ so khớp câu hỏi (answer_match): đo trên phần giữ lại, chọn ngưỡng, lưu mô hình."""
     from assistant.answer_match.model import next_model_path, stamp
-    from assistant.answer_match.training import TRAINING_FILE, feature_table, make_queries, read_training
     from assistant.answer_match.training import calibrate as fit
+    from assistant.answer_match.training import feature_table, make_queries, read_training, training_files
     from assistant.engine_factory import ModelMissingError, open_engine
     from assistant.kb.citations import engine_resolver, resolve_citations
     from assistant.search_types import QAIndexEntry
     from assistant.settings import get_settings
 
     settings = get_settings()
-    path = training or TRAINING_FILE
+    paths = [training] if training else training_files()
     try:
-        data = read_training(path)
+        data = read_training(paths)
         engine = open_engine(settings)
     except (ModelMissingError, OSError, ValueError) as exc:
         fail(str(exc))
@@ -97,7 +98,7 @@ def calibrate(
                          on_step=lambda: progress.advance(task))
     finally:
         engine.store.close()
-    model = stamp(report.model, training=str(path.name), entries=report.entries,
+    model = stamp(report.model, training=", ".join(p.name for p in paths), entries=report.entries,
                   installation_entries=len(extra_entries), installation_pairs=len(extra_queries),
                   questions=report.questions, pairs=report.pairs, folds=folds, held_out=report.held_out)
     target = out or next_model_path(settings.data_dir)

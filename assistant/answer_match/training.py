@@ -1,7 +1,9 @@
 """Training pairs for the match model, its fit, thresholds and a held-out measurement.
 
-The training file (``training/match_pairs.jsonl``) holds contributed-style entries, each with
-reworded questions a judge might type and, for some, questions it does *not* answer. From it:
+The training files (every ``training/*.jsonl``: ``match_pairs.jsonl`` and
+``match_pairs_more.jsonl``) hold contributed-style entries, each with reworded questions a
+judge might type and questions it does *not* answer (and, in the newer file, the answer a
+judge would write). From them:
 
 * positives — every rewording (and the entry's own question) ↔ its entry, in the typing
   styles judges use: with diacritics, without, with abbreviations (BLTTDS, VKS), both;
@@ -46,7 +48,7 @@ from assistant.answer_match.features import (
 from assistant.answer_match.model import MatchModel, Thresholds
 from corpus.vietnamese import fold_diacritics, normalize_text
 
-TRAINING_FILE = Path(__file__).with_name("training") / "match_pairs.jsonl"
+TRAINING_DIR = Path(__file__).with_name("training")
 CANDIDATES = 10  # as many as the engine verifies per ask (by the question's own vectors)
 
 # Long forms → what judges type instead (the reverse of corpus/data/abbreviations.tsv).
@@ -115,6 +117,7 @@ class TrainingEntry:
     rewordings: list[str] = dataclasses.field(default_factory=list)
     near_misses: list[str] = dataclasses.field(default_factory=list)
     article_ids: list[str] = dataclasses.field(default_factory=list)
+    answer: str = ""  # the answer a judge would write (not a feature: kept for review and tests)
 
 
 @dataclass
@@ -123,18 +126,36 @@ class TrainingSet:
     unrelated: list[str] = dataclasses.field(default_factory=list)
 
 
-def read_training(path: Path = TRAINING_FILE) -> TrainingSet:
-    entries, unrelated = [], []
-    for line in Path(path).read_text("utf-8").splitlines():
-        if not line.strip():
-            continue
-        item = json.loads(line)
-        if "unrelated" in item:
-            unrelated.extend(item["unrelated"])
-            continue
-        entries.append(TrainingEntry(item["id"], item["question"], item.get("field", "khác"),
-                                     item.get("citation", ""), list(item.get("rewordings", [])),
-                                     list(item.get("near_misses", [])), list(item.get("article_ids", []))))
+def training_files(folder: Path = TRAINING_DIR) -> list[Path]:
+    """Every ``*.jsonl`` of the training folder, by name: a new file of entries is trained
+    on without touching the code that reads it."""
+    return sorted(folder.glob("*.jsonl"))
+
+
+def read_training(paths: Path | Iterable[Path] | None = None) -> TrainingSet:
+    """Entries and unrelated questions of one file or several (default: the training
+    folder's files), in order. An id used twice is an error: every fold, view and label is
+    keyed by it."""
+    files = [paths] if isinstance(paths, Path) else list(paths) if paths is not None else training_files()
+    entries: list[TrainingEntry] = []
+    unrelated: list[str] = []
+    seen: dict[str, Path] = {}
+    for path in files:
+        for line in Path(path).read_text("utf-8").splitlines():
+            if not line.strip():
+                continue
+            item = json.loads(line)
+            if "unrelated" in item:
+                unrelated.extend(item["unrelated"])
+                continue
+            if item["id"] in seen:
+                raise ValueError(f"Mã mục huấn luyện bị trùng: {item['id']} "
+                                 f"({seen[item['id']].name}, {Path(path).name})")
+            seen[item["id"]] = Path(path)
+            entries.append(TrainingEntry(item["id"], item["question"], item.get("field", "khác"),
+                                         item.get("citation", ""), list(item.get("rewordings", [])),
+                                         list(item.get("near_misses", [])), list(item.get("article_ids", [])),
+                                         item.get("answer", "")))
     return TrainingSet(entries, unrelated)
 
 
@@ -449,6 +470,6 @@ def iter_texts(entries: Iterable[TrainingEntry]) -> Iterable[str]:
         yield from e.rewordings
 
 
-__all__ = ["FEATURES", "TRAINING_FILE", "TrainingEntry", "TrainingSet", "Query", "read_training",
+__all__ = ["FEATURES", "TRAINING_DIR", "training_files", "TrainingEntry", "TrainingSet", "Query", "read_training",
            "make_queries", "typing_styles", "facet_swaps", "build_pairs", "calibrate",
            "ask_metrics", "duplicate_metrics", "choose_thresholds", "out_of_fold"]
