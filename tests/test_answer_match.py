@@ -48,7 +48,7 @@ def test_facets_with_and_without_diacritics(text):
 
 def test_facets_from_abbreviations_and_law_names():
     assert facets("VKS khang nghi ban an phuc tham trong may ngay") == {
-        "party": {"viện kiểm sát"}, "act": {"kháng nghị"}, "stage": {"phúc thẩm"}, "object": {"bản án"},
+        "actor": {"viện kiểm sát"}, "act": {"kháng nghị"}, "stage": {"phúc thẩm"}, "object": {"bản án"},
         "asked": {"thời hạn"}}
     # "kháng nghị phúc thẩm" names the procedure of the protest, not the stage asked about
     assert "stage" not in facets("VKS khang nghi phuc tham trong may ngay")
