@@ -34,7 +34,7 @@ def _installation_data(settings):
             approved = {e.id: e for e in s.scalars(select(QAEntry).where(QAEntry.status == "approved"))}
             for e in approved.values():
                 entries.append(TrainingEntry(f"db{e.id}", e.question, e.field, e.citation_text or "",
-                                             article_ids=list(e.article_ids or [])))
+                                             article_ids=list(e.article_ids or []), answer=e.answer))
             for label in s.scalars(select(MatchLabel).where(MatchLabel.label == 1)):
                 if label.entry_id in approved:
                     queries.append(Query(label.question, f"db{label.entry_id}", "positive", "confirmed",
@@ -89,7 +89,7 @@ def calibrate(
 
         def view_entry(e):
             ids = e.article_ids or resolve_citations(e.citation, resolver).article_ids
-            return engine.entry_view(QAIndexEntry(e.id, e.question, "", e.field, article_ids=tuple(ids),
+            return engine.entry_view(QAIndexEntry(e.id, e.question, e.answer, e.field, article_ids=tuple(ids),
                                                   citation_text=e.citation))
 
         with _progress() as progress:

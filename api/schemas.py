@@ -351,6 +351,10 @@ class QAListOut(BaseModel):
 
 class SimilarIn(_In):
     question: str = Field(min_length=1, max_length=2000)
+    answer: str | None = Field(None, max_length=20000, description="Câu trả lời đang soạn (nếu có).")
+    citation_text: str | None = Field(None, max_length=2000, description="Căn cứ pháp lý đang soạn (nếu có).")
+    article_ids: list[str] = Field(default_factory=list, max_length=50,
+                                   description="Điều luật đã gắn (mã điều).")
     limit: int = Field(5, ge=1, le=20)
     exclude_id: int | None = Field(None, ge=1, le=MAX_ID)
 
@@ -360,7 +364,8 @@ class SimilarOut(BaseModel):
     score: float = Field(description="Bằng `confidence` (giữ cho tương thích).")
     confidence: float = Field(description="Xác suất (0–1) hai câu hỏi là một; cùng thang cho câu "
                                           "đã duyệt, chờ duyệt và bản nháp.")
-    is_duplicate: bool = Field(description="true = có thể trùng (độ tin cậy ≥ ngưỡng trùng lặp).")
+    is_duplicate: bool = Field(description="true = có thể trùng (độ tin cậy ≥ ngưỡng trùng lặp và, khi "
+                                           "câu đang soạn có trích dẫn, hai câu cùng dẫn một điều luật).")
     reasons: list[str] = Field(default_factory=list)
     source: str = Field("index", description="index = chỉ mục tìm kiếm.")
     question: str

@@ -355,14 +355,15 @@ def ask_questions(kb: FreshKB, questions: Sequence[EvalQuestion],
 
 def check_duplicates(kb: FreshKB, candidates: Sequence[DuplicateCandidate],
                      on_step: Callable[[], None] | None = None) -> list[dict]:
-    """Each new contribution through the similar-entries service (POST /qa/similar)."""
+    """Each new contribution through the similar-entries service (POST /qa/similar), with its
+    answer, as the contribution form sends it once the answer is written."""
     from assistant.kb.services.qa import similar_entries
 
     keys = {v: k for k, v in kb.ids.items()}
     out = []
     for cand in candidates:
         hits = similar_entries(kb.session, kb.engine, kb.judge, cand.question, limit=5,
-                               thresholds=kb.settings.match_thresholds())
+                               thresholds=kb.settings.match_thresholds(), answer=cand.answer)
         flagged = [keys[i] for i in duplicate_flags(hits) if i in keys]
         out.append({"question": cand.question, "expected": cand.duplicate_of,
                     "close_to": cand.close_to, "flagged": flagged})

@@ -74,7 +74,8 @@ def similar(body: SimilarIn, user: CurrentUser, session: SessionDep,
             search: SearchOptDep, settings: SettingsDep) -> list[SimilarOut]:
     return [SimilarOut(**d) for d in svc.similar_entries(
         session, search, user, body.question, limit=body.limit, exclude_id=body.exclude_id,
-        thresholds=settings.match_thresholds())]
+        thresholds=settings.match_thresholds(), answer=body.answer, citation_text=body.citation_text,
+        article_ids=body.article_ids)]
 
 
 @router.get("/export", summary="Xuất câu hỏi – trả lời (csv, xlsx, jsonl)",

@@ -25,10 +25,11 @@ from corpus.abbreviations import expand_abbreviations
 from corpus.laws import laws_in_text
 from corpus.vietnamese import fold_diacritics, has_diacritics, normalize_text
 
-FACETS: tuple[str, ...] = ("field", "stage", "act", "object", "asked", "party", "actor")
+FACETS: tuple[str, ...] = ("field", "stage", "act", "object", "asked", "party", "actor", "occasion")
 FACET_LABELS: dict[str, str] = {
     "field": "lĩnh vực", "stage": "giai đoạn", "act": "hành vi tố tụng", "object": "đối tượng",
     "asked": "nội dung hỏi", "party": "chủ thể", "actor": "người tiến hành tố tụng",
+    "occasion": "lần",
 }
 # The ``field`` of a Q&A entry (assistant.kb.models.FIELDS) as a facet value.
 ENTRY_FIELDS: dict[str, str] = {

@@ -56,6 +56,9 @@ LISTWISE = ("dense_margin", "lex_margin")
 # seldom does.
 CORE_FACETS = frozenset({"field", "stage", "act", "asked"})
 MARGIN_CAP = {"dense_margin": 0.05, "lex_margin": 0.5}
+# What an unrelated entry's question scores against a question (e5 cosines of unrelated
+# procedural questions sit near 0.80–0.85; they share almost no weighted words).
+UNRELATED_LEVEL = {"dense_cos": 0.85, "lex_cos": 0.0}
 
 
 @dataclass(frozen=True, eq=False)
@@ -278,6 +281,8 @@ class PairFeaturizer:
                     margin[i] = min(cap, col[i] - max(rivals))
                 elif others:  # no rival: ahead of the field's average, at most the cap
                     margin[i] = min(cap, col[i] - float(np.mean(others)))
+                else:  # alone (a young knowledge base): ahead of what an unrelated entry scores
+                    margin[i] = min(cap, col[i] - UNRELATED_LEVEL[source])
             # only a candidate without conflicting facets may lead by its similarity, and a lead
             # counts as far as the similarity itself is high: the best of ten unrelated
             # entries is still unrelated

@@ -2,8 +2,9 @@
 
 The training files (every ``training/*.jsonl``: ``match_pairs.jsonl`` and
 ``match_pairs_more.jsonl``) hold contributed-style entries, each with reworded questions a
-judge might type and questions it does *not* answer (and, in the newer file, the answer a
-judge would write). From them:
+judge might type, questions it does *not* answer, and the answer a judge would write (its
+words are evidence: a reworded question often repeats the answer rather than the entry's
+question). From them:
 
 * positives — every rewording (and the entry's own question) ↔ its entry, in the typing
   styles judges use: with diacritics, without, with abbreviations (BLTTDS, VKS), both;
@@ -117,7 +118,7 @@ class TrainingEntry:
     rewordings: list[str] = dataclasses.field(default_factory=list)
     near_misses: list[str] = dataclasses.field(default_factory=list)
     article_ids: list[str] = dataclasses.field(default_factory=list)
-    answer: str = ""  # the answer a judge would write (not a feature: kept for review and tests)
+    answer: str = ""  # the answer a judge would write: its words are evidence (features.answer_cover)
 
 
 @dataclass

@@ -89,7 +89,7 @@ def test_judge_contributes_after_seeing_the_duplicate_warning(visitor, site):
     page.get_by_role("link", name="Đóng góp").click()
     # a rewording of an approved entry is flagged as a likely duplicate …
     page.get_by_label("Câu hỏi", exact=True).fill("Kháng cáo bản án dân sự sơ thẩm trong bao nhiêu ngày?")
-    warning = page.locator("#similar .notice")
+    warning = page.locator("#similar .notice.warn")
     expect(warning).to_contain_text("Có thể trùng với câu hỏi đã có")
     expect(warning).to_contain_text("Thời hạn kháng cáo bản án sơ thẩm dân sự là bao lâu?")
     # … a question about another procedural act (hoãn ≠ kháng cáo) is not

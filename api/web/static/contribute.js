@@ -39,14 +39,24 @@ async function checkSimilar() {
   const box = $("similar");
   const q = $("qa-question").value.trim();
   if (q.length < 8) { clear(box); return; }
+  // the answer and citation, once written, tell a duplicate from a question that only reads alike
+  const body = { question: q, limit: 5, answer: $("qa-answer").value.trim() || null,
+    citation_text: $("qa-citation").value.trim() || null, article_ids: [...attached.keys()] };
   try {
-    const hits = await api("/qa/similar", { method: "POST", json: { question: q, limit: 5 } });
+    const hits = await api("/qa/similar", { method: "POST", json: body });
     if (!hits.length) { clear(box); return; }
-    clear(box, el("div", { class: "notice warn", role: "status" },
-      el("strong", {}, "Có thể trùng với câu hỏi đã có:"),
-      el("ul", {}, hits.map((h) => el("li", {}, h.question, " ", statusBadge(h.status, STATUS[h.status]),
-        el("span", { class: "hint" }, " (giống " + Math.round(h.score * 100) + "%)")))),
-      el("p", { class: "hint" }, "Hãy kiểm tra trước khi gửi để tránh trùng lặp.")));
+    const item = (h) => el("li", {}, h.question, " ", statusBadge(h.status, STATUS[h.status]),
+      el("span", { class: "hint" }, " (khớp " + Math.round(h.confidence * 100) + "%"
+        + (h.reasons.length ? ": " + h.reasons.join("; ") : "") + ")"));
+    const dup = hits.filter((h) => h.is_duplicate);
+    const alike = hits.filter((h) => !h.is_duplicate);
+    clear(box, [
+      dup.length ? el("div", { class: "notice warn", role: "status" },
+        el("strong", {}, "Có thể trùng với câu hỏi đã có:"), el("ul", {}, dup.map(item)),
+        el("p", { class: "hint" }, "Hãy kiểm tra trước khi gửi để tránh trùng lặp.")) : null,
+      alike.length ? el("div", { class: "notice", role: "status" },
+        el("strong", {}, "Câu hỏi gần giống (có thể khác nội dung):"), el("ul", {}, alike.map(item))) : null,
+    ].filter(Boolean));
   } catch (e) { clear(box); }
 }
 
@@ -200,6 +210,8 @@ async function save(submit) {
 
 if (window.APP_READY) {
   $("qa-question").addEventListener("input", debounce(checkSimilar, 400));
+  $("qa-answer").addEventListener("change", checkSimilar);
+  $("qa-citation").addEventListener("change", checkSimilar);
   $("qa-form").addEventListener("submit", (ev) => {
     ev.preventDefault();
     save((ev.submitter && ev.submitter.dataset.submit) === "1");

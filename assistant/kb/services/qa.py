@@ -436,15 +436,22 @@ def list_entries(session: Session, actor: User, *, status: str | None = None,
 
 def similar_entries(session: Session, search: SearchEngine | None, actor: User, question: str,
                     limit: int = 5, exclude_id: int | None = None, *,
-                    thresholds: Thresholds | None = None) -> list[dict]:
+                    thresholds: Thresholds | None = None, answer: str | None = None,
+                    citation_text: str | None = None, article_ids: list[str] | None = None) -> list[dict]:
     """Entries that may already ask ``question``: approved, pending and (the actor's own, or
     for a reviewer any) drafts, found in the index by the question's own vectors and scored
     by the answer_match verifier on one scale; ``is_duplicate`` when the confidence passes
-    the duplicate threshold. No entry is scanned in Python: statuses are filtered in Qdrant."""
+    the duplicate threshold. No entry is scanned in Python: statuses are filtered in Qdrant.
+
+    When the contribution being written already cites articles (attached, in its citation or
+    in its answer), an entry citing none of them is not flagged: two entries that answer one
+    question rest on the same article, so "Tạm ngừng phiên tòa … (Điều 259)" is no duplicate
+    of "Hoãn phiên tòa … (Điều 233)" however alike the questions read."""
     q = clean(question, "câu hỏi", max_len=MAX_QUESTION)
     if search is None:
         return []
     t = thresholds or Thresholds()
+    cited = _contribution_articles(search, answer, citation_text, article_ids)
     hits = search.search_qa(q, top_k=limit + 1, statuses=SIMILAR_STATUSES,
                             draft_author=None if is_reviewer(actor) else actor.id)
     ids = [int(h.entry_id) for h in hits if h.entry_id.isdigit()]
@@ -458,12 +465,29 @@ def similar_entries(session: Session, search: SearchEngine | None, actor: User, 
             continue
         if hit.confidence < t.related:
             continue
+        reasons = list(hit.reasons)
+        other_article = bool(cited and hit.article_ids and not cited & set(hit.article_ids))
+        if other_article:
+            reasons.insert(0, "khác điều luật được trích dẫn")
         out.append({"entry_id": entry.id, "score": hit.confidence, "confidence": hit.confidence,
-                    "is_duplicate": hit.confidence >= t.duplicate, "reasons": list(hit.reasons),
-                    "source": "index", "question": entry.question, "status": entry.status})
+                    "is_duplicate": hit.confidence >= t.duplicate and not other_article,
+                    "reasons": reasons, "source": "index", "question": entry.question,
+                    "status": entry.status})
         if len(out) >= limit:
             break
     return out
+
+
+def _contribution_articles(search: SearchEngine, answer: str | None, citation_text: str | None,
+                           article_ids: list[str] | None) -> set[str]:
+    """The articles a contribution being written rests on: those attached by hand and those
+    its citation or answer names and the index resolves (an unresolvable citation adds none)."""
+    text = "\n".join((clean(citation_text, "căn cứ pháp lý", max_len=MAX_CITATION, required=False),
+                      clean(answer, "câu trả lời", max_len=MAX_ANSWER, required=False))).strip()
+    ids = set(article_ids or ())
+    if text:
+        ids |= set(resolve_citations(text, engine_resolver(search)).article_ids)
+    return ids
 
 
 def reconcile_index(session: Session, search: SearchEngine) -> dict[str, int]:
