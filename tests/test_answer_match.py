@@ -65,6 +65,32 @@ def test_phone_abbreviations_of_the_field_and_stage():
     assert facets("thoi han khang nghi gdt ban an ds")["stage"] == {"giám đốc thẩm"}
     assert facets("thoi han khang nghi gdt ban an ds")["field"] == {"dân sự"}
     assert "field" not in facets("tra hs de dieu tra bo sung")
+    assert facets("an phi hs phuc tham bao nhieu")["field"] == {"hình sự"}
+    assert facets("bi don vang mat lan 2 tai phien toa ds")["field"] == {"dân sự"}
+    assert facets("bi don vang mat lan 2 tai phien toa ds")["party"] == {"bị đơn"}
+    assert facets("thoi han vks khang nghi ban an hc so tham")["field"] == {"hành chính"}
+
+
+def test_who_acts_is_not_whom_it_concerns():
+    """Thẩm phán, HĐXX, VKS act in the proceedings; nguyên đơn, bị cáo are parties to it: a
+    question naming one of each is no conflict ("Thẩm phán trả lại đơn" ~ "Tòa trả lại đơn
+    cho người khởi kiện"), two different actors are (Thẩm phán ≠ Hội đồng xét xử)."""
+    f = facets("Thẩm phán trả lại đơn khởi kiện cho người khởi kiện khi nào?")
+    assert f["actor"] == {"thẩm phán"} and f["party"] == {"nguyên đơn"}
+    assert facets("tham quyen ra qd dinh chi, tp hay hdxx")["actor"] == {"hội đồng xét xử"}
+    assert facets("Nguyên đơn vắng mặt lần thứ hai")["occasion"] == {"lần thứ hai"}
+    assert facets("bi don vang mat lan dau")["occasion"] == {"lần thứ nhất"}
+
+
+def test_a_stage_named_by_its_procedure_is_not_what_is_asked():
+    """"theo thủ tục rút gọn" names a stage; it does not ask about a procedure (thủ tục), and
+    "thụ lý" is an act that any stage begins with, not the filing stage itself."""
+    f = facets("han khang cao ban an ds thu tuc rut gon")
+    assert f["stage"] == {"rút gọn"} and "asked" not in f
+    assert facets("Thủ tục giám đốc thẩm vụ án dân sự")["stage"] == {"giám đốc thẩm"}
+    assert facets("Thủ tục nộp đơn khởi kiện thế nào?")["asked"] == {"thủ tục"}
+    f = facets("Tòa phúc thẩm thụ lý vụ án dân sự rồi thì phải đưa ra xét xử trong bao lâu?")
+    assert f["stage"] == {"phúc thẩm"} and "thụ lý" in f["act"]
 
 
 def test_longest_form_wins_within_a_facet():
@@ -130,16 +156,79 @@ def test_a_conflicting_sibling_is_no_rival_in_the_margins():
     conflict with the question (a weak one), not against its criminal sibling, which is
     almost as close in words but states another field."""
     an = QuestionAnalyzer()
-    q = an.view("thoi han chuan bi xet xu phuc tham vu an dan su", stand_in_vector("a"))
-    civil = an.view("Thời hạn chuẩn bị xét xử phúc thẩm vụ án dân sự là bao lâu?", stand_in_vector("a"))
-    criminal = an.view("Thời hạn chuẩn bị xét xử phúc thẩm vụ án hình sự là bao lâu?", stand_in_vector("a"))
-    weak = an.view("Thời hạn chuẩn bị xét xử là bao lâu?", stand_in_vector("a"))
+    def view(text):
+        return an.view(text, stand_in_vector(text))
+    q = view("thoi han chuan bi xet xu phuc tham vu an dan su")
+    civil = view("Thời hạn chuẩn bị xét xử phúc thẩm vụ án dân sự là bao lâu?")
+    criminal = view("Thời hạn chuẩn bị xét xử phúc thẩm vụ án hình sự là bao lâu?")
+    weak = view("Thời hạn chuẩn bị xét xử là bao lâu?")
     x = AnswerVerifier().features(q, [civil, criminal, weak])
     lex, lead = FEATURES.index("lex_cos"), FEATURES.index("lex_margin")
     assert x[1, FEATURES.index("conflict_field")] == 1 and x[2, FEATURES.index("conflict_field")] == 0
-    assert x[0, lead] == pytest.approx(min(0.5, x[0, lex] - x[2, lex]))
+    assert x[0, lead] == pytest.approx(min(0.5, x[0, lex] - x[2, lex]) * min(1.0, x[0, lex] / 0.5))
     assert x[0, lead] > x[0, lex] - x[1, lex] + 0.05  # more than the gap to the sibling
     assert x[1, lead] <= 0  # a conflicting candidate never leads
+
+
+def test_the_answer_covers_what_the_entry_question_does_not_say():
+    """A scenario question repeats the answer's words ("rút toàn bộ yêu cầu khởi kiện"), not
+    the entry's question ("khi nào đình chỉ…"): answer_cover counts them, answer_gain is the
+    part only the answer covers; an entry without answer text gains nothing."""
+    an = QuestionAnalyzer()
+    q = an.view("Người khởi kiện rút toàn bộ yêu cầu khởi kiện thì Tòa án ra quyết định gì?", stand_in_vector("q"))
+    text = "Khi nào Tòa án đình chỉ giải quyết vụ án dân sự?"
+    with_answer = an.view(text, stand_in_vector("c"), answer=(
+        "Theo điểm c khoản 1 Điều 217 BLTTDS, Tòa án ra quyết định đình chỉ khi người khởi kiện rút "
+        "toàn bộ yêu cầu khởi kiện."))
+    bare = an.view(text, stand_in_vector("c"))
+    rows = [dict(zip(FEATURES, r, strict=False)) for r in AnswerVerifier().features(q, [with_answer, bare])]
+    assert rows[0]["answer_cover"] > 0.8 > rows[1]["answer_cover"]
+    assert rows[0]["answer_gain"] == pytest.approx(rows[0]["answer_cover"] - (1 - rows[0]["query_uncovered"]))
+    assert rows[1]["answer_gain"] == pytest.approx(0, abs=1e-12)
+    assert rows[1]["answer_cover"] == pytest.approx(1 - rows[1]["query_uncovered"])
+
+
+def test_a_lead_counts_as_far_as_the_similarity_is_high():
+    """The best of unrelated entries leads the others but is still unrelated: its lead is
+    scaled down by its own low similarity. A lone candidate (a young knowledge base) leads
+    an unrelated entry's level, and a twin (the same question entered twice) is no rival."""
+    an = QuestionAnalyzer()
+    verifier = AnswerVerifier()
+    q = an.view("quy dinh ve bao hiem xa hoi bat buoc cho nguoi lao dong", stand_in_vector("q"))
+    near = an.view("Thời hiệu yêu cầu giải quyết tranh chấp lao động là bao lâu?", stand_in_vector("q"))
+    far = an.view("Điều kiện hưởng án treo là gì?", stand_in_vector("z"))
+    x = verifier.features(q, [near, far])
+    lex, lead = FEATURES.index("lex_cos"), FEATURES.index("lex_margin")
+    assert 0 < x[0, lex] < 0.5
+    assert x[0, lead] == pytest.approx((x[0, lex] - x[1, lex]) * x[0, lex] / 0.5)
+    same = "Thời hạn kháng cáo bản án hình sự sơ thẩm là bao lâu?"
+    asked = an.view("Thời hạn kháng cáo bản án hình sự sơ thẩm bao nhiêu ngày?", stand_in_vector(same))
+    alone = verifier.features(asked, [an.view(same, stand_in_vector(same))])
+    assert alone[0, FEATURES.index("dense_margin")] > 0 and alone[0, lead] > 0
+    twins = verifier.features(asked, [an.view(same, stand_in_vector(same), entry_id="1"),
+                                      an.view(same, stand_in_vector(same), entry_id="2")])
+    np.testing.assert_allclose(twins[0], twins[1])
+    np.testing.assert_allclose(twins[0], alone[0])
+
+
+def test_fitted_weights_keep_the_side_their_evidence_points_to():
+    """Hard negatives share facets with the question, so agreement can look like evidence
+    against a match in the sample; the fit holds such a weight at zero (assistant.logistic)."""
+    from assistant.answer_match.features import FEATURE_SIGNS
+    from assistant.logistic import fit_logistic
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(400, 2))
+    y = (x[:, 0] - 0.8 * x[:, 1] + rng.normal(scale=0.5, size=400) > 0).astype(float)
+    free = fit_logistic(x, y)
+    held = fit_logistic(x, y, signs=[1, 1])
+    assert free.weights[1] < 0 and held.weights[1] == 0 and held.weights[0] > 0
+    np.testing.assert_allclose(fit_logistic(x, y, signs=[0, 0]).weights, free.weights)
+    signs = dict(zip(FEATURES, FEATURE_SIGNS, strict=True))
+    assert signs["agree_actor"] == 1 and signs["conflict_occasion"] == -1 and signs["answer_cover"] == 1
+    model = MatchModel.load(DEFAULT_MODEL)
+    for name, w in zip(model.features, model.weights, strict=True):
+        assert signs[name] * w >= 0, name
 
 
 # ------------------------------------------------------------------ training data

@@ -59,6 +59,8 @@ MARGIN_CAP = {"dense_margin": 0.05, "lex_margin": 0.5}
 # What an unrelated entry's question scores against a question (e5 cosines of unrelated
 # procedural questions sit near 0.80–0.85; they share almost no weighted words).
 UNRELATED_LEVEL = {"dense_cos": 0.85, "lex_cos": 0.0}
+# Two entries whose questions sit this close (e5 cosine) ask one thing: twins, not rivals.
+TWIN_COS = 0.985
 
 
 @dataclass(frozen=True, eq=False)
@@ -243,6 +245,15 @@ def pair_features(q: QuestionView, c: QuestionView, idf: Idf, vocabulary=None) -
             answer_cover, answer_gain]
 
 
+def _twins(candidates: Sequence[QuestionView]) -> np.ndarray:
+    """Pairs of candidates whose questions are one question (see PairFeaturizer.features)."""
+    n = len(candidates)
+    if n < 2 or any(c.vector is None for c in candidates):
+        return np.zeros((n, n), dtype=bool)
+    m = np.stack([np.asarray(c.vector, dtype=np.float64) for c in candidates])
+    return np.asarray(m @ m.T >= TWIN_COS, dtype=bool)
+
+
 def _strength(source: str, col: np.ndarray) -> np.ndarray:
     """How much of a lead over the rivals counts: 0 → 1 as the similarity itself rises
     (e5 cosines of unrelated questions sit near 0.80–0.85, of rewordings 0.90+)."""
@@ -264,19 +275,23 @@ class PairFeaturizer:
         another candidate that does not conflict with the question either. A sibling entry
         that differs in a facet ("… dân sự" beside "… hình sự") is no rival, so it must not
         make the right entry look uncertain; without a rival it is measured against the
-        others' average (capped), so that a lone weak candidate does not lead by default."""
+        others' average (capped), so that a lone weak candidate does not lead by default.
+        A *twin* — another entry asking the same thing (e5 cosine ≥ :data:`TWIN_COS` between
+        the two entries' questions: a duplicate already in the knowledge base) — is no rival
+        either: two copies of the right answer must not make each other look uncertain."""
         rows = [pair_features(question, c, idf, self.vocabulary) for c in candidates]
         x = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
         conflict_cols = [FEATURES.index(n) for n in FEATURES
                          if n.startswith("conflict_") or n in ("law_conflict", "article_number_conflict")]
         clean = np.asarray(~x[:, conflict_cols].any(axis=1), dtype=bool)
+        twin = _twins(candidates)
         for name, source in (("dense_margin", "dense_cos"), ("lex_margin", "lex_cos")):
             col = x[:, FEATURES.index(source)]
             cap = MARGIN_CAP[name]
             margin = np.zeros(len(col))
             for i in range(len(col)):
-                rivals = [col[j] for j in range(len(col)) if j != i and clean[j]]
-                others = [col[j] for j in range(len(col)) if j != i]
+                rivals = [col[j] for j in range(len(col)) if j != i and clean[j] and not twin[i, j]]
+                others = [col[j] for j in range(len(col)) if j != i and not twin[i, j]]
                 if rivals:
                     margin[i] = min(cap, col[i] - max(rivals))
                 elif others:  # no rival: ahead of the field's average, at most the cap

@@ -129,6 +129,34 @@ def test_duplicates_across_statuses(env):
     assert pending["id"] not in similar("judge2", "Các trường hợp tạm đình chỉ giải quyết vụ án dân sự là gì?")
 
 
+def test_a_contribution_citing_another_article_is_no_duplicate(env):
+    """The contribution's citation (or the articles its answer names) decides between "có thể
+    trùng" and a question that only reads alike: one question is answered from one article."""
+    pending = make_entry(env, "judge2", submit=True,
+                         question="Thời hạn chuẩn bị xét xử sơ thẩm vụ án dân sự là bao lâu?",
+                         answer="04 tháng kể từ ngày thụ lý (Điều 203 BLTTDS).", citation_text="Điều 203 BLTTDS")
+    question = "Chuẩn bị xét xử sơ thẩm vụ án dân sự trong thời hạn bao lâu?"
+
+    def hit(**extra):
+        r = env.client.post("/api/v1/qa/similar", headers=env.h("judge1"),
+                            json={"question": question, **extra})
+        assert r.status_code == 200, r.text
+        return {h["entry_id"]: h for h in r.json()}[pending["id"]]
+
+    assert hit()["is_duplicate"] is True  # the question alone: a likely duplicate
+    assert hit(answer="Bốn tháng, theo Điều 203 BLTTDS.")["is_duplicate"] is True
+    assert hit(article_ids=["37.5.LQ.203"])["is_duplicate"] is True
+    other = hit(answer="Không quá 01 tháng.", citation_text="Điều 233 BLTTDS")
+    assert other["is_duplicate"] is False and other["reasons"][0] == "khác điều luật được trích dẫn"
+    assert other["confidence"] == hit()["confidence"]  # same match, another verdict on duplication
+    # an unresolvable citation says nothing either way
+    assert hit(citation_text="Điều 5 Nghị quyết 999/2099/XYZ")["is_duplicate"] is True
+    r = env.client.post("/api/v1/qa/similar", headers=env.h("judge1"),
+                        json={"question": question, "article_ids": ["x" * 10] * 51})
+    assert r.status_code == 422
+    env.client.post(f"/api/v1/review/{pending['id']}/reject", headers=env.h("reviewer"), json={"reason": "Thử"})
+
+
 def test_unanswered_item_closes_when_a_matching_entry_is_approved(env):
     q = "Thời hạn kháng cáo quyết định giải quyết việc dân sự là mấy ngày?"
     body = ask(env, "judge2", q)
