@@ -48,7 +48,8 @@ def users_create(
     court: Annotated[str, typer.Option(help="Mã Tòa án, ví dụ HN-KV1.")],
     password: Annotated[str, typer.Option(help="Mật khẩu (≥ 12 ký tự, không phổ biến, không chứa tên đăng nhập).",
                                           prompt=True, hide_input=True, confirmation_prompt=True)],
-    role: Annotated[str, typer.Option(help="judge | reviewer | court_admin | admin")] = "judge",
+    role: Annotated[str, typer.Option(help="Vai trò: judge (Thẩm phán) | reviewer (người duyệt) | "
+                                           "court_admin (quản trị tòa) | admin (quản trị hệ thống)")] = "judge",
     title: Annotated[str | None, typer.Option(help="Chức danh: Thẩm phán, Thư ký…")] = None,
 ) -> None:
     """Tạo một tài khoản."""

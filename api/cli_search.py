@@ -115,7 +115,8 @@ def ask(
     question: Annotated[str, typer.Argument(help="Câu hỏi, có dấu hoặc không dấu")],
     top_k: Annotated[int, typer.Option("--top-k", min=1, max=50)] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="In một đối tượng JSON")] = False,
-    mode: Annotated[str | None, typer.Option(help="hybrid | dense | sparse (mặc định: TROLY_RANKING_MODE)")] = None,
+    mode: Annotated[str | None, typer.Option(help="Cách tìm: hybrid (kết hợp) | dense (ngữ nghĩa) | "
+                                                  "sparse (từ khóa) (mặc định: TROLY_RANKING_MODE)")] = None,
 ) -> None:
     """Ask a question; prints ranked articles with citation, score and the matching clause."""
     from assistant.engine_factory import ModelMissingError, open_engine
@@ -153,10 +154,11 @@ def ask(
 def evaluate(
     file: Annotated[Path, typer.Argument(help="Câu hỏi: .jsonl có question+gold, hoặc tệp câu hỏi ALQAC .json")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
-    mode: Annotated[str | None, typer.Option(help="hybrid | dense | sparse")] = None,
+    mode: Annotated[str | None, typer.Option(
+        help="Cách tìm: hybrid (kết hợp) | dense (ngữ nghĩa) | sparse (từ khóa)")] = None,
     fold: Annotated[bool, typer.Option(help="Bỏ dấu các câu hỏi trước khi hỏi")] = False,
     limit: Annotated[int, typer.Option(help="Chỉ N câu hỏi đầu (0 = tất cả)")] = 0,
-    fusion: Annotated[str | None, typer.Option(help="dbsf | rrf")] = None,
+    fusion: Annotated[str | None, typer.Option(help="Cách hợp nhất điểm: dbsf | rrf")] = None,
     candidates: Annotated[int | None, typer.Option(help="Số đoạn lấy về cho mỗi câu hỏi")] = None,
     rrf_k: Annotated[int | None, typer.Option(help="Hằng số k của RRF")] = None,
     law_boost: Annotated[float | None, typer.Option(help="Mức nâng điều luật của văn bản được nêu tên")] = None,

@@ -58,7 +58,8 @@ def stats_check() -> None:
 
 def demo_national(
     scale: Annotated[
-        str, typer.Option(help="national (12.000 tài khoản, 50.000 câu, 2.000.000 lượt hỏi) | small | tiny")
+        str, typer.Option(help="Quy mô: national (12.000 tài khoản, 50.000 câu, 2.000.000 lượt hỏi) | "
+                               "small (nhỏ) | tiny (rất nhỏ)")
     ] = "national",
     seed: Annotated[int, typer.Option(help="Hạt giống ngẫu nhiên: cùng hạt giống → cùng dữ liệu.")] = 2025,
     year: Annotated[int, typer.Option(help="Năm của các lượt hỏi.")] = 2025,

@@ -211,6 +211,21 @@ def test_a_lead_counts_as_far_as_the_similarity_is_high():
     np.testing.assert_allclose(twins[0], alone[0])
 
 
+def test_a_question_about_what_follows_an_act_conflicts_less():
+    """"… rút toàn bộ yêu cầu khởi kiện thì Tòa án ra quyết định gì?" names the triggering act
+    (rút đơn); the entry that answers it names the decision (đình chỉ). That act conflict is
+    its own, weaker feature; the same two acts asked side by side stay a plain conflict."""
+    an = QuestionAnalyzer()
+    entry = an.view("Những trường hợp nào Tòa án đình chỉ giải quyết vụ án dân sự?", stand_in_vector("e"))
+    verifier = AnswerVerifier()
+    asks_what_follows = an.view("Nguyên đơn rút đơn khởi kiện thì Tòa án ra quyết định gì?", stand_in_vector("q"))
+    asks_about_the_act = an.view("Thủ tục rút đơn khởi kiện của nguyên đơn?", stand_in_vector("q"))
+    rows = [dict(zip(FEATURES, verifier.features(q, [entry])[0], strict=False))
+            for q in (asks_what_follows, asks_about_the_act)]
+    assert rows[0]["conflict_act"] == 0 and rows[0]["conflict_act_consequence"] == 1
+    assert rows[1]["conflict_act"] == 1 and rows[1]["conflict_act_consequence"] == 0
+
+
 def test_fitted_weights_keep_the_side_their_evidence_points_to():
     """Hard negatives share facets with the question, so agreement can look like evidence
     against a match in the sample; the fit holds such a weight at zero (assistant.logistic)."""

@@ -34,6 +34,7 @@ FEATURES: tuple[str, ...] = (
     "q_only_minor", "c_only_core", "c_only_minor",
     "article_rr", "cites_nothing", "law_agree", "law_conflict", "article_number_conflict",
     "clean_dense", "clean_lex", "dense_margin", "lex_margin", "answer_cover", "answer_gain",
+    "conflict_act_consequence",
 )
 # The side each feature's weight may take (+1 for, -1 against, 0 either): agreement is never
 # evidence against a match and a conflict never evidence for it (assistant.logistic).
@@ -49,8 +50,9 @@ FEATURE_SIGNS: tuple[int, ...] = tuple(
 CITED_BY_ARTICLES = 3
 CITED_CANDIDATES = 5
 # Features of a candidate relative to the others retrieved for the same question: how far
-# ahead of (or behind) the best other candidate it is. Filled in by PairFeaturizer.
-LISTWISE = ("dense_margin", "lex_margin")
+# ahead of (or behind) the best other candidate it is, by which similarity. Filled in by
+# PairFeaturizer.
+LISTWISE = {"dense_margin": "dense_cos", "lex_margin": "lex_cos"}
 # Facets that change the answer when one question states them and the other is silent
 # ("… phúc thẩm" against an entry that names no stage); a party or object left unsaid
 # seldom does.
@@ -237,12 +239,18 @@ def pair_features(q: QuestionView, c: QuestionView, idf: Idf, vocabulary=None) -
     law_conflict = float(bool(q.law_keys and c.law_keys and not q.law_keys & c.law_keys))
     num_conflict = float(bool(q.article_numbers and c.article_numbers
                               and not q.article_numbers & c.article_numbers))
+    # "Người khởi kiện rút toàn bộ yêu cầu… thì Tòa án ra quyết định gì?": a question asking
+    # what follows an act names the act that triggers it (rút đơn), the entry the decision that
+    # follows (đình chỉ) — a weaker conflict than two questions about two acts
+    act = FACETS.index("act")
+    consequence = conflicts[act] if "hậu quả" in q.facets.get("asked", frozenset()) else 0.0
+    conflicts[act] -= consequence
     clean = not any(conflicts) and not law_conflict and not num_conflict
     return [cos, lex, bigram, q_unc, c_unc, *conflicts, detail, *agrees, q_extra, c_extra,
             q_only[True], q_only[False], c_only[True], c_only[False], rr, float(not c.articles),
             law_agree, law_conflict, num_conflict,
             max(0.0, cos - 0.85) if clean else 0.0, lex if clean else 0.0, 0.0, 0.0,
-            answer_cover, answer_gain]
+            answer_cover, answer_gain, consequence]
 
 
 def _twins(candidates: Sequence[QuestionView]) -> np.ndarray:
@@ -285,7 +293,7 @@ class PairFeaturizer:
                          if n.startswith("conflict_") or n in ("law_conflict", "article_number_conflict")]
         clean = np.asarray(~x[:, conflict_cols].any(axis=1), dtype=bool)
         twin = _twins(candidates)
-        for name, source in (("dense_margin", "dense_cos"), ("lex_margin", "lex_cos")):
+        for name, source in LISTWISE.items():
             col = x[:, FEATURES.index(source)]
             cap = MARGIN_CAP[name]
             margin = np.zeros(len(col))
