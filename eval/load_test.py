@@ -31,7 +31,9 @@ which is what makes a target such as "p95 ≤ 100 ms at 50 asks/s" meaningful.
 ``--questions`` takes a JSONL/JSON file (objects with a "question" field) or a text
 file (one question per line); asks draw from it uniformly with the seeded RNG.
 ``--fold-share F`` sends that share of asks without diacritics (judges type that way on
-phones).
+phones). ``--distinct`` makes every ask a string never sent before (the pool question
+and " – lượt N", N the slot number), so no cache keyed by the question's text — the
+query-vector cache above all — can answer it: the cost of a real court's long tail.
 
 Prints (and writes with ``--out``) JSON: throughput, achieved rate, p50/p95/p99 per
 kind, errors, distinct questions, late starts (rate mode), client CPU, and with
@@ -210,7 +212,8 @@ class Slot:
 class Load:
     def __init__(self, url: str, judge: tuple[str, str], reviewer: tuple[str, str],
                  stats_user: tuple[str, str], seed: int = 1,
-                 questions: list[str] | None = None, fold_share: float = 0.0) -> None:
+                 questions: list[str] | None = None, fold_share: float = 0.0,
+                 distinct: bool = False) -> None:
         host = urlparse(url).hostname
         if host not in LOOPBACK:
             raise SystemExit(f"refusing to load {host!r}: loopback servers only")
@@ -223,6 +226,7 @@ class Load:
         self.seed = seed
         self.questions = list(questions) if questions is not None else None
         self.fold_share = fold_share
+        self.distinct = distinct
         self.lock = threading.Lock()
         self._reset()
 
@@ -234,6 +238,7 @@ class Load:
         self.error_samples: list[str] = []
         self.questions_sent: Counter[str] = Counter()
         self.start_lag: list[float] = []
+        self.run_tag = "" if seed is None else "k"  # warm-up asks never equal measured ones
         self.count = 0  # slots handed out
         self.sent = 0
         self.dropped = 0
@@ -253,6 +258,8 @@ class Load:
         q = self.rng.choice(pool) if pool else QUESTIONS[i % len(QUESTIONS)]
         if self.fold_share and self.rng.random() < self.fold_share:
             q = fold_diacritics(q)
+        if self.distinct:  # the warm-up's tag differs: its slot numbers repeat the run's
+            q = f"{q} – lượt {self.run_tag}{i}"
         return q
 
     def _due(self, start: float, i: int, rate: float | None, poisson: bool) -> float | None:
@@ -484,6 +491,8 @@ def main(argv: list[str] | None = None) -> dict:
                    help="question pool: .jsonl/.json with a 'question' field, else one per line")
     p.add_argument("--fold-share", type=float, default=0.0,
                    help="share of asks sent without diacritics (0..1)")
+    p.add_argument("--distinct", action="store_true",
+                   help="every ask a string never sent before (no cache keyed by its text can hit)")
     p.add_argument("--warmup", type=float, default=0.0,
                    help="seconds of the same traffic before measuring (not reported)")
     p.add_argument("--seed", type=int, default=1)
@@ -504,7 +513,7 @@ def main(argv: list[str] | None = None) -> dict:
     questions = load_questions(a.questions) if a.questions else None
     load = Load(a.url, (a.judge, a.password), (a.reviewer, a.password),
                 (a.stats_user, a.password), seed=a.seed, questions=questions,
-                fold_share=a.fold_share)
+                fold_share=a.fold_share, distinct=a.distinct)
     report = load.run(min(a.duration, 600.0), a.concurrency, a.max_requests, a.server_pid,
                       rate=a.rate, poisson=a.poisson, warmup=min(a.warmup, 60.0))
     text = json.dumps(report, ensure_ascii=False, indent=2)
