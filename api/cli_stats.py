@@ -139,6 +139,9 @@ def _index_approved(engine) -> None:
             search.upsert_qa([index_entry(e) for e in batch])
             progress.advance(task, len(batch))
             s.expunge_all()
+    with console.status("Dựng chỉ mục tìm kiếm cho các câu đã nạp…"):
+        search.optimize_index()
+    search.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -225,6 +225,22 @@ def test_uploaded_articles_are_indexed_once_and_withdrawn(search, tmp_path):
     assert search.delete_legal_source(path.name) == 0
 
 
+def test_optimize_index_keeps_every_answer(search):
+    """After a bulk write the reconcile rebuilds the index's graphs: asks answer the same
+    articles and entries afterwards, through every implementation (the search process
+    waits for the child however long it takes)."""
+    search.upsert_qa([_entry("812"), _entry("813", question="Án phí sơ thẩm vụ án ly hôn là bao nhiêu?")])
+    try:
+        before = search.ask(APPEAL, top_k=5, qa_top_k=2)
+        assert isinstance(search.optimize_index(), bool)
+        after = search.ask(APPEAL, top_k=5, qa_top_k=2)
+        assert [a.article_id for a in after.articles] == [a.article_id for a in before.articles]
+        assert [(h.entry_id, round(h.confidence, 6)) for h in after.qa] == [
+            (h.entry_id, round(h.confidence, 6)) for h in before.qa]
+    finally:
+        search.delete_qa(["812", "813"])
+
+
 # ------------------------------------------------------------------ through the services
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory):

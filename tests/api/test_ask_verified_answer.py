@@ -163,3 +163,23 @@ def test_reconcile_indexes_every_status_and_repairs_a_stale_one(env):
     assert env.search.qa[str(pending["id"])].status == "pending"
     with env.session() as s:
         assert reconcile_qa(s, env.search)["qa_upserted"] == 0
+
+
+def test_a_bulk_reconcile_rebuilds_the_index_graphs(env, monkeypatch):
+    """Thousands of entries written by one reconcile (a restore, a first start on a
+    national knowledge base) are followed by ``optimize_index``; a few repairs are not."""
+    from assistant.kb.services import index_sync
+
+    make_entry(env, "judge1", question="Thủ tục ủy thác tư pháp ra nước ngoài trong vụ án dân sự?",
+               answer="Theo Luật Tương trợ tư pháp.", citation_text="")
+    make_entry(env, "judge1", question="Người làm chứng vắng mặt có bị dẫn giải không?",
+               answer="Có thể bị dẫn giải.", citation_text="")
+    monkeypatch.setattr(index_sync, "OPTIMIZE_AFTER", 2)
+    env.search.qa.clear()  # the index lost both entries (a restored data dir, say)
+    with env.session() as s:
+        assert index_sync.reconcile_qa(s, env.search)["qa_upserted"] >= 2
+    assert env.search.optimized == 1
+    env.search.qa.pop(next(iter(env.search.qa)))  # one lost entry: repaired, no rebuild
+    with env.session() as s:
+        assert index_sync.reconcile_qa(s, env.search)["qa_upserted"] == 1
+    assert env.search.optimized == 1
