@@ -222,7 +222,12 @@ class Load:
         if questions is not None and not questions:
             raise ValueError("questions must not be empty")
         self.url = url
-        self.creds = {"judge": judge, "reviewer": reviewer, "stats": stats_user}
+        # several judges (comma-separated names, one password): asks and contributions take
+        # them in turn, as a court system's traffic comes from many accounts and courts
+        names = [n.strip() for n in judge[0].split(",") if n.strip()]
+        self.judges = [f"judge{i}" for i in range(len(names))]
+        self.creds = {"reviewer": reviewer, "stats": stats_user} | {
+            key: (name, judge[1]) for key, name in zip(self.judges, names, strict=True)}
         self.seed = seed
         self.questions = list(questions) if questions is not None else None
         self.fold_share = fold_share
@@ -290,14 +295,14 @@ class Load:
             with self.lock:
                 self.questions_sent[slot.question] += 1
             r = client.post("/api/v1/ask", json={"question": slot.question},
-                            headers=headers["judge"])
+                            headers=headers[self.judges[slot.index % len(self.judges)]])
             self._check(r, "ask", 200, t0)
         elif slot.kind == "stats":
             view = self.stats_views[(slot.index * 7919) % len(self.stats_views)]
             r = client.get("/api/v1/stats", params=view, headers=headers["stats"])
             self._check(r, "stats", 200, t0)
         else:
-            r = client.post("/api/v1/qa", headers=headers["judge"], json={
+            r = client.post("/api/v1/qa", headers=headers[self.judges[slot.index % len(self.judges)]], json={
                 "question": f"Câu hỏi thử tải số {slot.index}-{time.time_ns()} về thời hạn "
                             "kháng cáo?",
                 "answer": "15 ngày kể từ ngày tuyên án.", "field": "dân sự", "submit": True})
@@ -498,7 +503,8 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--server-pid", type=int,
                    help="server pid: CPU and RSS are measured for it and its children")
-    p.add_argument("--judge", default="an.nguyen")
+    p.add_argument("--judge", default="an.nguyen",
+                   help="the asking judge, or several comma-separated (taken in turn)")
     p.add_argument("--reviewer", default="duyet.hanoi")
     p.add_argument("--stats-user", default="qt.hanoi")
     p.add_argument("--password", default="demo-toaan-2025")
