@@ -151,6 +151,15 @@ def test_distinct_asks_never_repeat_a_string():
     assert len(set(asks(plain, None))) == 2
 
 
+def test_several_judges_ask_in_turn():
+    """--judge a,b: each judge signs in with the one password; asks and contributions
+    take them in slot order, spreading the traffic over accounts and courts."""
+    load = Load("http://127.0.0.1:9", ("tp.a, tp.b", "pw"), ("duyet", "pw"), ("qt", "pw"))
+    assert load.judges == ["judge0", "judge1"]
+    assert load.creds["judge0"] == ("tp.a", "pw") and load.creds["judge1"] == ("tp.b", "pw")
+    assert {load.judges[i % 2] for i in (1, 2)} == {"judge0", "judge1"}
+
+
 def test_fold_diacritics():
     assert fold_diacritics("Thời hạn kháng cáo Đ") == "Thoi han khang cao D"
     assert fold_diacritics("đương sự ỦY BAN") == "duong su UY BAN"
