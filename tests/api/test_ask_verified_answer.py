@@ -183,3 +183,34 @@ def test_a_bulk_reconcile_rebuilds_the_index_graphs(env, monkeypatch):
     with env.session() as s:
         assert index_sync.reconcile_qa(s, env.search)["qa_upserted"] == 1
     assert env.search.optimized == 1
+
+
+def test_the_entries_of_an_ask_come_with_their_people_and_court_in_one_query(env):
+    """The reply names each entry's author, court and reviewer: read with the entries, not
+    one by one (they were up to 15 more round trips per ask on PostgreSQL)."""
+    from sqlalchemy import event
+
+    civil = approved_entry(env, "judge1", **CIVIL)
+    criminal = approved_entry(env, "judge2", **CRIMINAL)
+    engine = env.session_factory.kw["bind"]
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        body = ask(env, "judge2", "thoi han khang cao ban an so tham bao lau")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    found = matches(body)
+    assert {m["entry_id"] for m in found} >= {civil["id"], criminal["id"]}
+    assert all(m["author_name"] and m["court_name"] and m["reviewer_name"] for m in found)
+    entries = [s for s in statements if "FROM qa_entries" in s]
+    assert len(entries) == 1 and "JOIN users" in entries[0] and "JOIN courts" in entries[0]
+    # the only lone user/court reads left are the signed-in judge's own
+    lone = [s for s in statements if s.startswith("SELECT") and ("FROM users" in s or "FROM courts" in s)
+            and "qa_entries" not in s]
+    assert len(lone) <= 2, lone
+    for entry in (civil, criminal):
+        env.client.post(f"/api/v1/review/{entry['id']}/retire", headers=env.h("reviewer"))
