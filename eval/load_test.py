@@ -2,7 +2,8 @@
 
 Why: a province's judges ask at the same moments (hearing recesses); the server must
 keep answering fast under mixed traffic. Mix: 80 % ask, 15 % statistics, 5 %
-contribute + review (a judge submits, a reviewer approves). Both a request budget and
+contribute + review (a judge submits, a reviewer approves; ``--contribute-share``
+changes that share, asks take the difference). Both a request budget and
 a time limit bound every run, in both modes, and only a loopback server may be targeted.
 
 Statistics requests cycle through the pages a leader would open (every court in the
@@ -213,7 +214,7 @@ class Load:
     def __init__(self, url: str, judge: tuple[str, str], reviewer: tuple[str, str],
                  stats_user: tuple[str, str], seed: int = 1,
                  questions: list[str] | None = None, fold_share: float = 0.0,
-                 distinct: bool = False) -> None:
+                 distinct: bool = False, contribute_share: float = 0.05) -> None:
         host = urlparse(url).hostname
         if host not in LOOPBACK:
             raise SystemExit(f"refusing to load {host!r}: loopback servers only")
@@ -232,6 +233,9 @@ class Load:
         self.questions = list(questions) if questions is not None else None
         self.fold_share = fold_share
         self.distinct = distinct
+        if not 0.0 <= contribute_share <= 0.85:
+            raise ValueError("contribute_share must be within [0, 0.85]")
+        self.contribute_share = contribute_share
         self.lock = threading.Lock()
         self._reset()
 
@@ -251,7 +255,8 @@ class Load:
 
     def _pick(self) -> str:
         x = self.rng.random()
-        return "ask" if x < 0.80 else "stats" if x < 0.95 else "contribute"
+        return "ask" if x < 0.85 - self.contribute_share else "stats" if x < 1.0 - self.contribute_share \
+            else "contribute"
 
     def _question(self, i: int) -> str:
         """Pool draw (or the built-in list in turn), folded for ``fold_share`` of asks.
@@ -496,6 +501,8 @@ def main(argv: list[str] | None = None) -> dict:
                    help="question pool: .jsonl/.json with a 'question' field, else one per line")
     p.add_argument("--fold-share", type=float, default=0.0,
                    help="share of asks sent without diacritics (0..1)")
+    p.add_argument("--contribute-share", type=float, default=0.05,
+                   help="share of slots that contribute + approve (default 0.05; statistics stay 0.15)")
     p.add_argument("--distinct", action="store_true",
                    help="every ask a string never sent before (no cache keyed by its text can hit)")
     p.add_argument("--warmup", type=float, default=0.0,
@@ -519,7 +526,7 @@ def main(argv: list[str] | None = None) -> dict:
     questions = load_questions(a.questions) if a.questions else None
     load = Load(a.url, (a.judge, a.password), (a.reviewer, a.password),
                 (a.stats_user, a.password), seed=a.seed, questions=questions,
-                fold_share=a.fold_share, distinct=a.distinct)
+                fold_share=a.fold_share, distinct=a.distinct, contribute_share=a.contribute_share)
     report = load.run(min(a.duration, 600.0), a.concurrency, a.max_requests, a.server_pid,
                       rate=a.rate, poisson=a.poisson, warmup=min(a.warmup, 60.0))
     text = json.dumps(report, ensure_ascii=False, indent=2)

@@ -160,6 +160,20 @@ def test_several_judges_ask_in_turn():
     assert {load.judges[i % 2] for i in (1, 2)} == {"judge0", "judge1"}
 
 
+def test_contribute_share_sets_the_mix():
+    """--contribute-share: that share of slots contributes and approves, statistics stay 15 %."""
+    def mix(share: float) -> dict[str, int]:
+        load = _load("http://127.0.0.1:9", contribute_share=share)
+        kinds = [load._pick() for _ in range(4000)]
+        return {k: kinds.count(k) for k in ("ask", "stats", "contribute")}
+
+    assert mix(0.0)["contribute"] == 0 and 500 < mix(0.0)["stats"] < 700
+    default = mix(0.05)
+    assert 120 < default["contribute"] < 280 and 3000 < default["ask"] < 3400
+    with pytest.raises(ValueError):
+        _load("http://127.0.0.1:9", contribute_share=0.9)
+
+
 def test_fold_diacritics():
     assert fold_diacritics("Thời hạn kháng cáo Đ") == "Thoi han khang cao D"
     assert fold_diacritics("đương sự ỦY BAN") == "duong su UY BAN"
