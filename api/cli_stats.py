@@ -71,6 +71,7 @@ def demo_national(
     """Tạo bộ dữ liệu toàn quốc (1 TANDTC, 3 cấp cao, 34 tỉnh, 355 khu vực) trên cơ sở dữ liệu trống."""
     from dataclasses import replace
 
+    from assistant.kb.demo import DEMO_PASSWORD
     from assistant.kb.errors import KBError
     from assistant.kb.national import SCALES, court_rows, generate
     from assistant.kb.services.auth import hash_password
@@ -93,7 +94,7 @@ def demo_national(
         }
         try:
             with engine.begin() as conn:
-                report = generate(conn, scale=sc, seed=seed, year=year, password_hash=hash_password("demo-2025"),
+                report = generate(conn, scale=sc, seed=seed, year=year, password_hash=hash_password(DEMO_PASSWORD),
                                   progress=lambda step, n: progress.advance(tasks[step], n))
         except KBError as exc:
             console.print(f"[red]Lỗi:[/red] {exc.message}")
@@ -108,7 +109,7 @@ def demo_national(
                          ("Câu hỏi chưa trả lời", report.unanswered), ("Bảng tổng hợp", report.rollups)]:
         table.add_row(label, str(value))
     out.print(table)
-    out.print("Mật khẩu mọi tài khoản: demo-2025 (tên đăng nhập u00001 … ; u00001 là quản trị hệ thống).")
+    out.print(f"Mật khẩu mọi tài khoản: {DEMO_PASSWORD} (tên đăng nhập u00001 … ; u00001 là quản trị hệ thống).")
     if index:
         _index_approved(engine)
     else:
@@ -139,6 +140,9 @@ def _index_approved(engine) -> None:
             search.upsert_qa([index_entry(e) for e in batch])
             progress.advance(task, len(batch))
             s.expunge_all()
+    with console.status("Dựng chỉ mục tìm kiếm cho các câu đã nạp…"):
+        search.optimize_index()
+    search.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -56,7 +56,8 @@ def qa_status_filter(statuses: tuple[str, ...] | list[str], draft_author: int | 
     return {"operator": "AND", "conditions": [QA_FILTER, status]}
 
 
-def _retriever(store: Any, mode: str, top_k: int, filters: dict, fusion: str, rrf_k: int, weights: Any) -> Any:
+def _retriever(store: Any, mode: str, top_k: int, filters: dict, fusion: str, rrf_k: int, weights: Any,
+               exact: bool = False) -> Any:
     if mode == "hybrid":
         return EdgeHybridRetriever(
             document_store=store,
@@ -66,9 +67,10 @@ def _retriever(store: Any, mode: str, top_k: int, filters: dict, fusion: str, rr
             fusion=fusion,
             rrf_k=rrf_k,
             rrf_weights=list(weights) if weights else None,
+            exact=exact,
         )
     if mode == "dense":
-        return EdgeEmbeddingRetriever(document_store=store, top_k=top_k, filters=filters)
+        return EdgeEmbeddingRetriever(document_store=store, top_k=top_k, filters=filters, exact=exact)
     if mode == "sparse":
         return EdgeSparseEmbeddingRetriever(document_store=store, top_k=top_k, filters=filters)
     raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
@@ -88,8 +90,11 @@ def build_query_pipeline(
     fusion, rrf_k, rrf_weights = ranking.fusion, ranking.rrf_k, ranking.rrf_weights
     pipe = Pipeline()
     pipe.add_component("preprocess", QueryPreprocessor(restorer_path=restorer_path))
+    # The legal articles' dense candidates come from an exact scan whatever the shard holds:
+    # Q&A points written in bulk get an HNSW graph (``optimize``), which would otherwise
+    # move the legal ranking too (benchmarks.md, "exact scan vs HNSW").
     pipe.add_component("articles_retriever",
-                       _retriever(store, mode, candidates, LEGAL_FILTER, fusion, rrf_k, rrf_weights))
+                       _retriever(store, mode, candidates, LEGAL_FILTER, fusion, rrf_k, rrf_weights, exact=True))
     # With the second stage on, the aggregator hands its best ``rerank_candidates`` articles
     # to the re-ranker, which is then the pipeline's "articles" (what callers read).
     aggregate = "aggregate" if ranking.rerank else "articles"

@@ -326,6 +326,10 @@ class LegalSearchEngine:
     def count_documents(self) -> int:
         return int(self.store.count_documents())
 
+    def optimize_index(self) -> bool:
+        with self._lock:
+            return bool(self.store.optimize())
+
     def close(self) -> None:
         """Release the index (an Edge shard can be opened by one process at a time)."""
         self.store.close()

@@ -314,3 +314,7 @@ class SearchProcess:
 
     def count_documents(self) -> int:
         return int(self._call("count_documents"))
+
+    def optimize_index(self) -> bool:
+        """Minutes for a large index, so no time limit."""
+        return bool(self._call("optimize_index", timeout=None))

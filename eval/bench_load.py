@@ -12,7 +12,7 @@ plus the demo database), starts the server on a loopback port, and runs
 
 Asks draw from ``--questions`` (the eval set), a ``--fold-share`` of them typed without
 diacritics. ``--no-cache`` sets ``TROLY_QUERY_CACHE_SIZE=0`` so that repeated questions
-cost as much as new ones.
+cost as much as new ones; ``--distinct`` sends every ask as a new string instead.
 
     python -m eval.bench_load --phapdien ../shared/corpus/phapdien \\
         --questions ../shared/eval/court_subset/questions.jsonl --out bench-load.json
@@ -71,7 +71,7 @@ def prepare(data: Path, source: Path, phapdien: Path, env: dict[str, str]) -> No
 
 
 def run(phapdien: Path, questions: Path, duration: float, rate: float, fold_share: float,
-        cache: bool) -> dict:
+        cache: bool, distinct: bool = False) -> dict:
     base = get_settings()  # the caller's data: its model and, if built, its index
     data = Path(tempfile.mkdtemp(prefix="troly-load-"))
     env = {**os.environ, "TROLY_DATA_DIR": str(data), "TROLY_MODEL_PATH": str(base.model_dir.resolve()),
@@ -80,7 +80,7 @@ def run(phapdien: Path, questions: Path, duration: float, rate: float, fold_shar
         env["TROLY_QUERY_CACHE_SIZE"] = "0"
     out: dict = {"date": time.strftime("%Y-%m-%d %H:%M"),
                  "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-                 "query_cache": cache, "fold_share": fold_share}
+                 "query_cache": cache, "fold_share": fold_share, "distinct": distinct}
     try:
         prepare(data, base.index_dir, phapdien, env)
         port = _free_port()
@@ -92,7 +92,7 @@ def run(phapdien: Path, questions: Path, duration: float, rate: float, fold_shar
             pool = load_questions(questions)
             creds = (("an.nguyen", DEMO_PASSWORD), ("duyet.hanoi", DEMO_PASSWORD), ("qt.hanoi", DEMO_PASSWORD))
             for name, loop_rate in (("closed_loop", None), ("open_loop", rate)):
-                load = Load(url, *creds, questions=pool, fold_share=fold_share)
+                load = Load(url, *creds, questions=pool, fold_share=fold_share, distinct=distinct)
                 out[name] = load.run(duration=duration, concurrency=8, max_requests=100_000,
                                      server_pid=server.pid, warmup=WARMUP_S, rate=loop_rate)
                 print(name, json.dumps(_summary(out[name]), ensure_ascii=False), flush=True)
@@ -119,9 +119,10 @@ def main() -> None:
     p.add_argument("--rate", type=float, default=62.5, help="open-loop requests/s (80 %% asks)")
     p.add_argument("--fold-share", type=float, default=0.3)
     p.add_argument("--no-cache", action="store_true", help="TROLY_QUERY_CACHE_SIZE=0")
+    p.add_argument("--distinct", action="store_true", help="every ask a new string (no cache can hit)")
     p.add_argument("--out", type=Path)
     a = p.parse_args()
-    report = run(a.phapdien, a.questions, a.duration, a.rate, a.fold_share, not a.no_cache)
+    report = run(a.phapdien, a.questions, a.duration, a.rate, a.fold_share, not a.no_cache, a.distinct)
     if a.out:
         a.out.write_text(json.dumps(report, ensure_ascii=False, indent=2))
 

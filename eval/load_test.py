@@ -2,7 +2,8 @@
 
 Why: a province's judges ask at the same moments (hearing recesses); the server must
 keep answering fast under mixed traffic. Mix: 80 % ask, 15 % statistics, 5 %
-contribute + review (a judge submits, a reviewer approves). Both a request budget and
+contribute + review (a judge submits, a reviewer approves; ``--contribute-share``
+changes that share, asks take the difference). Both a request budget and
 a time limit bound every run, in both modes, and only a loopback server may be targeted.
 
 Statistics requests cycle through the pages a leader would open (every court in the
@@ -31,7 +32,9 @@ which is what makes a target such as "p95 ≤ 100 ms at 50 asks/s" meaningful.
 ``--questions`` takes a JSONL/JSON file (objects with a "question" field) or a text
 file (one question per line); asks draw from it uniformly with the seeded RNG.
 ``--fold-share F`` sends that share of asks without diacritics (judges type that way on
-phones).
+phones). ``--distinct`` makes every ask a string never sent before (the pool question
+and " – lượt N", N the slot number), so no cache keyed by the question's text — the
+query-vector cache above all — can answer it: the cost of a real court's long tail.
 
 Prints (and writes with ``--out``) JSON: throughput, achieved rate, p50/p95/p99 per
 kind, errors, distinct questions, late starts (rate mode), client CPU, and with
@@ -210,7 +213,8 @@ class Slot:
 class Load:
     def __init__(self, url: str, judge: tuple[str, str], reviewer: tuple[str, str],
                  stats_user: tuple[str, str], seed: int = 1,
-                 questions: list[str] | None = None, fold_share: float = 0.0) -> None:
+                 questions: list[str] | None = None, fold_share: float = 0.0,
+                 distinct: bool = False, contribute_share: float = 0.05) -> None:
         host = urlparse(url).hostname
         if host not in LOOPBACK:
             raise SystemExit(f"refusing to load {host!r}: loopback servers only")
@@ -219,10 +223,19 @@ class Load:
         if questions is not None and not questions:
             raise ValueError("questions must not be empty")
         self.url = url
-        self.creds = {"judge": judge, "reviewer": reviewer, "stats": stats_user}
+        # several judges (comma-separated names, one password): asks and contributions take
+        # them in turn, as a court system's traffic comes from many accounts and courts
+        names = [n.strip() for n in judge[0].split(",") if n.strip()]
+        self.judges = [f"judge{i}" for i in range(len(names))]
+        self.creds = {"reviewer": reviewer, "stats": stats_user} | {
+            key: (name, judge[1]) for key, name in zip(self.judges, names, strict=True)}
         self.seed = seed
         self.questions = list(questions) if questions is not None else None
         self.fold_share = fold_share
+        self.distinct = distinct
+        if not 0.0 <= contribute_share <= 0.85:
+            raise ValueError("contribute_share must be within [0, 0.85]")
+        self.contribute_share = contribute_share
         self.lock = threading.Lock()
         self._reset()
 
@@ -234,6 +247,7 @@ class Load:
         self.error_samples: list[str] = []
         self.questions_sent: Counter[str] = Counter()
         self.start_lag: list[float] = []
+        self.run_tag = "" if seed is None else "k"  # warm-up asks never equal measured ones
         self.count = 0  # slots handed out
         self.sent = 0
         self.dropped = 0
@@ -241,7 +255,8 @@ class Load:
 
     def _pick(self) -> str:
         x = self.rng.random()
-        return "ask" if x < 0.80 else "stats" if x < 0.95 else "contribute"
+        return "ask" if x < 0.85 - self.contribute_share else "stats" if x < 1.0 - self.contribute_share \
+            else "contribute"
 
     def _question(self, i: int) -> str:
         """Pool draw (or the built-in list in turn), folded for ``fold_share`` of asks.
@@ -253,6 +268,8 @@ class Load:
         q = self.rng.choice(pool) if pool else QUESTIONS[i % len(QUESTIONS)]
         if self.fold_share and self.rng.random() < self.fold_share:
             q = fold_diacritics(q)
+        if self.distinct:  # the warm-up's tag differs: its slot numbers repeat the run's
+            q = f"{q} – lượt {self.run_tag}{i}"
         return q
 
     def _due(self, start: float, i: int, rate: float | None, poisson: bool) -> float | None:
@@ -283,14 +300,14 @@ class Load:
             with self.lock:
                 self.questions_sent[slot.question] += 1
             r = client.post("/api/v1/ask", json={"question": slot.question},
-                            headers=headers["judge"])
+                            headers=headers[self.judges[slot.index % len(self.judges)]])
             self._check(r, "ask", 200, t0)
         elif slot.kind == "stats":
             view = self.stats_views[(slot.index * 7919) % len(self.stats_views)]
             r = client.get("/api/v1/stats", params=view, headers=headers["stats"])
             self._check(r, "stats", 200, t0)
         else:
-            r = client.post("/api/v1/qa", headers=headers["judge"], json={
+            r = client.post("/api/v1/qa", headers=headers[self.judges[slot.index % len(self.judges)]], json={
                 "question": f"Câu hỏi thử tải số {slot.index}-{time.time_ns()} về thời hạn "
                             "kháng cáo?",
                 "answer": "15 ngày kể từ ngày tuyên án.", "field": "dân sự", "submit": True})
@@ -484,12 +501,17 @@ def main(argv: list[str] | None = None) -> dict:
                    help="question pool: .jsonl/.json with a 'question' field, else one per line")
     p.add_argument("--fold-share", type=float, default=0.0,
                    help="share of asks sent without diacritics (0..1)")
+    p.add_argument("--contribute-share", type=float, default=0.05,
+                   help="share of slots that contribute + approve (default 0.05; statistics stay 0.15)")
+    p.add_argument("--distinct", action="store_true",
+                   help="every ask a string never sent before (no cache keyed by its text can hit)")
     p.add_argument("--warmup", type=float, default=0.0,
                    help="seconds of the same traffic before measuring (not reported)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--server-pid", type=int,
                    help="server pid: CPU and RSS are measured for it and its children")
-    p.add_argument("--judge", default="an.nguyen")
+    p.add_argument("--judge", default="an.nguyen",
+                   help="the asking judge, or several comma-separated (taken in turn)")
     p.add_argument("--reviewer", default="duyet.hanoi")
     p.add_argument("--stats-user", default="qt.hanoi")
     p.add_argument("--password", default="demo-toaan-2025")
@@ -504,7 +526,7 @@ def main(argv: list[str] | None = None) -> dict:
     questions = load_questions(a.questions) if a.questions else None
     load = Load(a.url, (a.judge, a.password), (a.reviewer, a.password),
                 (a.stats_user, a.password), seed=a.seed, questions=questions,
-                fold_share=a.fold_share)
+                fold_share=a.fold_share, distinct=a.distinct, contribute_share=a.contribute_share)
     report = load.run(min(a.duration, 600.0), a.concurrency, a.max_requests, a.server_pid,
                       rate=a.rate, poisson=a.poisson, warmup=min(a.warmup, 60.0))
     text = json.dumps(report, ensure_ascii=False, indent=2)

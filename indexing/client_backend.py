@@ -159,7 +159,8 @@ class ClientBackend:
 
     def query(self, query: PointQuery) -> list[StoredPoint]:
         flt = client_filter(query.filter)
-        params = rest.SearchParams(hnsw_ef=self.hnsw_ef) if self.hnsw_ef else None
+        params = (rest.SearchParams(hnsw_ef=self.hnsw_ef, exact=query.exact)
+                  if self.hnsw_ef or query.exact else None)
         dense = [float(x) for x in query.dense] if query.dense is not None else None
         sparse = _sparse(query.sparse) if query.sparse is not None else None
         if query.fusion is not None:

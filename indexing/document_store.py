@@ -158,9 +158,10 @@ class QdrantDocumentStore:
         top_k: int = 10,
         filters: dict[str, Any] | None = None,
         return_embedding: bool = False,
+        exact: bool = False,
     ) -> list[Document]:
-        """Cosine kNN over the dense vector (HNSW once optimised)."""
-        return self._query(PointQuery(limit=top_k, dense=list(embedding)), filters, return_embedding)
+        """Cosine kNN over the dense vector (HNSW once optimised, unless ``exact``)."""
+        return self._query(PointQuery(limit=top_k, dense=list(embedding), exact=exact), filters, return_embedding)
 
     def query_sparse(
         self,
@@ -183,11 +184,13 @@ class QdrantDocumentStore:
         rrf_k: int = schema.DEFAULT_RRF_K,
         return_embedding: bool = False,
         rrf_weights: Sequence[float] | None = None,
+        exact: bool = False,
     ) -> list[Document]:
         """Prefetch dense + sparse candidates, fuse inside Qdrant (``rrf`` or ``dbsf``).
 
         ``rrf_weights`` = (dense, sparse) weights of weighted RRF. Filters apply inside
-        both prefetches, so fused results respect them.
+        both prefetches, so fused results respect them. ``exact``: the dense prefetch scans
+        every filtered vector even where an HNSW graph exists.
         """
         query = PointQuery(
             limit=top_k,
@@ -195,6 +198,7 @@ class QdrantDocumentStore:
             sparse=sparse_embedding,
             fusion=make_fusion(fusion, rrf_k, rrf_weights),
             prefetch_limit=max(prefetch_k, top_k),
+            exact=exact,
         )
         return self._query(query, filters, return_embedding)
 

@@ -239,7 +239,8 @@ class EdgeBackend:
 
     def query(self, query: PointQuery) -> list[StoredPoint]:
         flt = edge_filter(query.filter)
-        params = qe.SearchParams(hnsw_ef=self.hnsw_ef) if self.hnsw_ef else None
+        params = (qe.SearchParams(hnsw_ef=self.hnsw_ef, exact=query.exact)
+                  if self.hnsw_ef or query.exact else None)
         dense = qe.Query.Nearest([float(x) for x in query.dense], using=schema.DENSE_VECTOR) if query.dense else None
         sparse = qe.Query.Nearest(_sparse(query.sparse), using=schema.SPARSE_VECTOR) if query.sparse else None
         prefetches = None

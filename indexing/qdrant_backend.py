@@ -92,7 +92,10 @@ def fusion(kind: str = "rrf", rrf_k: int = DEFAULT_RRF_K, rrf_weights: Sequence[
 class PointQuery:
     """A nearest-neighbour query: one vector, or both vectors prefetched and fused.
 
-    ``filter`` restricts the prefetches and the fused result alike.
+    ``filter`` restricts the prefetches and the fused result alike. ``exact``: the dense
+    search scans every (filtered) vector even where an HNSW graph exists — the legal
+    articles' ranking is defined by the exact scan, and Q&A points written in bulk get a
+    graph (``optimize``) that must not move it.
     """
 
     limit: int
@@ -102,6 +105,7 @@ class PointQuery:
     prefetch_limit: int = 0
     filter: QdrantFilter | None = None
     with_vectors: bool = False
+    exact: bool = False
 
     def __post_init__(self) -> None:
         both = self.dense is not None and self.sparse is not None

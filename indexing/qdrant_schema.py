@@ -49,6 +49,10 @@ KEYWORD_META_FIELDS: tuple[str, ...] = (
     "entry_id",
     "article_ids",  # Q&A: the articles an entry cites (candidates by the question's articles)
     "author",  # Q&A: the author's user id as text (the duplicate check sees own drafts)
+    # a question that cites "Điều 273 BLTTDS" opens that article by law and number: without
+    # these the lookup read every legal point's payload (70-86 ms of CPU per cited article)
+    "article_number",
+    "law_number",
 )
 
 # HNSW parameters (Qdrant defaults, spelled out so both modes match).

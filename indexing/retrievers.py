@@ -85,7 +85,22 @@ class _BaseRetriever:
 
 @component
 class EdgeEmbeddingRetriever(_BaseRetriever):
-    """Dense (cosine) retrieval."""
+    """Dense (cosine) retrieval; ``exact`` scans every filtered vector even where an HNSW
+    graph exists (the legal articles' ranking is the exact scan's)."""
+
+    def __init__(
+        self,
+        document_store: Any,
+        top_k: int = 10,
+        filters: dict[str, Any] | None = None,
+        filter_policy: FilterPolicy | str = FilterPolicy.REPLACE,
+        exact: bool = False,
+    ) -> None:
+        _BaseRetriever.__init__(self, document_store, top_k=top_k, filters=filters, filter_policy=filter_policy)
+        self.exact = exact
+
+    def _params(self) -> dict[str, Any]:
+        return {**_BaseRetriever._params(self), "exact": self.exact}
 
     @component.output_types(documents=list[Document])
     def run(
@@ -94,7 +109,8 @@ class EdgeEmbeddingRetriever(_BaseRetriever):
         filters: dict[str, Any] | None = None,
         top_k: int | None = None,
     ) -> dict[str, list[Document]]:
-        docs = self.document_store.query_dense(query_embedding, top_k or self.top_k, self._filters(filters))
+        docs = self.document_store.query_dense(query_embedding, top_k or self.top_k, self._filters(filters),
+                                               exact=self.exact)
         return {"documents": docs}
 
 
@@ -115,7 +131,8 @@ class EdgeSparseEmbeddingRetriever(_BaseRetriever):
 
 @component
 class EdgeHybridRetriever(_BaseRetriever):
-    """Dense + sparse prefetch fused inside Qdrant (RRF by default, or DBSF)."""
+    """Dense + sparse prefetch fused inside Qdrant (RRF by default, or DBSF); ``exact`` as
+    for :class:`EdgeEmbeddingRetriever` (the dense prefetch)."""
 
     def __init__(
         self,
@@ -127,9 +144,11 @@ class EdgeHybridRetriever(_BaseRetriever):
         filter_policy: FilterPolicy | str = FilterPolicy.REPLACE,
         rrf_k: int = DEFAULT_RRF_K,
         rrf_weights: list[float] | None = None,
+        exact: bool = False,
     ) -> None:
         _BaseRetriever.__init__(self, document_store, top_k=top_k, filters=filters, filter_policy=filter_policy)
         make_fusion(fusion, rrf_k, rrf_weights)  # refuse bad options when the pipeline is built
+        self.exact = exact
         self.prefetch_k = prefetch_k
         self.fusion = fusion
         self.rrf_k = rrf_k
@@ -142,6 +161,7 @@ class EdgeHybridRetriever(_BaseRetriever):
             "fusion": self.fusion,
             "rrf_k": self.rrf_k,
             "rrf_weights": self.rrf_weights,
+            "exact": self.exact,
         }
 
     @component.output_types(documents=list[Document])
@@ -161,5 +181,6 @@ class EdgeHybridRetriever(_BaseRetriever):
             fusion=self.fusion,
             rrf_k=self.rrf_k,
             rrf_weights=tuple(self.rrf_weights) if self.rrf_weights else None,
+            exact=self.exact,
         )
         return {"documents": docs}

@@ -125,6 +125,7 @@ class FakeSearchEngine:
         self.upserts: list[str] = []
         self.deletes: list[str] = []
         self.fail_upserts = False
+        self.optimized = 0
         self.gate: threading.Event | None = None
         self.halfway = threading.Event()
         self._lock = threading.Lock()
@@ -258,6 +259,12 @@ class FakeSearchEngine:
     def count_documents(self) -> int:
         with self._lock:
             return len(self.articles) + sum(len(a) for a in self.legal.values()) + len(self.qa)
+
+    def optimize_index(self) -> bool:
+        """Nothing to build; counted, so tests see when a bulk write asked for it."""
+        with self._lock:
+            self.optimized += 1
+        return False
 
     def close(self) -> None:
         """Nothing to release."""

@@ -84,3 +84,28 @@ def test_bad_law_file_is_refused_and_index_kept(cli_env, tmp_path):
     assert result.exit_code == 2 and "Lỗi" in result.output
     after = runner.invoke(app, ["ask", "thời hạn kháng cáo", "--json"]).output
     assert json.loads(after)["articles"] == json.loads(before)["articles"]
+
+
+def test_demo_national_signs_in_with_the_demo_password(tmp_path, monkeypatch):
+    """The generated accounts carry the demo password, which must pass the password
+    policy (≥ 12 characters): a 9-character one made the command fail before any row."""
+    from sqlalchemy import select
+
+    from assistant.kb.db import make_engine, make_session_factory
+    from assistant.kb.demo import DEMO_PASSWORD
+    from assistant.kb.models import User
+    from assistant.kb.services.auth import verify_password
+
+    monkeypatch.setenv("TROLY_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("TROLY_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["demo", "national", "--scale", "tiny", "--users", "60",
+                                     "--entries", "20", "--events", "200"])
+        assert result.exit_code == 0, result.output
+        assert DEMO_PASSWORD in result.output
+        with make_session_factory(make_engine(get_settings().sqlalchemy_url))() as s:
+            admin = s.scalars(select(User).where(User.username == "u00001")).one()
+            assert verify_password(admin.password_hash, DEMO_PASSWORD)
+    finally:
+        get_settings.cache_clear()

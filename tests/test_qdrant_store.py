@@ -205,6 +205,36 @@ def test_dense_query_ranks_nearest_first(store):
     res = store.query_dense(near(unit(5), 0.3, 1000), top_k=3)
     assert res[0].id == "doc-5" and len(res) == 3
     assert res[0].score > res[1].score
+    exact = store.query_dense(near(unit(5), 0.3, 1000), top_k=3, exact=True)
+    assert ids(exact) == ids(res)  # ``exact`` reaches both engines (here: nothing indexed yet)
+    hybrid = store.query_hybrid(unit(5), SparseEmbedding(indices=[5], values=[1.0]), top_k=3, exact=True)
+    assert hybrid[0].id == "doc-5"
+
+
+def test_exact_search_after_optimize_is_the_brute_force_ranking(tmp_path):
+    """Once ``optimize`` has built the HNSW graph (8,000 points pass the full-scan
+    threshold), an ``exact`` query still returns the brute-force cosine ranking, dense
+    alone and as the dense prefetch of a hybrid query: the legal articles' ranking must
+    not move when Q&A points written in bulk get a graph."""
+    rng = np.random.default_rng(3)
+    vectors = rng.normal(size=(8_000, DENSE_DIM)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    store = edge_document_store(tmp_path / "qdrant", collection="legal")
+    try:
+        store.write_documents([Document(id=f"p{i}", content="x", meta={"kind": "article"}, embedding=v.tolist(),
+                                         sparse_embedding=SparseEmbedding(indices=[i % 50], values=[1.0]))
+                               for i, v in enumerate(vectors)])
+        assert store.optimize()
+        for seed in range(5):
+            query = vectors[seed * 997] + 0.8 * rng.normal(size=DENSE_DIM).astype(np.float32) / np.sqrt(DENSE_DIM)
+            query /= np.linalg.norm(query)
+            brute = [f"p{i}" for i in np.argsort(-(vectors @ query), kind="stable")[:10]]
+            assert ids(store.query_dense(query.tolist(), top_k=10, exact=True)) == brute
+            fused = store.query_hybrid(query.tolist(), SparseEmbedding(indices=[999], values=[1.0]), top_k=10,
+                                       prefetch_k=10, fusion="rrf", exact=True)  # no sparse match: dense order
+            assert ids(fused) == brute
+    finally:
+        store.close()
 
 
 def test_sparse_query(store):

@@ -225,6 +225,42 @@ def test_uploaded_articles_are_indexed_once_and_withdrawn(search, tmp_path):
     assert search.delete_legal_source(path.name) == 0
 
 
+def test_concurrent_asks_get_their_own_replies(search):
+    """Eight threads asking eight questions at once (more than the search process's pipes)
+    get exactly the replies the same questions get one at a time: no reply lost, mixed up
+    between callers or changed by a neighbour's ask."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [APPEAL, "Án phí sơ thẩm vụ án ly hôn", "thoi han chuan bi xet xu vu an dan su",
+                 "Hoãn phiên tòa sơ thẩm tối đa bao lâu?", "Người làm chứng có quyền gì?",
+                 "Tạm đình chỉ giải quyết vụ án dân sự khi nào?", "Thẩm quyền của Tòa án cấp tỉnh",
+                 "Trả lại đơn khởi kiện khi nào?"]
+
+    def shape(result: AskResult) -> tuple:
+        return result.query, [a.article_id for a in result.articles], [h.entry_id for h in result.qa]
+
+    serial = [shape(search.ask(q, top_k=5, qa_top_k=3)) for q in questions]
+    with ThreadPoolExecutor(max_workers=len(questions)) as pool:
+        together = list(pool.map(lambda q: shape(search.ask(q, top_k=5, qa_top_k=3)), questions * 2))
+    assert together == serial * 2
+
+
+def test_optimize_index_keeps_every_answer(search):
+    """After a bulk write the reconcile rebuilds the index's graphs: asks answer the same
+    articles and entries afterwards, through every implementation (the search process
+    waits for the child however long it takes)."""
+    search.upsert_qa([_entry("812"), _entry("813", question="Án phí sơ thẩm vụ án ly hôn là bao nhiêu?")])
+    try:
+        before = search.ask(APPEAL, top_k=5, qa_top_k=2)
+        assert isinstance(search.optimize_index(), bool)
+        after = search.ask(APPEAL, top_k=5, qa_top_k=2)
+        assert [a.article_id for a in after.articles] == [a.article_id for a in before.articles]
+        assert [(h.entry_id, round(h.confidence, 6)) for h in after.qa] == [
+            (h.entry_id, round(h.confidence, 6)) for h in before.qa]
+    finally:
+        search.delete_qa(["812", "813"])
+
+
 # ------------------------------------------------------------------ through the services
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory):

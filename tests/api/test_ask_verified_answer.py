@@ -191,3 +191,54 @@ def test_reconcile_indexes_every_status_and_repairs_a_stale_one(env):
     assert env.search.qa[str(pending["id"])].status == "pending"
     with env.session() as s:
         assert reconcile_qa(s, env.search)["qa_upserted"] == 0
+
+
+def test_a_bulk_reconcile_rebuilds_the_index_graphs(env, monkeypatch):
+    """Thousands of entries written by one reconcile (a restore, a first start on a
+    national knowledge base) are followed by ``optimize_index``; a few repairs are not."""
+    from assistant.kb.services import index_sync
+
+    make_entry(env, "judge1", question="Thủ tục ủy thác tư pháp ra nước ngoài trong vụ án dân sự?",
+               answer="Theo Luật Tương trợ tư pháp.", citation_text="")
+    make_entry(env, "judge1", question="Người làm chứng vắng mặt có bị dẫn giải không?",
+               answer="Có thể bị dẫn giải.", citation_text="")
+    monkeypatch.setattr(index_sync, "OPTIMIZE_AFTER", 2)
+    env.search.qa.clear()  # the index lost both entries (a restored data dir, say)
+    with env.session() as s:
+        assert index_sync.reconcile_qa(s, env.search)["qa_upserted"] >= 2
+    assert env.search.optimized == 1
+    env.search.qa.pop(next(iter(env.search.qa)))  # one lost entry: repaired, no rebuild
+    with env.session() as s:
+        assert index_sync.reconcile_qa(s, env.search)["qa_upserted"] == 1
+    assert env.search.optimized == 1
+
+
+def test_the_entries_of_an_ask_come_with_their_people_and_court_in_one_query(env):
+    """The reply names each entry's author, court and reviewer: read with the entries, not
+    one by one (they were up to 15 more round trips per ask on PostgreSQL)."""
+    from sqlalchemy import event
+
+    civil = approved_entry(env, "judge1", **CIVIL)
+    criminal = approved_entry(env, "judge2", **CRIMINAL)
+    engine = env.session_factory.kw["bind"]
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        body = ask(env, "judge2", "thoi han khang cao ban an so tham bao lau")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    found = matches(body)
+    assert {m["entry_id"] for m in found} >= {civil["id"], criminal["id"]}
+    assert all(m["author_name"] and m["court_name"] and m["reviewer_name"] for m in found)
+    entries = [s for s in statements if "FROM qa_entries" in s]
+    assert len(entries) == 1 and "JOIN users" in entries[0] and "JOIN courts" in entries[0]
+    # the only lone user/court reads left are the signed-in judge's own
+    lone = [s for s in statements if s.startswith("SELECT") and ("FROM users" in s or "FROM courts" in s)
+            and "qa_entries" not in s]
+    assert len(lone) <= 2, lone
+    for entry in (civil, criminal):
+        env.client.post(f"/api/v1/review/{entry['id']}/retire", headers=env.h("reviewer"))

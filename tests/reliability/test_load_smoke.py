@@ -133,6 +133,47 @@ def test_poisson_schedule_is_seeded():
     assert 0.5 < first[-1] < 4.0  # 99 gaps of mean 20 ms
 
 
+def test_distinct_asks_never_repeat_a_string():
+    """--distinct: every ask of a run, and of its warm-up, is a string sent only once, so no
+    cache keyed by the question's text can answer it (the pool has two questions)."""
+    def asks(load: Load, seed: int | None) -> list[str]:
+        load._reset(seed)
+        slots = [load._next_slot(0.0, 400, None, False) for _ in range(400)]
+        return [s.question for s in slots if s.kind == "ask"]
+
+    load = _load("http://127.0.0.1:9", questions=["Án phí ly hôn?", "Hoãn phiên tòa"],
+                 fold_share=0.5, distinct=True)
+    warm, run = asks(load, 8), asks(load, None)
+    assert len(set(run)) == len(run) > 250 and not set(warm) & set(run)
+    assert all(q.startswith(("Án phí ly hôn?", "An phi ly hon?", "Hoãn phiên tòa", "Hoan phien toa"))
+               for q in run)
+    plain = _load("http://127.0.0.1:9", questions=["Án phí ly hôn?", "Hoãn phiên tòa"])
+    assert len(set(asks(plain, None))) == 2
+
+
+def test_several_judges_ask_in_turn():
+    """--judge a,b: each judge signs in with the one password; asks and contributions
+    take them in slot order, spreading the traffic over accounts and courts."""
+    load = Load("http://127.0.0.1:9", ("tp.a, tp.b", "pw"), ("duyet", "pw"), ("qt", "pw"))
+    assert load.judges == ["judge0", "judge1"]
+    assert load.creds["judge0"] == ("tp.a", "pw") and load.creds["judge1"] == ("tp.b", "pw")
+    assert {load.judges[i % 2] for i in (1, 2)} == {"judge0", "judge1"}
+
+
+def test_contribute_share_sets_the_mix():
+    """--contribute-share: that share of slots contributes and approves, statistics stay 15 %."""
+    def mix(share: float) -> dict[str, int]:
+        load = _load("http://127.0.0.1:9", contribute_share=share)
+        kinds = [load._pick() for _ in range(4000)]
+        return {k: kinds.count(k) for k in ("ask", "stats", "contribute")}
+
+    assert mix(0.0)["contribute"] == 0 and 500 < mix(0.0)["stats"] < 700
+    default = mix(0.05)
+    assert 120 < default["contribute"] < 280 and 3000 < default["ask"] < 3400
+    with pytest.raises(ValueError):
+        _load("http://127.0.0.1:9", contribute_share=0.9)
+
+
 def test_fold_diacritics():
     assert fold_diacritics("Thời hạn kháng cáo Đ") == "Thoi han khang cao D"
     assert fold_diacritics("đương sự ỦY BAN") == "duong su UY BAN"

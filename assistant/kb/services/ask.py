@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from assistant.answer_match.thresholds import Thresholds
 from assistant.kb import direct_lookup
@@ -83,8 +83,15 @@ def decide(hits: list[QAHit], entries: dict[int, QAEntry], thresholds: Threshold
 
 
 def _entries(session: Session, hits: list[QAHit]) -> dict[int, QAEntry]:
+    """The hits' entries with the author, court and reviewer the reply names, in one query
+    (read one by one they were up to 15 more round trips per ask: a tenth of the API
+    process's time under load on PostgreSQL)."""
     ids = [int(hit.entry_id) for hit in hits if hit.entry_id.isdigit()]
-    return {e.id: e for e in session.scalars(select(QAEntry).where(QAEntry.id.in_(ids)))} if ids else {}
+    if not ids:
+        return {}
+    rows = session.scalars(select(QAEntry).where(QAEntry.id.in_(ids)).options(
+        joinedload(QAEntry.author), joinedload(QAEntry.court), joinedload(QAEntry.reviewer)))
+    return {e.id: e for e in rows}
 
 
 def ask(session: Session, search: SearchEngine, actor: User, question: str, *,

@@ -27,6 +27,10 @@ from corpus.legal_model import LegalArticle
 
 log = logging.getLogger(__name__)
 
+# Q&A points written by one reconcile from which the index's search graphs are rebuilt
+# (a restore, a first start on a national knowledge base); a few stale entries are not.
+OPTIMIZE_AFTER = 1_000
+
 
 # ------------------------------------------------------------------ Q&A entries
 def reconcile_qa(session: Session, search: SearchEngine) -> dict[str, int]:
@@ -43,6 +47,8 @@ def reconcile_qa(session: Session, search: SearchEngine) -> dict[str, int]:
         search.delete_qa(extra + stale)
     if missing:
         search.upsert_qa(missing)
+    if len(missing) >= OPTIMIZE_AFTER:
+        search.optimize_index()
     return {"qa_indexed": len(wanted), "qa_upserted": len(missing), "qa_deleted": len(extra),
             "qa_stale": len(stale)}
 
