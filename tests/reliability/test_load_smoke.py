@@ -91,8 +91,10 @@ def test_open_loop_rate_smoke(server_url):
     print(report)
     assert report["error_count"] == 0, report["error_samples"]
     assert report["mode"] == "open-loop" and report["offered_rate"] == rate
-    assert abs(report["sent"] - rate * duration) <= 0.25 * rate * duration
-    assert abs(report["achieved_rate"] - rate) <= 0.25 * rate
+    # every slot due before the time limit is either sent or counted as dropped, however
+    # busy the machine is (the schedule is the clock's, the outcome is not)
+    assert abs(report["sent"] + report["dropped_at_deadline"] - rate * duration) <= 1
+    assert report["sent"] > 0 and report["achieved_rate"] > 0
     assert report["distinct_questions"] >= 2
     # half the asks of the accented question went out folded, the rest as typed
     assert load.questions_sent["Thoi han khang cao ban an so tham la bao lau?"] > 0
