@@ -288,6 +288,10 @@ class Feedback(Base):
 
 class UnansweredQuestion(Base):
     __tablename__ = "unanswered_questions"
+    # every unanswered ask looks its text up (to count it on the open item); a hash index on
+    # PostgreSQL: equality is all it serves, and a 1,000-character question (up to 3 bytes a
+    # character) may not fit a btree entry
+    __table_args__ = (Index("ix_unanswered_questions_question", "question", postgresql_using="hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     question: Mapped[str] = mapped_column(Text)

@@ -36,6 +36,18 @@ def test_counts_and_sorted_by_times_asked(env):
     assert recent.index(first) < recent.index(rare)
 
 
+def test_a_long_question_is_queued_and_counted_again(env):
+    """The queue looks a question up by its whole text (an index: hash on PostgreSQL, where the
+    longest question an ask takes, 1,000 characters of up to 3 bytes each, may not fit a btree
+    entry)."""
+    question = ("Thẩm phán được phân công giải quyết vụ án tranh chấp quyền sử dụng đất giữa "
+                "nhiều hộ gia đình ở vùng biên giới hỏi về thủ tục ủy thác tư pháp; ") * 6
+    assert 800 < len(question) <= 1000
+    first = _ask(env, "judge1", question)
+    assert _ask(env, "judge2", question) == first
+    assert _item(env, first)["times_asked"] == 2
+
+
 def test_merge_adds_counts_and_later_asks_reach_the_target(env):
     a = _ask(env, "judge1", "Hoãn phiên tòa khi luật sư ốm thì xử lý ra sao?")
     b = _ask(env, "judge2", "Luật sư bị ốm có được hoãn phiên tòa không?")
