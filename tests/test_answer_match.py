@@ -82,6 +82,17 @@ def test_who_acts_is_not_whom_it_concerns():
     assert facets("bi don vang mat lan dau")["occasion"] == {"lần thứ nhất"}
 
 
+def test_a_child_s_age_threshold_and_enforcement_of_a_civil_judgment():
+    """The law's age thresholds are who the question is about (con dưới 36 tháng ≠ từ đủ 36
+    tháng; "con" covers both); "thi hành bản án dân sự" is enforcement, not a civil case."""
+    under = facets("Con dưới 36 tháng tuổi khi cha mẹ ly hôn thì giao cho ai nuôi?")["party"]
+    over = facets("con tren 36 thang khi ly hon giao cho ai")["party"]
+    assert under == {"con dưới 36 tháng tuổi"} and over == {"con từ đủ 36 tháng tuổi"}
+    assert facets("Ly hôn thì giao con cho ai nuôi?")["party"] == {"con"}
+    assert facets("Thời hiệu yêu cầu thi hành bản án dân sự là mấy năm?")["field"] == {"thi hành án"}
+    assert facets("Người nghèo có được trợ giúp pháp lý miễn phí không?")["act"] == {"trợ giúp pháp lý"}
+
+
 def test_a_stage_named_by_its_procedure_is_not_what_is_asked():
     """"theo thủ tục rút gọn" names a stage; it does not ask about a procedure (thủ tục), and
     "thụ lý" is an act that any stage begins with, not the filing stage itself."""
