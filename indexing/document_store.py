@@ -28,6 +28,7 @@ from haystack.errors import FilterError
 from indexing import qdrant_schema as schema
 from indexing.client_backend import ClientBackend
 from indexing.edge_backend import EdgeBackend
+from indexing.fusion import weighted_dbsf
 from indexing.qdrant_backend import PayloadSelection, PointBackend, PointQuery, StoredPoint
 from indexing.qdrant_backend import fusion as make_fusion
 from indexing.qdrant_collections import ClusterLayout
@@ -183,17 +184,27 @@ class QdrantDocumentStore:
         rrf_k: int = schema.DEFAULT_RRF_K,
         return_embedding: bool = False,
         rrf_weights: Sequence[float] | None = None,
+        dbsf_weights: Sequence[float] | None = None,
     ) -> list[Document]:
         """Prefetch dense + sparse candidates, fuse inside Qdrant (``rrf`` or ``dbsf``).
 
-        ``rrf_weights`` = (dense, sparse) weights of weighted RRF. Filters apply inside
-        both prefetches, so fused results respect them.
+        ``rrf_weights`` = (dense, sparse) weights of weighted RRF. ``dbsf_weights`` =
+        (dense, sparse) weights of DBSF, which Qdrant cannot weigh: the two prefetches are
+        then run as two queries and fused here (:mod:`indexing.fusion`, Qdrant's arithmetic).
+        Filters apply inside both prefetches, so fused results respect them.
         """
+        spec = make_fusion(fusion, rrf_k, rrf_weights)
+        weights = _dbsf_weights(dbsf_weights) if dbsf_weights is not None else None
+        if spec.kind == "dbsf" and weights is not None and weights != (1.0, 1.0):
+            prefetch = max(prefetch_k, top_k)
+            dense = self._query(PointQuery(limit=prefetch, dense=list(embedding)), filters, return_embedding)
+            sparse = self._query(PointQuery(limit=prefetch, sparse=sparse_embedding), filters, return_embedding)
+            return weighted_dbsf([dense, sparse], weights, top_k)
         query = PointQuery(
             limit=top_k,
             dense=list(embedding),
             sparse=sparse_embedding,
-            fusion=make_fusion(fusion, rrf_k, rrf_weights),
+            fusion=spec,
             prefetch_limit=max(prefetch_k, top_k),
         )
         return self._query(query, filters, return_embedding)
@@ -228,6 +239,12 @@ class QdrantDocumentStore:
             dense=doc.embedding,
             sparse=doc.sparse_embedding,
         )
+
+
+def _dbsf_weights(weights: Sequence[float]) -> tuple[float, float]:
+    if len(weights) != 2 or any(w < 0 for w in weights):
+        raise ValueError(f"dbsf_weights must be two non-negative numbers (dense, sparse), got {tuple(weights)!r}")
+    return float(weights[0]), float(weights[1])
 
 
 def edge_document_store(path: Any, collection: str = "legal", hnsw_ef: int | None = None) -> QdrantDocumentStore:

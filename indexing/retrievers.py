@@ -127,13 +127,19 @@ class EdgeHybridRetriever(_BaseRetriever):
         filter_policy: FilterPolicy | str = FilterPolicy.REPLACE,
         rrf_k: int = DEFAULT_RRF_K,
         rrf_weights: list[float] | None = None,
+        dbsf_weights: list[float] | None = None,
     ) -> None:
+        """``dbsf_weights`` (dense, sparse) weigh DBSF's two lists (fused by the store, see
+        :meth:`QdrantDocumentStore.query_hybrid`); None = Qdrant's unweighted DBSF."""
         _BaseRetriever.__init__(self, document_store, top_k=top_k, filters=filters, filter_policy=filter_policy)
         make_fusion(fusion, rrf_k, rrf_weights)  # refuse bad options when the pipeline is built
+        if dbsf_weights is not None and (len(dbsf_weights) != 2 or any(w < 0 for w in dbsf_weights)):
+            raise ValueError(f"dbsf_weights must be two non-negative numbers (dense, sparse), got {dbsf_weights!r}")
         self.prefetch_k = prefetch_k
         self.fusion = fusion
         self.rrf_k = rrf_k
         self.rrf_weights = list(rrf_weights) if rrf_weights else None
+        self.dbsf_weights = [float(w) for w in dbsf_weights] if dbsf_weights is not None else None
 
     def _params(self) -> dict[str, Any]:
         return {
@@ -142,6 +148,7 @@ class EdgeHybridRetriever(_BaseRetriever):
             "fusion": self.fusion,
             "rrf_k": self.rrf_k,
             "rrf_weights": self.rrf_weights,
+            "dbsf_weights": self.dbsf_weights,
         }
 
     @component.output_types(documents=list[Document])
@@ -161,5 +168,6 @@ class EdgeHybridRetriever(_BaseRetriever):
             fusion=self.fusion,
             rrf_k=self.rrf_k,
             rrf_weights=tuple(self.rrf_weights) if self.rrf_weights else None,
+            dbsf_weights=tuple(self.dbsf_weights) if self.dbsf_weights is not None else None,
         )
         return {"documents": docs}
