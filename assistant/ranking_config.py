@@ -51,9 +51,9 @@ class RankingConfig:
     dbsf_weights: tuple[float, float] | None = (1.0, 2.0)
     law_boost: float = 0.5
     title_weight: float = 0.15
-    guidance_penalty: float = 0.2
+    guidance_penalty: float = 0.3
     field_conflict: float = 0.2
-    act_conflict: float = 0.1
+    act_conflict: float = 0.2
     rerank: bool = False
     rerank_candidates: int = 20
     rerank_model: str | None = None

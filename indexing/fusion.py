@@ -3,8 +3,8 @@
 Why in Python: Qdrant fuses DBSF inside the engine but takes no per-list weights for it
 (Edge's ``Fusion.Dbsf()`` has none, nor has the server's query API), and on the legal
 index the sparse side deserves more say than the dense one: with weights (dense 1,
-sparse 2) court_subset MRR@10 went 0.884 → 0.900 and our judge-style set 0.849 → 0.870
-(docs/benchmarks.md, "Ranking steps"). The arithmetic is Qdrant's own, so equal weights
+sparse 2) court_subset MRR@10 went 0.884 → 0.897 and our judge-style set 0.856 → 0.869
+(docs/benchmarks.md, "Ranking steps", step 3). The arithmetic is Qdrant's own, so equal weights
 rank exactly as the engine's DBSF: each list is scaled to [0, 1] over its mean ± 3 sample
 standard deviations (one point alone, or all scores equal, scores 0.5), multiplied by
 its weight, and a point's scores are summed over the lists.

@@ -15,7 +15,7 @@ def test_defaults_are_production_values_and_qdrants_rrf_constant():
     r = RankingConfig()
     assert (r.mode, r.candidates, r.fusion, r.rrf_weights, r.dbsf_weights, r.law_boost, r.title_weight) == (
         "hybrid", 100, "dbsf", None, (1.0, 2.0), 0.5, 0.15)
-    assert (r.guidance_penalty, r.field_conflict, r.act_conflict) == (0.2, 0.2, 0.1)
+    assert (r.guidance_penalty, r.field_conflict, r.act_conflict) == (0.3, 0.2, 0.2)
     assert r.rrf_k == DEFAULT_RRF_K
 
 
@@ -29,7 +29,7 @@ def test_settings_default_to_the_config_and_read_troly_ranking_env(monkeypatch):
     monkeypatch.setenv("TROLY_RANKING_DBSF_WEIGHTS", "[1, 1]")  # equal weights = Qdrant's own DBSF
     monkeypatch.setenv("TROLY_RANKING_FIELD_CONFLICT", "0")
     r = Settings(_env_file=None).ranking
-    assert (r.dbsf_weights, r.field_conflict, r.guidance_penalty) == ((1.0, 1.0), 0.0, 0.2)
+    assert (r.dbsf_weights, r.field_conflict, r.guidance_penalty) == ((1.0, 1.0), 0.0, 0.3)
 
 
 @pytest.mark.parametrize("bad", [{"ranking_fusion": "max"}, {"ranking_mode": "x"}, {"ranking_candidates": 0},
