@@ -28,7 +28,7 @@ from haystack.errors import FilterError
 from indexing import qdrant_schema as schema
 from indexing.client_backend import ClientBackend
 from indexing.edge_backend import EdgeBackend
-from indexing.fusion import weighted_dbsf
+from indexing.fusion import fuse_scores
 from indexing.qdrant_backend import PayloadSelection, PointBackend, PointQuery, StoredPoint
 from indexing.qdrant_backend import fusion as make_fusion
 from indexing.qdrant_collections import ClusterLayout
@@ -196,10 +196,8 @@ class QdrantDocumentStore:
         spec = make_fusion(fusion, rrf_k, rrf_weights)
         weights = _dbsf_weights(dbsf_weights) if dbsf_weights is not None else None
         if spec.kind == "dbsf" and weights is not None and weights != (1.0, 1.0):
-            prefetch = max(prefetch_k, top_k)
-            dense = self._query(PointQuery(limit=prefetch, dense=list(embedding)), filters, return_embedding)
-            sparse = self._query(PointQuery(limit=prefetch, sparse=sparse_embedding), filters, return_embedding)
-            return weighted_dbsf([dense, sparse], weights, top_k)
+            return self._weighted_dbsf(embedding, sparse_embedding, top_k, filters, max(prefetch_k, top_k),
+                                       weights, return_embedding)
         query = PointQuery(
             limit=top_k,
             dense=list(embedding),
@@ -210,6 +208,19 @@ class QdrantDocumentStore:
         return self._query(query, filters, return_embedding)
 
     # -- internals ---------------------------------------------------------------------
+    def _weighted_dbsf(self, embedding: list[float], sparse_embedding: SparseEmbedding, top_k: int,
+                       filters: dict[str, Any] | None, prefetch: int, weights: tuple[float, float],
+                       return_embedding: bool) -> list[Document]:
+        """Both prefetches as id-and-score queries, fused here, then the payloads of the
+        ``top_k`` fused points only (reading every prefetched payload cost 2× the query)."""
+        flt = convert_filters(filters)
+        lists = [[(p.id, float(p.score or 0.0)) for p in self.backend.query(
+                    PointQuery(limit=prefetch, filter=flt, with_payload=False, **vector))]
+                 for vector in ({"dense": list(embedding)}, {"sparse": sparse_embedding})]
+        fused = fuse_scores(lists, weights, top_k)
+        points = {p.id: p for p in self.backend.retrieve([i for i, _ in fused], True, return_embedding)}
+        return [_document(replace(points[i], score=score)) for i, score in fused if i in points]
+
     def _query(self, query: PointQuery, filters: dict[str, Any] | None, return_embedding: bool) -> list[Document]:
         query = replace(query, filter=convert_filters(filters), with_vectors=return_embedding)
         return [_document(p) for p in self.backend.query(query)]

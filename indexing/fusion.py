@@ -34,18 +34,27 @@ def distribution_scores(scores: Sequence[float]) -> list[float]:
     return [(s - low) / (high - low) for s in scores]
 
 
-def weighted_dbsf(lists: Sequence[list[Document]], weights: Sequence[float], limit: int) -> list[Document]:
-    """The ``limit`` best documents of ``lists`` fused by DBSF with one weight per list.
-
-    A document found by several lists keeps the first list's copy (its payload is the same)
-    with the summed score; ties keep the order of first appearance."""
+def fuse_scores(lists: Sequence[Sequence[tuple[str, float]]], weights: Sequence[float],
+                limit: int) -> list[tuple[str, float]]:
+    """The ``limit`` best (id, fused score) of ``lists`` of (id, score), one weight per list;
+    ties keep the order of first appearance."""
     if len(weights) != len(lists):
         raise ValueError(f"one weight per list: {len(lists)} lists, {len(weights)} weights")
     fused: dict[str, float] = {}
-    first: dict[str, Document] = {}
-    for docs, weight in zip(lists, weights, strict=True):
-        for doc, score in zip(docs, distribution_scores([float(d.score or 0.0) for d in docs]), strict=True):
-            fused[doc.id] = fused.get(doc.id, 0.0) + weight * score
-            first.setdefault(doc.id, doc)
+    for items, weight in zip(lists, weights, strict=True):
+        normalised = distribution_scores([score for _, score in items])
+        for (item_id, _), score in zip(items, normalised, strict=True):
+            fused[item_id] = fused.get(item_id, 0.0) + weight * score
     ranked = sorted(fused, key=lambda i: -fused[i])[:limit]
-    return [replace(first[i], score=fused[i]) for i in ranked]
+    return [(i, fused[i]) for i in ranked]
+
+
+def weighted_dbsf(lists: Sequence[list[Document]], weights: Sequence[float], limit: int) -> list[Document]:
+    """:func:`fuse_scores` over Documents: a document found by several lists keeps the first
+    list's copy (its payload is the same) with the summed score."""
+    first: dict[str, Document] = {}
+    for docs in lists:
+        for doc in docs:
+            first.setdefault(doc.id, doc)
+    fused = fuse_scores([[(d.id, float(d.score or 0.0)) for d in docs] for docs in lists], weights, limit)
+    return [replace(first[i], score=score) for i, score in fused]

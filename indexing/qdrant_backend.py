@@ -102,6 +102,7 @@ class PointQuery:
     prefetch_limit: int = 0
     filter: QdrantFilter | None = None
     with_vectors: bool = False
+    with_payload: bool = True  # False: ids and scores only (the store fetches payloads after fusing)
 
     def __post_init__(self) -> None:
         both = self.dense is not None and self.sparse is not None
