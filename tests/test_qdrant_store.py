@@ -32,7 +32,7 @@ from indexing.client_backend import ClientBackend
 from indexing.document_store import QdrantDocumentStore, client_document_store, edge_document_store
 from indexing.edge_backend import EdgeBackend
 from indexing.index_backend import open_document_store
-from indexing.qdrant_backend import PointBackend
+from indexing.qdrant_backend import PointBackend, PointQuery
 from indexing.qdrant_filters import convert_filters
 from indexing.qdrant_schema import DENSE_DIM, IndexLayoutError, point_id
 
@@ -594,3 +594,12 @@ class TestHaystackSuiteEdge(_HaystackSuite):
 
 class TestHaystackSuiteLocalMode(_HaystackSuite):
     kind = "local"
+
+
+def test_query_without_payload_returns_ids_and_scores_only(store):
+    store.write_documents(make_docs())
+    full = store.backend.query(PointQuery(limit=3, dense=unit(3)))
+    bare = store.backend.query(PointQuery(limit=3, dense=unit(3), with_payload=False))
+    assert [p.id for p in bare] == [p.id for p in full]
+    assert [p.score for p in bare] == pytest.approx([p.score for p in full])
+    assert all(p.payload == {} for p in bare) and all(p.payload for p in full)
