@@ -14,6 +14,8 @@ from typing import Any
 
 from haystack import Document, component, default_from_dict, default_to_dict
 
+from assistant.answer_match.facets import load_vocabulary
+from assistant.article_facets import ArticleViews, FacetPenalty, question_facets
 from corpus.vietnamese import fold_diacritics, syllables
 
 _CLAUSE_START = re.compile(r"^(\d+)\.\s", re.M)
@@ -60,13 +62,33 @@ def best_clause(article_text: str, query: str) -> tuple[str, str] | None:
 
 @component
 class ArticleAggregator:
-    """Chunks → one document per article (best score wins), lifted by ``law_boost × law weight``
-    and lowered by ``title_weight × (1 − title precision)``."""
+    """Chunks → one document per article (best score wins), lifted by ``law_boost × law weight``,
+    lowered by the facet ``penalty`` (guidance document, other field, other procedural act;
+    :class:`~assistant.article_facets.FacetPenalty`) and by ``title_weight × (1 − title precision)``."""
 
-    def __init__(self, top_k: int = 10, law_boost: float = 0.0, title_weight: float = 0.0):
+    def __init__(self, top_k: int = 10, law_boost: float = 0.0, title_weight: float = 0.0,
+                 guidance_penalty: float = 0.0, field_conflict: float = 0.0, act_conflict: float = 0.0):
         self.top_k = top_k
         self.law_boost = law_boost
         self.title_weight = title_weight
+        self.penalty = FacetPenalty(guidance=guidance_penalty, field=field_conflict, act=act_conflict)
+        self._vocabulary = load_vocabulary() if self.penalty.active() else None
+        self._views = ArticleViews(self._vocabulary) if self._vocabulary is not None else None
+
+    def _factors(self, documents: list[Document], query: str | None,
+                 law_keys: list[str] | None) -> dict[str, tuple[float, bool]]:
+        """article id → (the facet penalty's multiplier, whether its field conflicts)."""
+        if self._views is None or self._vocabulary is None or not documents:
+            return {}
+        q_facets = question_facets(query or "", law_keys, self._vocabulary)
+        out: dict[str, tuple[float, bool]] = {}
+        for doc in documents:
+            article_id = doc.meta.get("article_id") or doc.id
+            if article_id not in out:
+                view = self._views.view(doc)
+                out[article_id] = (self.penalty.factor(q_facets, view, self._vocabulary),
+                                   self.penalty.field_conflict(q_facets, view, self._vocabulary))
+        return out
 
     @component.output_types(documents=list[Document])
     def run(
@@ -75,16 +97,24 @@ class ArticleAggregator:
         law_weights: dict[str, float] | None = None,
         top_k: int | None = None,
         query: str | None = None,
+        law_keys: list[str] | None = None,
     ) -> dict[str, Any]:
         top_k = top_k or self.top_k
         weights = law_weights or {}
         query_words = set(_folded_words(query or ""))
+        factors = self._factors(documents, query, law_keys)
         best: dict[str, Document] = {}
         best_clause_doc: dict[str, Document] = {}
         for doc in documents:
             article_id = doc.meta.get("article_id") or doc.id
             score = float(doc.score or 0.0)
-            score *= 1.0 + self.law_boost * weights.get(str(doc.meta.get("law_key")), 0.0)
+            factor, other_field = factors.get(article_id, (1.0, False))
+            # A hint ("đương sự" → BLTTDS or Luật TTHC) does not lift an article of another
+            # field than the question names; a code named outright still does.
+            weight = weights.get(str(doc.meta.get("law_key")), 0.0)
+            if other_field and self.penalty.field and weight < 1.0:
+                weight = 0.0
+            score *= (1.0 + self.law_boost * weight) * factor
             if doc.meta.get("kind") == "clause" and article_id not in best_clause_doc:
                 best_clause_doc[article_id] = doc
             if article_id not in best or score > float(best[article_id].score or 0.0):
@@ -109,7 +139,9 @@ class ArticleAggregator:
         return {"documents": ranked}
 
     def to_dict(self) -> dict:
-        return default_to_dict(self, top_k=self.top_k, law_boost=self.law_boost, title_weight=self.title_weight)
+        return default_to_dict(self, top_k=self.top_k, law_boost=self.law_boost, title_weight=self.title_weight,
+                               guidance_penalty=self.penalty.guidance, field_conflict=self.penalty.field,
+                               act_conflict=self.penalty.act)
 
     @classmethod
     def from_dict(cls, data: dict) -> ArticleAggregator:

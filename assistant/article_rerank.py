@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,10 +28,17 @@ from typing import Any
 import numpy as np
 from haystack import Document, component, default_from_dict, default_to_dict
 
-from assistant.answer_match.facets import Facets, FacetVocabulary, extract_facets, load_vocabulary
+from assistant.answer_match.facets import load_vocabulary
+from assistant.article_facets import (
+    ArticleView,
+    ArticleViews,
+    field_groups,
+    folded_words,
+    question_facets,
+    word_pairs,
+)
 from assistant.article_ranking import title_precision
 from assistant.logistic import fit_logistic, reorder_columns, sigmoid
-from corpus.vietnamese import fold_diacritics, normalize_text, syllables
 
 MODEL_KIND = "article_rerank.logistic"
 DEFAULT_MODEL_FILE = "article_rerank_model.json"
@@ -41,12 +47,6 @@ DEFAULT_MODEL_FILE = "article_rerank_model.json"
 # only agree (a title rarely names every party, so silence there says nothing).
 _COMPARED = ("field", "stage", "act", "asked")
 _AGREE_ONLY = ("party", "object")
-# Guidance documents (resolutions, circulars, decrees) beside the codes they explain.
-_GUIDANCE_TYPES = frozenset({"Nghị quyết", "Thông tư", "Thông tư liên tịch", "Nghị định", "Quyết định"})
-# An appeal (kháng cáo / kháng nghị) against a first-instance judgment is decided in the
-# appeal part of a code: "kháng cáo bản án sơ thẩm" lives under "… CẤP PHÚC THẨM".
-_APPEAL_ACTS = frozenset({"kháng cáo", "kháng nghị"})
-
 FEATURES: tuple[str, ...] = (
     "retrieval_score",   # fused score / the best candidate's
     "retrieval_rank",    # 1 / (1 + rank) after aggregation
@@ -63,82 +63,24 @@ FEATURES: tuple[str, ...] = (
 )
 
 
-def _folded(text: str) -> list[str]:
-    return [fold_diacritics(w) for w in syllables(text)]
-
-
-def _pairs(words: list[str]) -> set[str]:
-    return {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
-
-
-@dataclass(frozen=True)
-class ArticleView:
-    """What the re-ranker knows of an article, computed once per article id."""
-
-    title_words: tuple[str, ...]
-    title_pairs: frozenset[str]
-    heading_pairs: frozenset[str]
-    facets: Facets
-    title_facets: Facets
-    guidance: bool
-
-
-def question_facets(query: str, law_keys: list[str] | None, vocabulary: FacetVocabulary | None = None) -> Facets:
-    """The question's facets, with an appeal against a first-instance judgment read as the
-    appeal stage (that is the chapter its articles sit in)."""
-    facets = dict(extract_facets(query, vocabulary, law_keys=law_keys or None))
-    if facets.get("act", frozenset()) & _APPEAL_ACTS and facets.get("stage") == frozenset({"sơ thẩm"}):
-        facets["stage"] = frozenset({"phúc thẩm"})
-    return facets
-
-
-def article_view(meta: dict, vocabulary: FacetVocabulary | None = None) -> ArticleView:
-    """Facets and words of an article's title, headings (part › chapter › section), topic and law."""
-    title = normalize_text(str(meta.get("title") or ""))
-    headings = normalize_text(str(meta.get("hierarchy") or "")).lower()
-    topic = normalize_text(str(meta.get("topic") or "")).lower()
-    law_key = str(meta.get("law_key") or "")
-    vocab = vocabulary or load_vocabulary()
-    header = " . ".join(t for t in (title, headings, topic) if t)
-    facets = {k: set(v) for k, v in extract_facets(header, vocab, law_keys=[law_key] if law_key else []).items()}
-    title_words = _folded(title)
-    own = extract_facets(title, vocab) if title else {}
-    return ArticleView(
-        title_words=tuple(title_words),
-        title_pairs=frozenset(_pairs(title_words)),
-        heading_pairs=frozenset(_pairs(_folded(headings))),
-        facets={k: frozenset(v) for k, v in facets.items()},
-        title_facets=own,
-        guidance=str(meta.get("doc_type") or "") in _GUIDANCE_TYPES,
-    )
-
-
-def _field_groups(values: frozenset[str], vocab: FacetVocabulary) -> set[str]:
-    return {vocab.group("field", v) for v in values}
-
-
 class ArticleFeaturizer:
     """(question, candidate articles) → feature matrix in :data:`FEATURES` order."""
 
     def __init__(self, vocabulary_path: str | None = None, cache_size: int = 20000) -> None:
         self.vocabulary = load_vocabulary(vocabulary_path)
-        self._view = lru_cache(maxsize=cache_size)(self._build_view)
-
-    def _build_view(self, article_id: str, meta_json: str) -> ArticleView:
-        return article_view(json.loads(meta_json), self.vocabulary)
+        self._views = ArticleViews(self.vocabulary, cache_size)
 
     def view(self, doc: Document) -> ArticleView:
-        meta = {k: doc.meta.get(k) for k in ("title", "hierarchy", "topic", "law_key", "doc_type")}
-        return self._view(str(doc.meta.get("article_id") or doc.id), json.dumps(meta, ensure_ascii=False))
+        return self._views.view(doc)
 
     def matrix(self, documents: list[Document], query: str, law_keys: list[str] | None = None,
                law_weights: dict[str, float] | None = None) -> np.ndarray:
         weights = law_weights or {}
         named = set(law_keys or ())
-        q_words = _folded(query)
-        q_set, q_pairs = set(q_words), _pairs(q_words)
+        q_words = folded_words(query)
+        q_set, q_pairs = set(q_words), word_pairs(q_words)
         q_facets = question_facets(query, law_keys, self.vocabulary)
-        q_groups = _field_groups(q_facets.get("field", frozenset()), self.vocabulary)
+        q_groups = field_groups(q_facets.get("field", frozenset()), self.vocabulary)
         top = max((float(d.score or 0.0) for d in documents), default=0.0)
         rows = []
         for rank, doc in enumerate(documents):
@@ -158,7 +100,7 @@ class ArticleFeaturizer:
                 asked = q_facets.get(facet, frozenset())
                 has = view.facets.get(facet, frozenset())
                 if facet == "field":
-                    asked_g, has_g = q_groups, _field_groups(has, self.vocabulary)
+                    asked_g, has_g = q_groups, field_groups(has, self.vocabulary)
                     agree = bool(asked_g & has_g)
                     conflict = bool(asked_g and has_g and not agree)
                 else:

@@ -38,7 +38,8 @@ from typing import Any
 import numpy as np
 
 from assistant.answer_match.facets import load_vocabulary
-from assistant.article_rerank import FEATURES, ArticleReranker, RerankModel, article_view
+from assistant.article_facets import article_view
+from assistant.article_rerank import FEATURES, ArticleReranker, RerankModel
 from corpus.legal_model import LegalArticle
 from corpus.vietnamese import fold_diacritics
 from indexing.pipeline_runner import run_acyclic

@@ -57,7 +57,7 @@ def qa_status_filter(statuses: tuple[str, ...] | list[str], draft_author: int | 
 
 
 def _retriever(store: Any, mode: str, top_k: int, filters: dict, fusion: str, rrf_k: int, weights: Any,
-               exact: bool = False) -> Any:
+               dbsf_weights: Any = None, exact: bool = False) -> Any:
     if mode == "hybrid":
         return EdgeHybridRetriever(
             document_store=store,
@@ -68,6 +68,7 @@ def _retriever(store: Any, mode: str, top_k: int, filters: dict, fusion: str, rr
             rrf_k=rrf_k,
             rrf_weights=list(weights) if weights else None,
             exact=exact,
+            dbsf_weights=list(dbsf_weights) if dbsf_weights is not None else None,
         )
     if mode == "dense":
         return EdgeEmbeddingRetriever(document_store=store, top_k=top_k, filters=filters, exact=exact)
@@ -94,12 +95,15 @@ def build_query_pipeline(
     # Q&A points written in bulk get an HNSW graph (``optimize``), which would otherwise
     # move the legal ranking too (benchmarks.md, "exact scan vs HNSW").
     pipe.add_component("articles_retriever",
-                       _retriever(store, mode, candidates, LEGAL_FILTER, fusion, rrf_k, rrf_weights, exact=True))
+                       _retriever(store, mode, candidates, LEGAL_FILTER, fusion, rrf_k, rrf_weights,
+                                  ranking.dbsf_weights, exact=True))
     # With the second stage on, the aggregator hands its best ``rerank_candidates`` articles
     # to the re-ranker, which is then the pipeline's "articles" (what callers read).
     aggregate = "aggregate" if ranking.rerank else "articles"
-    pipe.add_component(aggregate, ArticleAggregator(top_k=max(top_k, ranking.rerank_candidates) if ranking.rerank
-                                                    else top_k, law_boost=law_boost, title_weight=title_weight))
+    pipe.add_component(aggregate, ArticleAggregator(
+        top_k=max(top_k, ranking.rerank_candidates) if ranking.rerank else top_k, law_boost=law_boost,
+        title_weight=title_weight, guidance_penalty=ranking.guidance_penalty,
+        field_conflict=ranking.field_conflict, act_conflict=ranking.act_conflict))
     if ranking.rerank:
         pipe.add_component("articles", ArticleReranker(top_k=top_k, model_path=ranking.rerank_model))
     if with_qa:
@@ -121,6 +125,7 @@ def build_query_pipeline(
     pipe.connect("articles_retriever.documents", f"{aggregate}.documents")
     pipe.connect("preprocess.law_weights", f"{aggregate}.law_weights")
     pipe.connect("preprocess.lexical_text", f"{aggregate}.query")
+    pipe.connect("preprocess.law_keys", f"{aggregate}.law_keys")
     if ranking.rerank:
         pipe.connect("aggregate.documents", "articles.documents")
         pipe.connect("preprocess.lexical_text", "articles.query")

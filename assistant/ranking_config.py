@@ -28,9 +28,15 @@ class RankingConfig:
       (the latter two exist to measure what fusion buys).
     * ``candidates``: chunks fetched per question (and per prefetch) before they are
       grouped into articles.
-    * ``fusion``: ``dbsf`` or ``rrf``; ``rrf_k`` and ``rrf_weights`` (dense, sparse) apply to RRF.
+    * ``fusion``: ``dbsf`` or ``rrf``; ``rrf_k`` and ``rrf_weights`` (dense, sparse) apply to RRF,
+      ``dbsf_weights`` (dense, sparse) to DBSF (None or equal weights, e.g.
+      ``TROLY_RANKING_DBSF_WEIGHTS="[1, 1]"``, = Qdrant's own DBSF; other weights are fused by
+      the store, ``indexing.fusion``).
     * ``law_boost``: lift of articles of a law the question names or hints at.
     * ``title_weight``: how much an article title's precision against the question counts.
+    * ``guidance_penalty``, ``field_conflict``, ``act_conflict``: how much an article is
+      lowered (a share of its score) for being a guidance document, of another field than the
+      question names, or about another procedural act (``assistant.article_facets.FacetPenalty``).
     * ``rerank``: the second stage (``assistant.article_rerank``) re-scores the aggregated
       articles by facets of the question against their titles, headings and law;
       ``rerank_candidates`` articles go in (and at most that many come out);
@@ -38,12 +44,16 @@ class RankingConfig:
     """
 
     mode: Literal["hybrid", "dense", "sparse"] = "hybrid"
-    candidates: int = 60
+    candidates: int = 100
     fusion: Literal["dbsf", "rrf"] = "dbsf"
     rrf_k: int = 2  # Qdrant's own constant (indexing.qdrant_schema.DEFAULT_RRF_K; a test keeps them equal)
     rrf_weights: tuple[float, float] | None = None
+    dbsf_weights: tuple[float, float] | None = (1.0, 2.0)
     law_boost: float = 0.5
     title_weight: float = 0.15
+    guidance_penalty: float = 0.3
+    field_conflict: float = 0.2
+    act_conflict: float = 0.2
     rerank: bool = False
     rerank_candidates: int = 20
     rerank_model: str | None = None
@@ -57,12 +67,20 @@ class RankingConfig:
             raise ValueError("candidates, rrf_k và rerank_candidates phải ≥ 1")
         if self.law_boost < 0 or self.title_weight < 0:
             raise ValueError("law_boost và title_weight phải ≥ 0")
+        for name in ("guidance_penalty", "field_conflict", "act_conflict"):
+            if not 0 <= getattr(self, name) < 1:
+                raise ValueError(f"{name} phải trong khoảng [0, 1), không phải {getattr(self, name)!r}")
         if self.rerank_model is not None and not Path(self.rerank_model).is_file():
             raise ValueError(f"Không tìm thấy tệp mô hình xếp hạng lại điều luật: {self.rerank_model}")
         if self.rrf_weights is not None:
             if len(self.rrf_weights) != 2 or any(w < 0 for w in self.rrf_weights):
                 raise ValueError(f"rrf_weights phải là hai số ≥ 0 (dense, sparse), không phải {self.rrf_weights!r}")
             object.__setattr__(self, "rrf_weights", (float(self.rrf_weights[0]), float(self.rrf_weights[1])))
+        if self.dbsf_weights is not None:
+            if len(self.dbsf_weights) != 2 or any(w < 0 for w in self.dbsf_weights) or not any(self.dbsf_weights):
+                raise ValueError(f"dbsf_weights phải là hai số ≥ 0, không cùng bằng 0 (dense, sparse), "
+                                 f"không phải {self.dbsf_weights!r}")
+            object.__setattr__(self, "dbsf_weights", (float(self.dbsf_weights[0]), float(self.dbsf_weights[1])))
 
     def override(self, **options: Any) -> RankingConfig:
         """This config with the options given (None = keep), e.g. from ``troly eval`` flags."""

@@ -130,8 +130,16 @@ class Settings(BaseSettings):
     ranking_rrf_k: int = Field(_R.rrf_k, description="RRF constant k (RRF only).")
     ranking_rrf_weights: tuple[float, float] | None = Field(
         _R.rrf_weights, description="RRF weights (dense, sparse) as JSON, e.g. '[1, 2]' (RRF only).")
+    ranking_dbsf_weights: tuple[float, float] | None = Field(
+        _R.dbsf_weights, description="DBSF weights (dense, sparse) as JSON, e.g. '[1, 2]' (DBSF only).")
     ranking_law_boost: float = Field(_R.law_boost, description="Lift of articles of a law the question names.")
     ranking_title_weight: float = Field(_R.title_weight, description="Weight of title precision.")
+    ranking_guidance_penalty: float = Field(_R.guidance_penalty, description="Share of score a guidance "
+                                                                             "document (NQ, TT, NĐ) loses.")
+    ranking_field_conflict: float = Field(_R.field_conflict, description="Share of score an article of "
+                                                                         "another field than asked loses.")
+    ranking_act_conflict: float = Field(_R.act_conflict, description="Share of score an article about "
+                                                                     "another procedural act loses.")
     ranking_rerank: bool = Field(_R.rerank, description="Re-rank the candidate articles by legal facets "
                                                         "(assistant/article_rerank.py).")
     ranking_rerank_candidates: int = Field(_R.rerank_candidates, description="Articles the re-ranker reorders.")
@@ -147,8 +155,12 @@ class Settings(BaseSettings):
             fusion=self.ranking_fusion,  # type: ignore[arg-type]
             rrf_k=self.ranking_rrf_k,
             rrf_weights=self.ranking_rrf_weights,
+            dbsf_weights=self.ranking_dbsf_weights,
             law_boost=self.ranking_law_boost,
             title_weight=self.ranking_title_weight,
+            guidance_penalty=self.ranking_guidance_penalty,
+            field_conflict=self.ranking_field_conflict,
+            act_conflict=self.ranking_act_conflict,
             rerank=self.ranking_rerank,
             rerank_candidates=self.ranking_rerank_candidates,
             rerank_model=self.ranking_rerank_model or None,

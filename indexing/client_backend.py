@@ -174,7 +174,7 @@ class ClientBackend:
                 query=_fusion(query.fusion),
                 query_filter=flt,
                 limit=query.limit,
-                with_payload=True,
+                with_payload=query.with_payload,
                 with_vectors=query.with_vectors,
             )
         else:
@@ -184,7 +184,7 @@ class ClientBackend:
                 using=schema.DENSE_VECTOR if dense is not None else schema.SPARSE_VECTOR,
                 query_filter=flt,
                 limit=query.limit,
-                with_payload=True,
+                with_payload=query.with_payload,
                 with_vectors=query.with_vectors,
                 search_params=params,
             )

@@ -28,6 +28,7 @@ from haystack.errors import FilterError
 from indexing import qdrant_schema as schema
 from indexing.client_backend import ClientBackend
 from indexing.edge_backend import EdgeBackend
+from indexing.fusion import fuse_scores
 from indexing.qdrant_backend import PayloadSelection, PointBackend, PointQuery, StoredPoint
 from indexing.qdrant_backend import fusion as make_fusion
 from indexing.qdrant_collections import ClusterLayout
@@ -185,24 +186,46 @@ class QdrantDocumentStore:
         return_embedding: bool = False,
         rrf_weights: Sequence[float] | None = None,
         exact: bool = False,
+        dbsf_weights: Sequence[float] | None = None,
     ) -> list[Document]:
         """Prefetch dense + sparse candidates, fuse inside Qdrant (``rrf`` or ``dbsf``).
 
-        ``rrf_weights`` = (dense, sparse) weights of weighted RRF. Filters apply inside
-        both prefetches, so fused results respect them. ``exact``: the dense prefetch scans
-        every filtered vector even where an HNSW graph exists.
+        ``rrf_weights`` = (dense, sparse) weights of weighted RRF. ``dbsf_weights`` =
+        (dense, sparse) weights of DBSF, which Qdrant cannot weigh: the two prefetches are
+        then run as two queries and fused here (:mod:`indexing.fusion`, Qdrant's arithmetic).
+        Filters apply inside both prefetches, so fused results respect them. ``exact``: the
+        dense prefetch scans every filtered vector even where an HNSW graph exists.
         """
+        spec = make_fusion(fusion, rrf_k, rrf_weights)
+        weights = _dbsf_weights(dbsf_weights) if dbsf_weights is not None else None
+        if spec.kind == "dbsf" and weights is not None and weights != (1.0, 1.0):
+            return self._weighted_dbsf(embedding, sparse_embedding, top_k, filters, max(prefetch_k, top_k),
+                                       weights, return_embedding, exact)
         query = PointQuery(
             limit=top_k,
             dense=list(embedding),
             sparse=sparse_embedding,
-            fusion=make_fusion(fusion, rrf_k, rrf_weights),
+            fusion=spec,
             prefetch_limit=max(prefetch_k, top_k),
             exact=exact,
         )
         return self._query(query, filters, return_embedding)
 
     # -- internals ---------------------------------------------------------------------
+    def _weighted_dbsf(self, embedding: list[float], sparse_embedding: SparseEmbedding, top_k: int,
+                       filters: dict[str, Any] | None, prefetch: int, weights: tuple[float, float],
+                       return_embedding: bool, exact: bool = False) -> list[Document]:
+        """Both prefetches as id-and-score queries, fused here, then the payloads of the
+        ``top_k`` fused points only (reading every prefetched payload cost 2× the query).
+        ``exact`` applies to the dense query, as in the fused one."""
+        flt = convert_filters(filters)
+        queries = (PointQuery(limit=prefetch, filter=flt, with_payload=False, dense=list(embedding), exact=exact),
+                   PointQuery(limit=prefetch, filter=flt, with_payload=False, sparse=sparse_embedding))
+        lists = [[(p.id, float(p.score or 0.0)) for p in self.backend.query(q)] for q in queries]
+        fused = fuse_scores(lists, weights, top_k)
+        points = {p.id: p for p in self.backend.retrieve([i for i, _ in fused], True, return_embedding)}
+        return [_document(replace(points[i], score=score)) for i, score in fused if i in points]
+
     def _query(self, query: PointQuery, filters: dict[str, Any] | None, return_embedding: bool) -> list[Document]:
         query = replace(query, filter=convert_filters(filters), with_vectors=return_embedding)
         return [_document(p) for p in self.backend.query(query)]
@@ -232,6 +255,12 @@ class QdrantDocumentStore:
             dense=doc.embedding,
             sparse=doc.sparse_embedding,
         )
+
+
+def _dbsf_weights(weights: Sequence[float]) -> tuple[float, float]:
+    if len(weights) != 2 or any(w < 0 for w in weights):
+        raise ValueError(f"dbsf_weights must be two non-negative numbers (dense, sparse), got {tuple(weights)!r}")
+    return float(weights[0]), float(weights[1])
 
 
 def edge_document_store(path: Any, collection: str = "legal", hnsw_ef: int | None = None) -> QdrantDocumentStore:

@@ -257,7 +257,7 @@ class EdgeBackend:
             query=main,
             prefetches=prefetches,
             filter=flt,
-            with_payload=True,
+            with_payload=query.with_payload,
             with_vector=query.with_vectors,
             params=None if prefetches else params,
         )

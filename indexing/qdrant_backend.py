@@ -106,6 +106,7 @@ class PointQuery:
     filter: QdrantFilter | None = None
     with_vectors: bool = False
     exact: bool = False
+    with_payload: bool = True  # False: ids and scores only (the store fetches payloads after fusing)
 
     def __post_init__(self) -> None:
         both = self.dense is not None and self.sparse is not None

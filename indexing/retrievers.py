@@ -145,14 +145,20 @@ class EdgeHybridRetriever(_BaseRetriever):
         rrf_k: int = DEFAULT_RRF_K,
         rrf_weights: list[float] | None = None,
         exact: bool = False,
+        dbsf_weights: list[float] | None = None,
     ) -> None:
+        """``dbsf_weights`` (dense, sparse) weigh DBSF's two lists (fused by the store, see
+        :meth:`QdrantDocumentStore.query_hybrid`); None = Qdrant's unweighted DBSF."""
         _BaseRetriever.__init__(self, document_store, top_k=top_k, filters=filters, filter_policy=filter_policy)
         make_fusion(fusion, rrf_k, rrf_weights)  # refuse bad options when the pipeline is built
         self.exact = exact
+        if dbsf_weights is not None and (len(dbsf_weights) != 2 or any(w < 0 for w in dbsf_weights)):
+            raise ValueError(f"dbsf_weights must be two non-negative numbers (dense, sparse), got {dbsf_weights!r}")
         self.prefetch_k = prefetch_k
         self.fusion = fusion
         self.rrf_k = rrf_k
         self.rrf_weights = list(rrf_weights) if rrf_weights else None
+        self.dbsf_weights = [float(w) for w in dbsf_weights] if dbsf_weights is not None else None
 
     def _params(self) -> dict[str, Any]:
         return {
@@ -162,6 +168,7 @@ class EdgeHybridRetriever(_BaseRetriever):
             "rrf_k": self.rrf_k,
             "rrf_weights": self.rrf_weights,
             "exact": self.exact,
+            "dbsf_weights": self.dbsf_weights,
         }
 
     @component.output_types(documents=list[Document])
@@ -182,5 +189,6 @@ class EdgeHybridRetriever(_BaseRetriever):
             rrf_k=self.rrf_k,
             rrf_weights=tuple(self.rrf_weights) if self.rrf_weights else None,
             exact=self.exact,
+            dbsf_weights=tuple(self.dbsf_weights) if self.dbsf_weights is not None else None,
         )
         return {"documents": docs}

@@ -1,5 +1,6 @@
 """Code hints from a question's words, and how the article ranking uses them and titles."""
 
+import pytest
 from haystack import Document
 
 from assistant.article_ranking import ArticleAggregator, title_precision
@@ -63,3 +64,65 @@ def test_title_reorders_close_articles_but_never_changes_which_are_shown():
     titled = ArticleAggregator(top_k=2, title_weight=0.3).run(documents=docs, query=query)["documents"]
     assert [d.id for d in titled] == ["273", "322"]
     assert docs[0].score == 1.05  # inputs untouched
+
+
+def _coded(article_id: str, title: str, score: float, law_key: str, doc_type: str = "Bộ luật",
+           hierarchy: str = "") -> Document:
+    return Document(id=article_id, content=title, score=score, meta={
+        "article_id": article_id, "kind": "article", "title": title, "law_key": law_key, "doc_type": doc_type,
+        "hierarchy": hierarchy})
+
+
+def test_article_of_another_field_than_asked_is_lowered_and_loses_its_hint():
+    docs = [_coded("tthc-196", "Cấp, gửi trích lục bản án, bản án", 1.00, "LTTHC"),
+            _coded("ds-269", "Cấp trích lục bản án; giao, gửi bản án", 0.95, "BLTTDS")]
+    query = "Tòa án phải gửi bản án sơ thẩm dân sự cho đương sự trong thời hạn bao nhiêu ngày?"
+    weights = law_hints(query)
+    assert weights["LTTHC"] == 0.3  # "đương sự" hints at both procedure codes
+    plain = ArticleAggregator(top_k=5, law_boost=0.5).run(documents=docs, query=query, law_weights=weights)
+    penalised = ArticleAggregator(top_k=5, law_boost=0.5, field_conflict=0.2).run(
+        documents=docs, query=query, law_weights=weights)
+    tthc = {d.id: d.score for d in penalised["documents"]}["tthc-196"]
+    assert tthc == pytest.approx(1.00 * 0.8)  # lowered, and the "đương sự" hint no longer lifts it
+    assert [d.id for d in penalised["documents"]] == ["ds-269", "tthc-196"]
+    assert {d.id: d.score for d in plain["documents"]}["tthc-196"] == pytest.approx(1.00 * 1.15)
+
+
+def test_code_named_outright_keeps_its_lift_and_no_field_means_no_conflict():
+    docs = [_coded("tthc-196", "Cấp, gửi bản án", 1.00, "LTTHC"), _coded("ds-269", "Giao, gửi bản án", 0.95, "BLTTDS")]
+    agg = ArticleAggregator(top_k=5, law_boost=0.5, field_conflict=0.2)
+    # no field in the question: nothing conflicts
+    out = agg.run(documents=docs, query="gửi bản án cho đương sự")["documents"]
+    assert [(d.id, d.score) for d in out] == [("tthc-196", 1.00), ("ds-269", 0.95)]
+    # a civil question naming Luật TTHC: the named code keeps its full lift (the judge asked for it)
+    out = agg.run(documents=docs, query="gửi bản án dân sự theo Luật TTHC", law_keys=["LTTHC"],
+                  law_weights={"LTTHC": 1.0})["documents"]
+    assert out[0].id == "tthc-196"
+
+
+def test_guidance_follows_the_code_article_it_repeats():
+    docs = [_coded("ttlt-3.11", "Thời hạn giải quyết tố giác, tin báo về tội phạm", 1.00, "01/2017/TTLT",
+                   doc_type="Thông tư liên tịch"),
+            _coded("hs-147", "Thời hạn, thủ tục giải quyết tố giác, tin báo về tội phạm", 0.90, "BLTTHS")]
+    query = "Thời hạn giải quyết tố giác, tin báo về tội phạm"
+    assert [d.id for d in ArticleAggregator(top_k=5).run(documents=docs, query=query)["documents"]] == [
+        "ttlt-3.11", "hs-147"]
+    out = ArticleAggregator(top_k=5, guidance_penalty=0.2).run(documents=docs, query=query)["documents"]
+    assert [d.id for d in out] == ["hs-147", "ttlt-3.11"]
+    assert out[1].score == pytest.approx(0.8)
+
+
+def test_article_about_another_procedural_act_is_lowered():
+    docs = [_coded("ds-217", "Đình chỉ giải quyết vụ án dân sự", 1.00, "BLTTDS"),
+            _coded("ds-214", "Tạm đình chỉ giải quyết vụ án dân sự", 0.95, "BLTTDS")]
+    query = "Khi nào Tòa án tạm đình chỉ giải quyết vụ án dân sự?"
+    out = ArticleAggregator(top_k=5, act_conflict=0.1).run(documents=docs, query=query)["documents"]
+    assert [d.id for d in out] == ["ds-214", "ds-217"]
+    assert out[1].score == pytest.approx(0.9)
+
+
+def test_aggregator_settings_round_trip():
+    agg = ArticleAggregator(top_k=7, law_boost=0.5, title_weight=0.15, guidance_penalty=0.2, field_conflict=0.2,
+                            act_conflict=0.1)
+    again = ArticleAggregator.from_dict(agg.to_dict())
+    assert again.to_dict() == agg.to_dict() and again.penalty == agg.penalty

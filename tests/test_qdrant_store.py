@@ -32,7 +32,7 @@ from indexing.client_backend import ClientBackend
 from indexing.document_store import QdrantDocumentStore, client_document_store, edge_document_store
 from indexing.edge_backend import EdgeBackend
 from indexing.index_backend import open_document_store
-from indexing.qdrant_backend import PointBackend
+from indexing.qdrant_backend import PointBackend, PointQuery
 from indexing.qdrant_filters import convert_filters
 from indexing.qdrant_schema import DENSE_DIM, IndexLayoutError, point_id
 
@@ -233,6 +233,9 @@ def test_exact_search_after_optimize_is_the_brute_force_ranking(tmp_path):
             fused = store.query_hybrid(query.tolist(), SparseEmbedding(indices=[999], values=[1.0]), top_k=10,
                                        prefetch_k=10, fusion="rrf", exact=True)  # no sparse match: dense order
             assert ids(fused) == brute
+            weighted = store.query_hybrid(query.tolist(), SparseEmbedding(indices=[999], values=[1.0]), top_k=10,
+                                          prefetch_k=10, fusion="dbsf", dbsf_weights=(1.0, 2.0), exact=True)
+            assert ids(weighted) == brute  # the store's own weighted fusion keeps the exact scan too
     finally:
         store.close()
 
@@ -410,9 +413,53 @@ def test_weighted_rrf_weights_are_dense_then_sparse(store, weights, k):
     assert [d.score for d in got] == pytest.approx(sorted(expected.values(), reverse=True), rel=1e-4)
 
 
+def _abc_store(store):
+    """Dense ranks A, B, C; sparse ranks C, B, A (five fillers give each list a spread)."""
+    dense = {"A": [1.0, 0.0], "B": [0.8, 0.6], "C": [0.0, 1.0]}
+    sparse = {"A": 0.1, "B": 1.0, "C": 5.0}
+    store.write_documents([
+        Document(id=i, content=i, embedding=dense[i] + [0.0] * (DENSE_DIM - 2),
+                 sparse_embedding=SparseEmbedding([1], [sparse[i]]))
+        for i in "ABC"
+    ])
+    return [1.0] + [0.0] * (DENSE_DIM - 1), SparseEmbedding([1], [1.0])
+
+
+def test_weighted_dbsf_with_equal_weights_is_qdrants_own_dbsf(store):
+    """The store's DBSF arithmetic (indexing.fusion) is the engine's: same order, same scores."""
+    from indexing.fusion import weighted_dbsf
+
+    dense_q, sparse_q = _abc_store(store)
+    engine = store.query_hybrid(dense_q, sparse_q, top_k=3, fusion="dbsf")
+    ours = weighted_dbsf([store.query_dense(dense_q, top_k=3), store.query_sparse(sparse_q, top_k=3)], (1.0, 1.0), 3)
+    assert ids(ours) == ids(engine)
+    assert [d.score for d in ours] == pytest.approx([d.score for d in engine], rel=1e-4)
+    assert ids(store.query_hybrid(dense_q, sparse_q, top_k=3, fusion="dbsf", dbsf_weights=(1, 1))) == ids(engine)
+
+
+@pytest.mark.parametrize(("weights", "first"), [((1, 3), "C"), ((3, 1), "A")])
+def test_dbsf_weights_are_dense_then_sparse(store, weights, first):
+    dense_q, sparse_q = _abc_store(store)
+    got = store.query_hybrid(dense_q, sparse_q, top_k=3, fusion="dbsf", dbsf_weights=weights)
+    assert got[0].id == first and len(got) == 3
+    # RRF ignores DBSF weights (A and C tie under RRF, so compare each document's score)
+    def rrf(**extra):
+        return {d.id: d.score for d in store.query_hybrid(dense_q, sparse_q, top_k=3, fusion="rrf", **extra)}
+    assert rrf(dbsf_weights=weights) == pytest.approx(rrf())
+
+
+def test_weighted_dbsf_keeps_filters(store):
+    store.write_documents(make_docs())
+    flt = {"field": "meta.kind", "operator": "==", "value": "case"}
+    res = store.query_hybrid(unit(3), SparseEmbedding([3], [1.0]), top_k=4, filters=flt, fusion="dbsf",
+                             dbsf_weights=(1, 2))
+    assert res and {d.id for d in res} <= {"doc-1", "doc-4", "doc-7", "doc-10"}
+
+
 def test_bad_fusion_options_are_refused(store):
     q = (unit(1), SparseEmbedding([1], [1.0]))
-    for bad in (dict(fusion="max"), dict(rrf_k=0), dict(rrf_weights=(1.0,)), dict(rrf_weights=(1.0, -1.0))):
+    for bad in (dict(fusion="max"), dict(rrf_k=0), dict(rrf_weights=(1.0,)), dict(rrf_weights=(1.0, -1.0)),
+                dict(fusion="dbsf", dbsf_weights=(1.0,)), dict(fusion="dbsf", dbsf_weights=(1.0, -2.0))):
         with pytest.raises(ValueError):
             store.query_hybrid(*q, **bad)
 
@@ -580,3 +627,12 @@ class TestHaystackSuiteEdge(_HaystackSuite):
 
 class TestHaystackSuiteLocalMode(_HaystackSuite):
     kind = "local"
+
+
+def test_query_without_payload_returns_ids_and_scores_only(store):
+    store.write_documents(make_docs())
+    full = store.backend.query(PointQuery(limit=3, dense=unit(3)))
+    bare = store.backend.query(PointQuery(limit=3, dense=unit(3), with_payload=False))
+    assert [p.id for p in bare] == [p.id for p in full]
+    assert [p.score for p in bare] == pytest.approx([p.score for p in full])
+    assert all(p.payload == {} for p in bare) and all(p.payload for p in full)

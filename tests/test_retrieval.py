@@ -198,3 +198,13 @@ def test_reranked_pipeline_built_directly_ranks_as_an_engine_with_that_config(se
     assert [i for i, _ in direct] == [i for i, _ in via_engine]
     assert [s for _, s in direct] == pytest.approx([s for _, s in via_engine])
     assert set(direct) and all(0.0 < s < 1.0 for _, s in direct)
+
+
+def test_aggregator_reads_the_laws_the_question_names(indexed):
+    """The facet penalties need the codes the preprocessor found ("theo BLTTHS" is a criminal
+    question even though its words are shared with the civil code)."""
+    engine, _ = indexed
+    edges = {(u, v, d["to_socket"].name) for u, v, d in engine.pipeline.graph.edges(data=True)}
+    assert ("preprocess", "articles", "law_keys") in edges
+    hits = engine.search_articles("thời hạn kháng cáo theo BLTTHS", top_k=3)
+    assert hits[0].article_id == "37.7.LQ.333"
