@@ -266,8 +266,8 @@ def _strength(source: str, col: np.ndarray) -> np.ndarray:
     """How much of a lead over the rivals counts: 0 → 1 as the similarity itself rises
     (e5 cosines of unrelated questions sit near 0.80–0.85, of rewordings 0.90+)."""
     if source == "dense_cos":
-        return np.clip((col - 0.85) / 0.08, 0.0, 1.0)
-    return np.clip(col / 0.5, 0.0, 1.0)
+        return np.clip((col - UNRELATED_LEVEL[source]) / 0.08, 0.0, 1.0)
+    return np.clip((col - UNRELATED_LEVEL[source]) / 0.5, 0.0, 1.0)
 
 
 @component
