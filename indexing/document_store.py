@@ -28,6 +28,7 @@ from haystack.errors import FilterError
 from indexing import qdrant_schema as schema
 from indexing.client_backend import ClientBackend
 from indexing.edge_backend import EdgeBackend
+from indexing.fusion import dbsf_weights as check_dbsf_weights
 from indexing.fusion import fuse_scores
 from indexing.qdrant_backend import PayloadSelection, PointBackend, PointQuery, StoredPoint
 from indexing.qdrant_backend import fusion as make_fusion
@@ -197,7 +198,7 @@ class QdrantDocumentStore:
         dense prefetch scans every filtered vector even where an HNSW graph exists.
         """
         spec = make_fusion(fusion, rrf_k, rrf_weights)
-        weights = _dbsf_weights(dbsf_weights) if dbsf_weights is not None else None
+        weights = check_dbsf_weights(dbsf_weights) if dbsf_weights is not None else None
         if spec.kind == "dbsf" and weights is not None and weights != (1.0, 1.0):
             return self._weighted_dbsf(embedding, sparse_embedding, top_k, filters, max(prefetch_k, top_k),
                                        weights, return_embedding, exact)
@@ -255,12 +256,6 @@ class QdrantDocumentStore:
             dense=doc.embedding,
             sparse=doc.sparse_embedding,
         )
-
-
-def _dbsf_weights(weights: Sequence[float]) -> tuple[float, float]:
-    if len(weights) != 2 or any(w < 0 for w in weights):
-        raise ValueError(f"dbsf_weights must be two non-negative numbers (dense, sparse), got {tuple(weights)!r}")
-    return float(weights[0]), float(weights[1])
 
 
 def edge_document_store(path: Any, collection: str = "legal", hnsw_ef: int | None = None) -> QdrantDocumentStore:

@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import replace
 
-from haystack import Document
+
+def dbsf_weights(weights: Sequence[float]) -> tuple[float, float]:
+    """(dense, sparse) weights as floats; refused unless two numbers ≥ 0."""
+    if len(weights) != 2 or any(w < 0 for w in weights):
+        raise ValueError(f"dbsf_weights must be two non-negative numbers (dense, sparse), got {tuple(weights)!r}")
+    return float(weights[0]), float(weights[1])
 
 
 def distribution_scores(scores: Sequence[float]) -> list[float]:
@@ -47,14 +51,3 @@ def fuse_scores(lists: Sequence[Sequence[tuple[str, float]]], weights: Sequence[
             fused[item_id] = fused.get(item_id, 0.0) + weight * score
     ranked = sorted(fused, key=lambda i: -fused[i])[:limit]
     return [(i, fused[i]) for i in ranked]
-
-
-def weighted_dbsf(lists: Sequence[list[Document]], weights: Sequence[float], limit: int) -> list[Document]:
-    """:func:`fuse_scores` over Documents: a document found by several lists keeps the first
-    list's copy (its payload is the same) with the summed score."""
-    first: dict[str, Document] = {}
-    for docs in lists:
-        for doc in docs:
-            first.setdefault(doc.id, doc)
-    fused = fuse_scores([[(d.id, float(d.score or 0.0)) for d in docs] for docs in lists], weights, limit)
-    return [replace(first[i], score=score) for i, score in fused]

@@ -17,6 +17,7 @@ from haystack.document_stores.types import FilterPolicy
 from haystack.document_stores.types.filter_policy import apply_filter_policy
 
 from indexing.document_store import QdrantDocumentStore
+from indexing.fusion import dbsf_weights as check_dbsf_weights
 from indexing.qdrant_backend import fusion as make_fusion
 from indexing.qdrant_schema import DEFAULT_RRF_K
 
@@ -152,13 +153,12 @@ class EdgeHybridRetriever(_BaseRetriever):
         _BaseRetriever.__init__(self, document_store, top_k=top_k, filters=filters, filter_policy=filter_policy)
         make_fusion(fusion, rrf_k, rrf_weights)  # refuse bad options when the pipeline is built
         self.exact = exact
-        if dbsf_weights is not None and (len(dbsf_weights) != 2 or any(w < 0 for w in dbsf_weights)):
-            raise ValueError(f"dbsf_weights must be two non-negative numbers (dense, sparse), got {dbsf_weights!r}")
         self.prefetch_k = prefetch_k
         self.fusion = fusion
         self.rrf_k = rrf_k
         self.rrf_weights = list(rrf_weights) if rrf_weights else None
-        self.dbsf_weights = [float(w) for w in dbsf_weights] if dbsf_weights is not None else None
+        # refused when the pipeline is built, as the fusion options above
+        self.dbsf_weights = list(check_dbsf_weights(dbsf_weights)) if dbsf_weights is not None else None
 
     def _params(self) -> dict[str, Any]:
         return {

@@ -427,13 +427,15 @@ def _abc_store(store):
 
 def test_weighted_dbsf_with_equal_weights_is_qdrants_own_dbsf(store):
     """The store's DBSF arithmetic (indexing.fusion) is the engine's: same order, same scores."""
-    from indexing.fusion import weighted_dbsf
+    from indexing.fusion import fuse_scores
 
     dense_q, sparse_q = _abc_store(store)
     engine = store.query_hybrid(dense_q, sparse_q, top_k=3, fusion="dbsf")
-    ours = weighted_dbsf([store.query_dense(dense_q, top_k=3), store.query_sparse(sparse_q, top_k=3)], (1.0, 1.0), 3)
-    assert ids(ours) == ids(engine)
-    assert [d.score for d in ours] == pytest.approx([d.score for d in engine], rel=1e-4)
+    lists = [[(d.id, float(d.score)) for d in docs]
+             for docs in (store.query_dense(dense_q, top_k=3), store.query_sparse(sparse_q, top_k=3))]
+    ours = fuse_scores(lists, (1.0, 1.0), 3)
+    assert [i for i, _ in ours] == ids(engine)
+    assert [score for _, score in ours] == pytest.approx([d.score for d in engine], rel=1e-4)
     assert ids(store.query_hybrid(dense_q, sparse_q, top_k=3, fusion="dbsf", dbsf_weights=(1, 1))) == ids(engine)
 
 
