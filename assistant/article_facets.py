@@ -125,13 +125,15 @@ class FacetPenalty:
         has = field_groups(view.facets.get("field", frozenset()), vocab)
         return bool(asked and has and not asked & has)
 
-    def factor(self, q_facets: Facets, view: ArticleView, vocab: FacetVocabulary) -> float:
+    def factor(self, q_facets: Facets, view: ArticleView, vocab: FacetVocabulary) -> tuple[float, bool]:
+        """(the multiplier, whether the article's field conflicts with the question's)."""
         factor = 1.0
         if view.guidance:
             factor *= 1.0 - self.guidance
-        if self.field_conflict(q_facets, view, vocab):
+        other_field = self.field_conflict(q_facets, view, vocab)
+        if other_field:
             factor *= 1.0 - self.field
         q_act, a_act = q_facets.get("act", frozenset()), view.facets.get("act", frozenset())
         if q_act and a_act and not q_act & a_act:
             factor *= 1.0 - self.act
-        return factor
+        return factor, other_field

@@ -86,8 +86,7 @@ class ArticleAggregator:
             article_id = doc.meta.get("article_id") or doc.id
             if article_id not in out:
                 view = self._views.view(doc)
-                out[article_id] = (self.penalty.factor(q_facets, view, self._vocabulary),
-                                   self.penalty.field_conflict(q_facets, view, self._vocabulary))
+                out[article_id] = self.penalty.factor(q_facets, view, self._vocabulary)
         return out
 
     @component.output_types(documents=list[Document])
