@@ -26,7 +26,7 @@ from assistant.kb.errors import Conflict, Forbidden, InvalidInput, NotFound, Ser
 from assistant.kb.models import FIELDS, Court, QAEntry, QARevision, User, utcnow
 from assistant.kb.services import notifications
 from assistant.kb.services.courts import descendant_ids
-from assistant.kb.services.entry_articles import hand_attached_ids
+from assistant.kb.services.entry_articles import citation_ids, hand_attached_ids
 from assistant.kb.text import clean, clean_tags
 from assistant.search_types import INDEXED_STATUSES, SIMILAR_STATUSES, QAIndexEntry, SearchEngine
 from corpus.vietnamese import fold_diacritics, normalize_text
@@ -482,12 +482,9 @@ def _contribution_articles(search: SearchEngine, answer: str | None, citation_te
                            article_ids: list[str] | None) -> set[str]:
     """The articles a contribution being written rests on: those attached by hand and those
     its citation or answer names and the index resolves (an unresolvable citation adds none)."""
-    text = "\n".join((clean(citation_text, "căn cứ pháp lý", max_len=MAX_CITATION, required=False),
-                      clean(answer, "câu trả lời", max_len=MAX_ANSWER, required=False))).strip()
-    ids = set(article_ids or ())
-    if text:
-        ids |= set(resolve_citations(text, engine_resolver(search)).article_ids)
-    return ids
+    text = "\n".join((clean(citation_text, "trích dẫn", max_len=MAX_CITATION, required=False),
+                      clean(answer, "câu trả lời", max_len=MAX_ANSWER, required=False)))
+    return set(article_ids or ()) | set(citation_ids(search, text))
 
 
 def reconcile_index(session: Session, search: SearchEngine) -> dict[str, int]:
