@@ -395,26 +395,8 @@ def _qdrant_weighted_rrf(lists: list[list[str]], weights: tuple[float, float], k
     return scores
 
 
-@pytest.mark.parametrize(("weights", "k"), [((100, 1), 2), ((1, 100), 2), ((4, 1), 2), ((1, 3), 5), ((2, 1), 2)])
-def test_weighted_rrf_weights_are_dense_then_sparse(store, weights, k):
-    """Dense ranks A, B, C; sparse ranks C, B, A: both engines fuse exactly as Qdrant's formula
-    with the weights in (dense, sparse) order."""
-    dense = {"A": [1.0, 0.0], "B": [0.8, 0.6], "C": [0.0, 1.0]}
-    sparse = {"A": 0.1, "B": 1.0, "C": 5.0}
-    store.write_documents([
-        Document(id=i, content=i, embedding=dense[i] + [0.0] * (DENSE_DIM - 2),
-                 sparse_embedding=SparseEmbedding([1], [sparse[i]]))
-        for i in "ABC"
-    ])
-    got = store.query_hybrid([1.0] + [0.0] * (DENSE_DIM - 1), SparseEmbedding([1], [1.0]), top_k=3,
-                             rrf_k=k, rrf_weights=weights)
-    expected = _qdrant_weighted_rrf([["A", "B", "C"], ["C", "B", "A"]], weights, k)
-    assert [d.id for d in got] == sorted(expected, key=expected.get, reverse=True)
-    assert [d.score for d in got] == pytest.approx(sorted(expected.values(), reverse=True), rel=1e-4)
-
-
 def _abc_store(store):
-    """Dense ranks A, B, C; sparse ranks C, B, A (five fillers give each list a spread)."""
+    """Three points that dense ranks A, B, C and sparse C, B, A; returns (dense, sparse) query."""
     dense = {"A": [1.0, 0.0], "B": [0.8, 0.6], "C": [0.0, 1.0]}
     sparse = {"A": 0.1, "B": 1.0, "C": 5.0}
     store.write_documents([
@@ -423,6 +405,17 @@ def _abc_store(store):
         for i in "ABC"
     ])
     return [1.0] + [0.0] * (DENSE_DIM - 1), SparseEmbedding([1], [1.0])
+
+
+@pytest.mark.parametrize(("weights", "k"), [((100, 1), 2), ((1, 100), 2), ((4, 1), 2), ((1, 3), 5), ((2, 1), 2)])
+def test_weighted_rrf_weights_are_dense_then_sparse(store, weights, k):
+    """Dense ranks A, B, C; sparse ranks C, B, A: both engines fuse exactly as Qdrant's formula
+    with the weights in (dense, sparse) order."""
+    dense_q, sparse_q = _abc_store(store)
+    got = store.query_hybrid(dense_q, sparse_q, top_k=3, rrf_k=k, rrf_weights=weights)
+    expected = _qdrant_weighted_rrf([["A", "B", "C"], ["C", "B", "A"]], weights, k)
+    assert [d.id for d in got] == sorted(expected, key=expected.get, reverse=True)
+    assert [d.score for d in got] == pytest.approx(sorted(expected.values(), reverse=True), rel=1e-4)
 
 
 def test_weighted_dbsf_with_equal_weights_is_qdrants_own_dbsf(store):
