@@ -4,6 +4,7 @@ discard before confirming; the same file twice is refused."""
 import io
 import threading
 
+from assistant.kb.services.legal_documents import INTERRUPTED, IndexingJobs, get_document, progress
 from tests.fakes import FakeSearchEngine
 
 L = "/api/v1/legal-documents"
@@ -138,3 +139,50 @@ def test_failed_indexing_leaves_the_preview_with_a_message(env):
         assert p["status"] == "preview" and "thất bại" in p["error"]
     finally:
         app.state.search_engine = saved
+
+
+class _EndsInTheWindow(IndexingJobs):
+    """Jobs that run a whole confirmation between a poll's read of the row and its
+    running() check: the interleaving behind a CI failure, made deterministic."""
+
+    def __init__(self, factory, engine) -> None:
+        super().__init__()
+        self.factory, self.engine = factory, engine
+
+    def running(self, doc_id: int) -> bool:
+        if self.get(doc_id) is None:
+            self.start(self.factory, self.engine, doc_id, inline=True)
+        return super().running(doc_id)
+
+
+def _poll_while_the_job_ends(env, engine, name: str, size: int) -> tuple[dict, str]:
+    doc = env.client.post(L, headers=env.h("reviewer"), files={"file": (name, _law(size))}).json()
+    with env.session() as s:
+        get_document(s, doc["id"]).status = "indexing"
+    with env.session() as poll:
+        p = progress(poll, _EndsInTheWindow(env.session_factory, engine), doc["id"])
+    with env.session() as s:
+        return p, get_document(s, doc["id"]).status
+
+
+def test_a_poll_that_read_the_row_before_the_job_failed_keeps_the_failure(env):
+    class Broken(FakeSearchEngine):
+        def index_legal_articles(self, articles, on_progress=None):
+            raise RuntimeError("disk full")
+
+    p, stored = _poll_while_the_job_ends(env, Broken(), "e.txt", 7)
+    assert (p["status"], stored) == ("preview", "preview") and "thất bại" in p["error"]
+
+
+def test_a_poll_that_read_the_row_before_the_job_succeeded_keeps_it_confirmed(env):
+    p, stored = _poll_while_the_job_ends(env, FakeSearchEngine(), "g.txt", 9)
+    assert (p["status"], p["error"], stored) == ("confirmed", None, "confirmed")
+
+
+def test_a_job_lost_to_a_restart_is_reported_as_interrupted(env):
+    doc = env.client.post(L, headers=env.h("reviewer"), files={"file": ("f.txt", _law(8))}).json()
+    with env.session() as s:
+        get_document(s, doc["id"]).status = "indexing"
+    with env.session() as s:
+        p = progress(s, IndexingJobs(), doc["id"])
+    assert (p["status"], p["error"]) == ("preview", INTERRUPTED)

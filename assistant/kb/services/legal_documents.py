@@ -43,6 +43,7 @@ MAX_ARTICLES = 3000  # the longest Vietnamese code has under 800 articles
 MAX_UNCOMPRESSED = 20_000_000  # default of TROLY_UPLOAD_MAX_UNCOMPRESSED_BYTES
 EARLIEST_EFFECTIVE = date(1945, 1, 1)
 LATEST_EFFECTIVE = date(2100, 12, 31)
+INTERRUPTED = "Việc lập chỉ mục bị gián đoạn (máy chủ khởi động lại); hãy xác nhận lại."
 
 
 def check_effective_date(value: date | None) -> None:
@@ -252,8 +253,14 @@ def progress(session: Session, jobs: IndexingJobs, doc_id: int) -> dict:
     doc = get_document(session, doc_id)
     job = jobs.get(doc_id) or {}
     if doc.status == "indexing" and not jobs.running(doc_id):
-        doc.status, doc.error = "preview", "Việc lập chỉ mục bị gián đoạn (máy chủ khởi động lại); hãy xác nhận lại."
-        session.flush()
+        job = jobs.get(doc_id) or {}
+        if job.get("finished"):
+            # The job commits its outcome before it is marked finished: the row read above
+            # may predate that commit, and writing over it would lose the real outcome.
+            session.refresh(doc)
+        if doc.status == "indexing":
+            doc.status, doc.error = "preview", job.get("error") or INTERRUPTED
+            session.flush()
     done, total = int(job.get("done", 0)), int(job.get("total", 0))
     if doc.status == "confirmed":
         done = total = max(total, 1)
