@@ -41,6 +41,7 @@ from corpus.vietnamese import normalize_text
 from indexing.legal_index import index_articles, train_restorer
 from indexing.pipeline_runner import run_acyclic
 from indexing.sparse import VietnameseSparseDocumentEmbedder
+from indexing.vector_payload import pack_vector, unpack_vector
 
 RESTORER_FILE = "diacritics.json"
 
@@ -232,10 +233,11 @@ class LegalSearchEngine:
                 confidence=v.confidence,
                 reasons=v.reasons,
                 status=str(d.meta.get("status") or "approved"),
+                rank=v.rank,
             )
             for d, v in zip(docs, verdicts, strict=False)
         ]
-        hits.sort(key=lambda h: (-h.confidence, -h.score))
+        hits.sort(key=lambda h: (-h.rank, -h.confidence, -h.score))
         return hits[:top_k]
 
     def candidate_view(self, meta: dict, embedding: Any) -> QuestionView:
@@ -243,7 +245,7 @@ class LegalSearchEngine:
             str(meta.get("question") or ""), embedding, law_keys=meta.get("law_keys") or [],
             articles=meta.get("article_ids") or (), entry_field=str(meta.get("field") or ""),
             entry_id=str(meta.get("entry_id") or ""), status=str(meta.get("status") or "approved"),
-            answer=str(meta.get("answer") or ""),
+            answer=str(meta.get("answer") or ""), answer_vector=unpack_vector(meta.get("answer_vector")),
         )
 
     def ask(self, query: str, top_k: int = 5, qa_top_k: int = 3,
@@ -286,14 +288,27 @@ class LegalSearchEngine:
                     keys.append(str(doc.meta["law_key"]))
         return sorted({k for k in keys if k})
 
-    def _qa_point(self, entry: QAIndexEntry) -> Document:
-        doc = qa_document(entry, self._entry_law_keys(entry))
-        dense_text = self.pipeline.get_component("preprocess").run(query=doc.meta["question"])["dense_text"]
-        return Document(id=doc.id, content=doc.content, meta=doc.meta, embedding=self._embed(dense_text))
+    def _qa_points(self, entries: list[QAIndexEntry]) -> list[Document]:
+        """Index points of entries: the question's "query:" vector as the point's vector, the
+        answer's "passage:" vector packed in the payload (``answer_vector``: the verifier orders
+        candidates by it; embedded in one batch)."""
+        docs = []
+        for entry in entries:
+            doc = qa_document(entry, self._entry_law_keys(entry))
+            dense_text = self.pipeline.get_component("preprocess").run(query=doc.meta["question"])["dense_text"]
+            docs.append(Document(id=doc.id, content=doc.content, meta=doc.meta, embedding=self._embed(dense_text)))
+        answered = [d for d in docs if d.meta["answer"]]
+        if answered and self.document_embedder is not None:
+            self.document_embedder.warm_up()
+            embedded = self.document_embedder.run(
+                documents=[Document(content=d.meta["answer"]) for d in answered])["documents"]
+            for d, a in zip(answered, embedded, strict=True):
+                d.meta["answer_vector"] = pack_vector(a.embedding)
+        return docs
 
     def entry_view(self, entry: QAIndexEntry) -> QuestionView:
         """The verifier's view of an entry exactly as it would be indexed (for calibration)."""
-        doc = self._qa_point(entry)
+        doc = self._qa_points([entry])[0]
         return self.candidate_view(doc.meta, doc.embedding)
 
     def upsert_qa(self, entries: list[QAIndexEntry]) -> None:
@@ -302,7 +317,7 @@ class LegalSearchEngine:
         "query: " prefix, so question ↔ question similarity is symmetric."""
         if not entries:
             return
-        docs = [self._qa_point(entry) for entry in entries]
+        docs = self._qa_points(entries)
         with self._lock:
             docs = VietnameseSparseDocumentEmbedder(meta_fields=["title"]).run(docs)["documents"]
             self.store.write_documents(docs, policy=DuplicatePolicy.OVERWRITE)

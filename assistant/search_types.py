@@ -58,7 +58,7 @@ class QAIndexEntry:
     citation_text: str = ""
 
 
-QA_INDEX_VERSION = 2  # 2: the point is the entry's question (q↔q vector), status payload
+QA_INDEX_VERSION = 3  # 2: the point is the entry's question (q↔q vector), status payload; 3: answer vector
 
 
 def qa_fingerprint(entry: QAIndexEntry, version: int | None = QA_INDEX_VERSION) -> str:
@@ -95,6 +95,7 @@ class QAHit:
     reasons: tuple[str, ...] = ()
     status: str = "approved"
     is_duplicate: bool = False
+    rank: float = 0.0  # the verifier's order key (Verdict.rank): best first
 
 
 @dataclass

@@ -164,13 +164,15 @@ class FakeSearchEngine:
         question.extra["citations"] = {a.article_id: a.citation for a in articles}
         candidates = [self.analyzer.view(e.question, stand_in_vector(e.question),
                                          articles=e.article_ids, entry_field=e.field,
-                                         entry_id=e.entry_id, status=e.status,
-                                         law_keys=None) for e in ranked]
+                                         entry_id=e.entry_id, status=e.status, law_keys=None,
+                                         answer=e.answer,
+                                         answer_vector=stand_in_vector(e.answer) if e.answer else None)
+                      for e in ranked]
         verdicts = self.verifier.verify(question, candidates)
         hits = [QAHit(e.entry_id, round(_score(query, e.question), 4), e.question, e.answer,
-                      e.article_ids, confidence=v.confidence, reasons=v.reasons, status=e.status)
+                      e.article_ids, confidence=v.confidence, reasons=v.reasons, status=e.status, rank=v.rank)
                 for e, v in zip(ranked, verdicts, strict=False)]
-        hits.sort(key=lambda h: (-h.confidence, -h.score))
+        hits.sort(key=lambda h: (-h.rank, -h.confidence, -h.score))
         return hits[:top_k]
 
     def ask(self, query: str, top_k: int = 5, qa_top_k: int = 3, statuses: tuple[str, ...] = ASK_STATUSES,

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from assistant.answer_match.facets import extract_facets
-from assistant.answer_match.features import FEATURES, Idf, QuestionAnalyzer
+from assistant.answer_match.features import FEATURES, Idf, QuestionAnalyzer, answer_shortfall
 from assistant.answer_match.model import MatchModel, load_model, next_model_path
 from assistant.answer_match.thresholds import DEFAULT_MODEL, Thresholds, model_thresholds
 from assistant.answer_match.training import (
@@ -199,6 +199,50 @@ def test_the_answer_covers_what_the_entry_question_does_not_say():
     assert rows[1]["answer_cover"] == pytest.approx(1 - rows[1]["query_uncovered"])
 
 
+def test_the_answer_shortfall_measures_each_answer_against_the_closest():
+    an = QuestionAnalyzer()
+    q = an.view("Người khởi kiện không nộp tạm ứng án phí thì sao?", [1.0, 0.0, 0.0])
+    close = an.view("A?", [0.0, 1.0, 0.0], answer_vector=[1.0, 0.0, 0.0])
+    near = an.view("B?", [0.0, 1.0, 0.0], answer_vector=[0.99, 0.141, 0.0])  # cosine 0.99: 0.2 of the cap
+    far = an.view("C?", [0.0, 1.0, 0.0], answer_vector=[0.0, 0.0, 1.0])
+    bare = an.view("D?", [0.0, 1.0, 0.0])  # indexed before answers were embedded: neutral
+    np.testing.assert_allclose(answer_shortfall(q, [close, near, far, bare]),
+                               [0.0, -0.2, -1.0, 0.0], atol=1e-3)
+    assert answer_shortfall(q, [bare, bare]).tolist() == [0.0, 0.0]
+    assert answer_shortfall(an.view("E?"), [close, far]).tolist() == [0.0, 0.0]  # the question has no vector
+
+
+def test_the_answer_orders_the_candidates_but_never_moves_the_confidence():
+    an = QuestionAnalyzer()
+    q = an.view("Thời hạn kháng cáo bản án dân sự sơ thẩm", stand_in_vector("thời hạn kháng cáo"))
+    text = "Thời hạn kháng cáo bản án dân sự sơ thẩm là bao lâu?"
+    covering = an.view(text, stand_in_vector(text), entry_id="1", answer_vector=q.vector)
+    other = an.view(text + " ", stand_in_vector(text), entry_id="2",
+                    answer_vector=stand_in_vector("án phí hình sự"))
+    plain, weighted = AnswerVerifier(), AnswerVerifier()
+    plain.model.answer_weight, weighted.model.answer_weight = 0.0, 4.0
+    a, b = plain.verify(q, [other, covering]), weighted.verify(q, [other, covering])
+    assert [v.confidence for v in a] == [v.confidence for v in b]
+    assert a[0].rank == a[1].rank  # the same question twice: only the answers differ
+    assert b[1].rank == pytest.approx(b[0].rank + 4.0, abs=1e-3)
+
+
+def test_calibration_chooses_how_much_the_answer_orders():
+    """Held-out scores where the right entry trails a sibling and its answer is the closer:
+    the weight that puts it first is chosen; when the answers tell nothing, none is."""
+    from assistant.answer_match.training import PairSet, choose_answer_weight
+
+    queries = [Query(f"q{i}", "right", "positive", "accented") for i in range(4)]
+    pairs = PairSet(x=np.zeros((8, len(FEATURES))), y=np.asarray([1, 0] * 4),
+                    query=np.repeat(np.arange(4), 2), entry=np.asarray([0, 1] * 4),
+                    queries=queries, entry_ids=["right", "sibling"],
+                    shortfall=np.asarray([0.0, -1.0] * 4))
+    scores = np.asarray([0.80, 0.85] * 4)
+    assert choose_answer_weight(pairs, scores, Thresholds(0.7, 0.2, 0.9)) > 0
+    pairs.shortfall = np.zeros(8)
+    assert choose_answer_weight(pairs, scores, Thresholds(0.7, 0.2, 0.9)) == 0.0
+
+
 def test_a_lead_counts_as_far_as_the_similarity_is_high():
     """The best of unrelated entries leads the others but is still unrelated: its lead is
     scaled down by its own low similarity. A lone candidate (a young knowledge base) leads
@@ -348,10 +392,11 @@ def test_calibration_separates_rewordings_from_facet_swaps():
 
 def test_model_round_trips_through_dict_and_file(tmp_path):
     model, pairs, _ = _fit_fixture()
-    model.thresholds = Thresholds(0.81, 0.27, 0.75)
+    model.thresholds, model.answer_weight = Thresholds(0.81, 0.27, 0.75), 2.5
     again = MatchModel.from_dict(json.loads(json.dumps(model.to_dict())))
     np.testing.assert_allclose(again.predict(pairs.x), model.predict(pairs.x), atol=1e-5)
     assert again.thresholds == model.thresholds and again.idf.table == model.idf.table
+    assert again.answer_weight == 2.5
     # versioned in the data directory: the newest wins; the shipped default until then
     assert load_model(tmp_path).source == str(DEFAULT_MODEL)
     first = model.save(next_model_path(tmp_path))

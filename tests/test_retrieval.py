@@ -105,6 +105,41 @@ def test_qa_entries_become_searchable_and_vanish(indexed):
     assert engine.search_qa("vắng mặt khi tuyên án", top_k=3) == []
 
 
+def test_a_scenario_question_is_ordered_by_the_answer_that_covers_it(indexed):
+    """Two entries whose questions read alike; the judge's scenario question is answered by
+    the one whose *answer* covers it. Each point carries its answer's e5 passage vector and
+    the verifier's order (QAHit.rank) reads it; the confidence does not."""
+    import numpy as np
+
+    from assistant.answer_match.features import answer_shortfall
+
+    engine, _ = indexed
+    return_entry = QAIndexEntry(
+        "71", "Những trường hợp nào Thẩm phán trả lại đơn khởi kiện vụ án dân sự?",
+        "Theo Điều 192 BLTTDS, Thẩm phán trả lại đơn khởi kiện khi người khởi kiện không có quyền khởi kiện, "
+        "hết thời hạn mà người khởi kiện không nộp tiền tạm ứng án phí, sự việc đã được giải quyết bằng "
+        "bản án đã có hiệu lực pháp luật…", "dân sự", article_ids=("37.5.LQ.192",))
+    complaint_entry = QAIndexEntry(
+        "72", "Thời hạn khiếu nại việc Thẩm phán trả lại đơn khởi kiện vụ án dân sự là bao lâu?",
+        "Trong thời hạn 07 ngày làm việc, kể từ ngày nhận được đơn khởi kiện và tài liệu, chứng cứ kèm theo "
+        "mà Thẩm phán trả lại, người khởi kiện có quyền khiếu nại với Chánh án Tòa án đã trả lại đơn.",
+        "dân sự", article_ids=("37.5.LQ.194",))
+    engine.upsert_qa([return_entry, complaint_entry])
+    try:
+        question = "Người khởi kiện không nộp tạm ứng án phí đúng hạn thì Thẩm phán có trả lại đơn không?"
+        view = engine.question_view(question)
+        candidates = [engine.entry_view(e) for e in (return_entry, complaint_entry)]
+        assert all(c.answer_vector is not None for c in candidates)
+        np.testing.assert_allclose(np.linalg.norm(candidates[0].answer_vector), 1.0, atol=1e-3)
+        shortfall = answer_shortfall(view, candidates)
+        assert shortfall[0] == 0.0 > shortfall[1]
+        hits = engine.search_qa(question, top_k=2)
+        assert [h.entry_id for h in hits][0] == "71"
+        assert hits[0].rank >= hits[1].rank
+    finally:
+        engine.delete_qa(["71", "72"])
+
+
 def test_reindex_is_incremental_and_removes_deleted_articles(indexed):
     engine, folder = indexed
     embedder = engine.document_embedder

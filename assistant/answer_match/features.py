@@ -61,6 +61,9 @@ MARGIN_CAP = {"dense_margin": 0.05, "lex_margin": 0.5}
 # What an unrelated entry's question scores against a question (e5 cosines of unrelated
 # procedural questions sit near 0.80–0.85; they share almost no weighted words).
 UNRELATED_LEVEL = {"dense_cos": 0.85, "lex_cos": 0.0}
+# How far (e5 cosine) a candidate's answer may fall behind the answer closest to the question
+# before the order stops telling them apart (answer_shortfall).
+ANSWER_SHORTFALL_CAP = 0.05
 # Two entries whose questions sit this close (e5 cosine) ask one thing: twins, not rivals.
 TWIN_COS = 0.985
 
@@ -85,6 +88,9 @@ class QuestionView:
     # says ("rút toàn bộ yêu cầu khởi kiện") rather than the entry's own question ("khi nào
     # đình chỉ…"); empty for the asked question
     answer_tokens: frozenset[str] = frozenset()
+    # an entry's answer as e5 reads a passage ("passage: " prefix, unit length); None for the
+    # asked question and for entries indexed before answers were embedded
+    answer_vector: np.ndarray | None = None
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -125,12 +131,13 @@ class QuestionAnalyzer:
 
     def view(self, text: str, vector=None, *, law_keys: Iterable[str] | None = None,
              articles: Iterable[str] = (), entry_field: str | None = None, entry_id: str = "",
-             status: str = "approved", answer: str = "") -> QuestionView:
+             status: str = "approved", answer: str = "", answer_vector=None) -> QuestionView:
         if law_keys is None:
             law_keys = [law.key for law in laws_in_text(expand_abbreviations(text))]
         keys = tuple(sorted({str(k) for k in law_keys if k}))
         base = self._text_view(text, keys, tuple(articles), entry_field, str(entry_id), status, answer)
-        return replace(base, vector=_unit(vector), extra={})  # a view of its own: callers fill ``extra``
+        # a view of its own: callers fill ``extra``
+        return replace(base, vector=_unit(vector), answer_vector=_unit(answer_vector), extra={})
 
     @component.output_types(view=QuestionView)
     def run(self, text: str, vector: list[float] | None = None, law_keys: list[str] | None = None,
@@ -251,6 +258,27 @@ def pair_features(q: QuestionView, c: QuestionView, idf: Idf, vocabulary=None) -
             law_agree, law_conflict, num_conflict,
             max(0.0, cos - 0.85) if clean else 0.0, lex if clean else 0.0, 0.0, 0.0,
             answer_cover, answer_gain, consequence]
+
+
+def answer_shortfall(question: QuestionView, candidates: Sequence[QuestionView]) -> np.ndarray:
+    """Per candidate, in [-1, 0]: how far its answer's e5 similarity to the asked question
+    (question "query:" ↔ answer "passage:", the pairing e5 was trained on) falls behind the
+    closest answer among the candidates, over :data:`ANSWER_SHORTFALL_CAP`; 0 where a side
+    has no vector.
+
+    Why: a scenario question ("người khởi kiện không nộp tạm ứng án phí đúng hạn thì…")
+    reads like the answer of the entry that covers it more than like that entry's question
+    ("những trường hợp nào trả lại đơn khởi kiện"). It orders the candidates
+    (:class:`~assistant.answer_match.model.MatchModel` ``answer_weight``) but is not a
+    feature of the confidence: as a feature it also raised close-but-different questions
+    over the answer threshold (measured in docs/benchmarks.md)."""
+    q = question.vector
+    sims = np.asarray([float(np.dot(q, c.answer_vector)) if q is not None and c.answer_vector is not None
+                       else np.nan for c in candidates], dtype=np.float64)
+    if not len(sims) or np.isnan(sims).all():
+        return np.zeros(len(sims))
+    behind = (sims - np.nanmax(sims)) / ANSWER_SHORTFALL_CAP
+    return np.where(np.isnan(behind), 0.0, np.clip(behind, -1.0, 0.0))
 
 
 def _twins(candidates: Sequence[QuestionView]) -> np.ndarray:

@@ -42,6 +42,9 @@ class MatchModel:
     scale: np.ndarray = field(default_factory=lambda: np.ones(len(FEATURES)))
     idf: Idf = field(default_factory=Idf)
     thresholds: Thresholds = field(default_factory=Thresholds)
+    # log-odds added per unit of answer_shortfall when candidates are *ordered* (never to the
+    # confidence): chosen by ``troly model calibrate`` on held-out folds
+    answer_weight: float = 0.0
     info: dict = field(default_factory=dict)
     source: str = ""
 
@@ -57,6 +60,11 @@ class MatchModel:
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Probability that each row's candidate answers the question."""
         return sigmoid(self.decision(x))
+
+    def rank_keys(self, x: np.ndarray, shortfall: np.ndarray) -> np.ndarray:
+        """The order of candidates: the confidence's log-odds, less the answer shortfall
+        (features.answer_shortfall) weighted by :attr:`answer_weight`."""
+        return self.decision(x) + self.answer_weight * np.asarray(shortfall, dtype=np.float64)
 
     def contributions(self, row: np.ndarray) -> dict[str, float]:
         """Each feature's share of the log-odds for one row (for reasons and debugging)."""
@@ -83,6 +91,7 @@ class MatchModel:
             "mean": [round(float(v), 6) for v in self.mean],
             "scale": [round(float(v), 6) for v in self.scale],
             "thresholds": self.thresholds.to_dict(),
+            "answer_weight": round(float(self.answer_weight), 4),
             "info": self.info,
             "idf": self.idf.to_dict(),
         }
@@ -100,6 +109,7 @@ class MatchModel:
             scale=np.asarray(data["scale"], dtype=np.float64),
             idf=Idf.from_dict(data.get("idf") or {}),
             thresholds=Thresholds.from_dict(t),
+            answer_weight=float(data.get("answer_weight", 0.0)),
             info=dict(data.get("info") or {}),
         )
 

@@ -45,6 +45,7 @@ from assistant.answer_match.features import (
     Idf,
     PairFeaturizer,
     QuestionView,
+    answer_shortfall,
 )
 from assistant.answer_match.model import MatchModel, Thresholds
 from corpus.vietnamese import fold_diacritics, normalize_text
@@ -271,6 +272,7 @@ class PairSet:
     entry: np.ndarray  # index into entries
     queries: list[Query]
     entry_ids: list[str]
+    shortfall: np.ndarray | None = None  # features.answer_shortfall of each pair, per question
 
 
 def build_pairs(queries: list[Query], query_views: list[QuestionView], entries: list[TrainingEntry],
@@ -281,6 +283,7 @@ def build_pairs(queries: list[Query], query_views: list[QuestionView], entries: 
     index = {e.id: i for i, e in enumerate(entries)}
     matrix = np.stack([v.vector for v in entry_views])
     rows, ys, qs, es = [], [], [], []
+    short: list[float] = []
     for qi, (q, view) in enumerate(zip(queries, query_views, strict=False)):
         cos = matrix @ view.vector
         lex = np.asarray([len(view.tokens & ev.tokens) / max(1, len(view.tokens)) for ev in entry_views])
@@ -293,6 +296,7 @@ def build_pairs(queries: list[Query], query_views: list[QuestionView], entries: 
         if own is not None and own not in chosen:
             chosen.append(own)
         x = featurizer.features(view, [entry_views[ei] for ei in chosen], idf)
+        short.extend(answer_shortfall(view, [entry_views[ei] for ei in chosen]))
         for row, ei in zip(x, chosen, strict=False):
             if q.kind == "positive":
                 label = 1 if ei == own else 0
@@ -305,7 +309,7 @@ def build_pairs(queries: list[Query], query_views: list[QuestionView], entries: 
             qs.append(qi)
             es.append(ei)
     return PairSet(np.asarray(rows), np.asarray(ys), np.asarray(qs), np.asarray(es), queries,
-                   [e.id for e in entries])
+                   [e.id for e in entries], np.asarray(short, dtype=np.float64))
 
 
 # ------------------------------------------------------------------ fit, decide, measure
@@ -333,7 +337,9 @@ class Decided:
     own: float  # the own entry's confidence (0 when not a candidate)
 
 
-def decide_queries(pairs: PairSet, scores: np.ndarray) -> list[Decided]:
+def decide_queries(pairs: PairSet, scores: np.ndarray, keys: np.ndarray | None = None) -> list[Decided]:
+    """Each question's decision: its best candidate (by ``keys``, the order, when given; else
+    by confidence) and that candidate's confidence."""
     out = []
     entry_index = {e: i for i, e in enumerate(pairs.entry_ids)}
     for qi, q in enumerate(pairs.queries):
@@ -341,7 +347,7 @@ def decide_queries(pairs: PairSet, scores: np.ndarray) -> list[Decided]:
         if not mask.any():
             continue
         s, es = scores[mask], pairs.entry[mask]
-        best = int(np.argmax(s))
+        best = int(np.argmax(s if keys is None else keys[mask]))
         own = entry_index.get(q.entry)
         own_score = float(s[es == own][0]) if own is not None and (es == own).any() else 0.0
         out.append(Decided(q.kind, q.style, own is not None and int(es[best]) == own, float(s[best]), own_score))
@@ -426,6 +432,32 @@ def choose_thresholds(pairs: PairSet, scores: np.ndarray, max_wrong: float = 0.0
     return Thresholds(answer=answer, related=round(max(0.1, answer / 3), 3), duplicate=best_dup)
 
 
+def order_keys(pairs: PairSet, scores: np.ndarray, weight: float) -> np.ndarray | None:
+    """MatchModel.rank_keys for held-out scores: their log-odds plus the weighted answer
+    shortfall (None without shortfalls: order by confidence)."""
+    if pairs.shortfall is None:
+        return None
+    logit = np.log(np.clip(scores, 1e-9, 1.0) / np.clip(1.0 - scores, 1e-9, 1.0))
+    return logit + weight * pairs.shortfall
+
+
+ANSWER_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+
+
+def choose_answer_weight(pairs: PairSet, scores: np.ndarray, thresholds: Thresholds) -> float:
+    """How much the answer evidence orders the candidates (MatchModel.answer_weight): the
+    weight whose order gives the most right entries first plus right answers given, on
+    held-out scores (ties: the smaller weight). The confidence and thresholds stay as fitted."""
+    if pairs.shortfall is None or not len(pairs.y):
+        return 0.0
+
+    def gain(weight: float) -> float:
+        m = ask_metrics(decide_queries(pairs, scores, order_keys(pairs, scores, weight)), thresholds)
+        return (m["top1"] or 0.0) + (m["answered_right"] or 0.0)
+
+    return max(ANSWER_WEIGHTS, key=lambda w: (round(gain(w), 6), -w))
+
+
 @dataclass
 class CalibrationReport:
     model: MatchModel
@@ -452,11 +484,13 @@ def calibrate(entries: list[TrainingEntry], queries: list[Query],
     pairs = build_pairs(queries, query_views, entries, entry_views, idf)
     scores = out_of_fold(pairs, idf, folds=folds, l2=l2)
     thresholds = choose_thresholds(pairs, scores)
-    held_out = ask_metrics(decide_queries(pairs, scores), thresholds)
+    weight = choose_answer_weight(pairs, scores, thresholds)
+    held_out = ask_metrics(decide_queries(pairs, scores, order_keys(pairs, scores, weight)), thresholds)
     held_out.update(duplicate_metrics(pairs, scores, thresholds.duplicate))
     labelled = pairs.y >= 0
     model = MatchModel.fit(pairs.x[labelled], pairs.y[labelled], l2=l2, idf=idf)
     model.thresholds = thresholds
+    model.answer_weight = weight
     return CalibrationReport(model, held_out, int(labelled.sum()), len(queries), len(entries))
 
 
@@ -473,4 +507,4 @@ def iter_texts(entries: Iterable[TrainingEntry]) -> Iterable[str]:
 
 __all__ = ["FEATURES", "TRAINING_DIR", "training_files", "TrainingEntry", "TrainingSet", "Query", "read_training",
            "make_queries", "typing_styles", "facet_swaps", "build_pairs", "calibrate",
-           "ask_metrics", "duplicate_metrics", "choose_thresholds", "out_of_fold"]
+           "ask_metrics", "duplicate_metrics", "choose_thresholds", "choose_answer_weight", "out_of_fold"]

@@ -16,7 +16,7 @@ import numpy as np
 from haystack import component
 
 from assistant.answer_match.facets import FACET_LABELS, FACETS
-from assistant.answer_match.features import FEATURES, PairFeaturizer, QuestionView
+from assistant.answer_match.features import FEATURES, PairFeaturizer, QuestionView, answer_shortfall
 from assistant.answer_match.model import MatchModel, load_model
 
 MAX_REASONS = 3
@@ -24,8 +24,13 @@ MAX_REASONS = 3
 
 @dataclass(frozen=True)
 class Verdict:
+    """``confidence``: the calibrated probability the entry answers the question (what the
+    thresholds read); ``rank``: the key candidates are ordered by (the confidence's log-odds
+    plus the answer evidence, MatchModel.rank_keys)."""
+
     confidence: float
     reasons: tuple[str, ...]
+    rank: float = 0.0
 
 
 def _values(values) -> str:
@@ -89,8 +94,10 @@ class AnswerVerifier:
             return []
         x = self.features(question, candidates)
         probs = self.model.predict(x)
-        return [Verdict(round(float(p), 4), reasons_for(question, c, row, self.model, self.featurizer.vocabulary))
-                for p, c, row in zip(probs, candidates, x, strict=False)]
+        ranks = self.model.rank_keys(x, answer_shortfall(question, candidates))
+        return [Verdict(round(float(p), 4), reasons_for(question, c, row, self.model, self.featurizer.vocabulary),
+                        round(float(r), 4))
+                for p, r, c, row in zip(probs, ranks, candidates, x, strict=False)]
 
     @component.output_types(verdicts=list[Verdict])
     def run(self, question: QuestionView, candidates: list[QuestionView]) -> dict:

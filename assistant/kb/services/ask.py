@@ -65,10 +65,11 @@ def search_candidates(search: SearchEngine, question: str, top_k: int) -> tuple[
 
 def decide(hits: list[QAHit], entries: dict[int, QAEntry], thresholds: Thresholds, top_k: int
            ) -> tuple[tuple[QAEntry, QAHit] | None, list[tuple[QAEntry, QAHit]]]:
-    """(answer, related): the answer is the best approved candidate at or above the answer
-    threshold; related are the other approved candidates at or above the related bar."""
+    """(answer, related): the answer is the best approved candidate — first in the verifier's
+    order (QAHit.rank), which also reads the answers — if its confidence is at or above the
+    answer threshold; related are the other approved candidates at or above the related bar."""
     approved = []
-    for hit in sorted(hits, key=lambda h: -h.confidence):
+    for hit in sorted(hits, key=lambda h: (-h.rank, -h.confidence)):
         entry = entries.get(int(hit.entry_id)) if hit.entry_id.isdigit() else None
         if entry is not None and entry.status == "approved":  # the index may lag the database
             approved.append((entry, hit))
