@@ -29,6 +29,7 @@ from api.security import install_security_headers
 from api.startup import open_database, reconcile_at_start, warm_up_api
 from assistant.kb.secret_key import load_jwt_secret
 from assistant.kb.services.auth import LoginRateLimiter, parse_networks
+from assistant.kb.services.legal_documents import IndexingJobs
 from assistant.kb.services.stats import StatisticsCache
 from assistant.search_types import SearchEngine
 from assistant.settings import Settings, get_settings
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
         settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
         settings.data_dir)
     app.state.stats_cache = StatisticsCache(settings.stats_cache_seconds)
+    app.state.document_jobs = IndexingJobs(settings.document_jobs)
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     install_error_handlers(app)
     install_error_schema(app)
