@@ -95,6 +95,10 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
                                                    settings.login_max_failures_per_address)
         opened = default_search_engine(settings, server=True) if search_engine is None else None
         app.state.search_engine = search_engine if search_engine is not None else opened
+        # the thresholds of the match model the engine loaded just now: a model that
+        # `troly model calibrate` writes later is used, with its thresholds, after a restart
+        # (read per request, new thresholds met the old model's confidences until then)
+        app.state.match_thresholds = settings.match_thresholds()
         warm_up_api()
         if settings.reconcile_on_start:
             reconcile_at_start(app)

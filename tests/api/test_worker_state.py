@@ -1,0 +1,41 @@
+"""What a server worker keeps in memory across requests must not make it answer
+differently from the others (`troly serve --workers N`; docs/deployment.md, "What each
+worker keeps in memory"): here, the match thresholds stay those of the model it loaded."""
+
+from __future__ import annotations
+
+import json
+
+from assistant.answer_match.thresholds import DEFAULT_MODEL, MODEL_DIR, Thresholds
+from tests.api.helpers import approved_entry
+
+CRIMINAL = dict(question="Thời hạn kháng cáo bản án hình sự sơ thẩm là bao lâu?",
+                answer="15 ngày kể từ ngày tuyên án (Điều 333 BLTTHS).", field="hình sự",
+                citation_text="Điều 333 BLTTHS")
+CIVIL_QUESTION = "Thời hạn kháng cáo bản án dân sự sơ thẩm là bao lâu?"
+
+
+def _ask(env) -> dict:
+    r = env.client.post("/api/v1/ask", headers=env.h("judge2"), json={"question": CIVIL_QUESTION})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_a_model_calibrated_while_serving_is_used_with_its_thresholds_after_a_restart(env):
+    criminal = approved_entry(env, "judge2", **CRIMINAL)
+    target = env.settings.data_dir / MODEL_DIR / "model-v1.json"
+    try:
+        assert _ask(env)["answer"] is None  # a near miss: another field
+        # `troly model calibrate` writes a newer model whose thresholds would take anything
+        model = json.loads(DEFAULT_MODEL.read_text("utf-8"))
+        model["thresholds"] = {"answer": 0.0, "related": 0.0, "duplicate": 0.0}
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(model), "utf-8")
+        assert env.settings.match_thresholds() == Thresholds(0.0, 0.0, 0.0)
+        # this worker still decides with the loaded model's thresholds, as its engine
+        # still scores with that model: no worker mixes a new model's numbers with an old one
+        body = _ask(env)
+        assert body["answer"] is None and body["answered"] is False
+    finally:
+        target.unlink(missing_ok=True)
+        env.client.post(f"/api/v1/review/{criminal['id']}/retire", headers=env.h("reviewer"))
