@@ -306,3 +306,24 @@ def test_concurrent_writers_on_both_workers_keep_the_rollups_exact(server, worke
     seen = [w.call("GET", f"{API}/stats", w.login("duyet01"), params={"period": "year"}) for w in workers]
     assert all(r.status_code == 200 for r in seen)
     assert seen[0].json() == seen[1].json()
+
+
+def test_a_document_confirmed_on_one_worker_is_followed_on_the_other(workers):
+    """The confirmation job runs on worker A; worker B, polling, reads the job's row — it
+    never takes the job for one cut by a restart (it did, when the state was A's memory)."""
+    a, b = workers
+    reviewer_a, reviewer_b = a.login("duyet01"), b.login("duyet02")
+    law = "LUẬT\nHAI TIẾN TRÌNH\n\nĐiều 1. Phạm vi\nLuật này thử hai tiến trình.\n"
+    r = a.call("POST", f"{API}/legal-documents", reviewer_a, files={"file": ("hai.txt", law.encode())})
+    assert r.status_code == 201, r.text
+    doc = r.json()["id"]
+    assert a.call("POST", f"{API}/legal-documents/{doc}/confirm", reviewer_a).status_code == 202
+    seen = []
+    for _ in range(500):  # bounded; each poll is a request to worker B, no timing
+        p = b.call("GET", f"{API}/legal-documents/{doc}/progress", reviewer_b).json()
+        seen.append(p["status"])
+        if p["status"] != "indexing":
+            break
+    assert seen[-1] == "confirmed" and set(seen) <= {"indexing", "confirmed"}, seen
+    again = b.call("POST", f"{API}/legal-documents/{doc}/confirm", reviewer_b)
+    assert again.status_code == 409 and "đã được xác nhận" in again.json()["detail"]
