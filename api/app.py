@@ -105,6 +105,10 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
         try:
             yield
         finally:
+            try:  # a confirmation cut by this shutdown is reported as such at once
+                app.state.document_jobs.release(app.state.session_factory)
+            except Exception:  # noqa: BLE001 - the shutdown goes on
+                log.exception("documents being indexed not released at shutdown")
             if opened is not None:  # only what this app opened
                 opened.close()
             app.state.db_engine.dispose()

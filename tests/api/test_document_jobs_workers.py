@@ -118,6 +118,19 @@ def test_a_stale_heartbeat_is_interrupted_and_the_late_job_keeps_off_the_row(env
     assert _progress(env, worker_a, doc_id) == ("confirmed", 3, 3, 100, None)
 
 
+def test_a_worker_shutting_down_hands_its_documents_back_at_once(env):
+    doc_id, engine, clock, worker_a = _held_at_the_first_article(env, 5)
+    worker_b = IndexingJobs(POLICY, clock=clock, worker="worker-b")
+    try:
+        assert worker_b.release(env.session_factory) == 0  # not its job
+        assert worker_a.release(env.session_factory) == 1  # the app's lifespan, at shutdown
+        assert _progress(env, worker_b, doc_id) == ("preview", 0, 0, 0, INTERRUPTED)
+    finally:
+        engine.gate.set()
+    _job_thread(doc_id).join(30)
+    assert _progress(env, worker_b, doc_id)[0] == "preview"
+
+
 def test_a_queued_document_is_claimed_by_one_worker_only(env):
     clock = Clock()
     worker_a = IndexingJobs(POLICY, clock=clock, worker="worker-a")

@@ -280,6 +280,16 @@ class IndexingJobs:
         self._execute(session, self._stale(doc.id).values(status="preview", error=INTERRUPTED))
         session.refresh(doc)
 
+    def release(self, factory: sessionmaker) -> int:
+        """At shutdown: the documents this worker is still indexing go back to previews
+        now, with the reason, rather than once their heartbeat is stale (the job threads
+        die with the process). Returns how many."""
+        with session_scope(factory) as session:
+            result = session.execute(update(LegalDocument).where(
+                LegalDocument.status == "indexing", LegalDocument.indexing_worker == self.worker).values(
+                status="preview", error=INTERRUPTED).execution_options(synchronize_session=False))
+            return int(result.rowcount)  # type: ignore[attr-defined]  # a CursorResult
+
     # -- running a job ---------------------------------------------------------------------
     def start(self, factory: sessionmaker, search: SearchEngine | None, doc_id: int,
               *, inline: bool = False) -> None:
