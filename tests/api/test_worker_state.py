@@ -39,3 +39,39 @@ def test_a_model_calibrated_while_serving_is_used_with_its_thresholds_after_a_re
     finally:
         target.unlink(missing_ok=True)
         env.client.post(f"/api/v1/review/{criminal['id']}/retire", headers=env.h("reviewer"))
+
+
+def test_a_reconcile_on_a_starting_worker_does_not_undo_an_approval_made_meanwhile(env):
+    """Another worker approves an entry between this worker's read of the entries and its
+    read of the index (made deterministic: the approval runs inside that index read)."""
+    from assistant.kb.services.index_sync import reconcile_qa
+    from tests.api.helpers import make_entry
+    from tests.fakes import FakeSearchEngine
+
+    app = env.client.app
+    saved = app.state.search_engine
+
+    class ApprovedMeanwhile(FakeSearchEngine):
+        entry_id: int | None = None
+
+        def qa_fingerprints(self):
+            if self.entry_id is not None:
+                entry_id, self.entry_id = self.entry_id, None
+                r = env.client.post(f"/api/v1/review/{entry_id}/approve", headers=env.h("reviewer"))
+                assert r.status_code == 200, r.text
+            return super().qa_fingerprints()
+
+    search = app.state.search_engine = ApprovedMeanwhile()
+    entry = None
+    try:
+        entry = make_entry(env, "judge1", submit=True, question="Thời hạn hoãn phiên tòa sơ thẩm?")
+        assert search.qa[str(entry["id"])].status == "pending"
+        search.entry_id = entry["id"]
+        with env.session() as s:
+            report = reconcile_qa(s, search)
+        assert search.qa[str(entry["id"])].status == "approved"
+        assert report["qa_upserted"] == report["qa_deleted"] == report["qa_stale"] == 0
+    finally:
+        app.state.search_engine = saved
+        if entry is not None:
+            env.client.post(f"/api/v1/review/{entry['id']}/retire", headers=env.h("reviewer"))
