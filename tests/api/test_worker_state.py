@@ -75,3 +75,78 @@ def test_a_reconcile_on_a_starting_worker_does_not_undo_an_approval_made_meanwhi
         app.state.search_engine = saved
         if entry is not None:
             env.client.post(f"/api/v1/review/{entry['id']}/retire", headers=env.h("reviewer"))
+
+
+def test_a_withdrawal_waits_for_a_reconcile_that_read_the_document_as_confirmed(env, db_url):
+    """A starting worker reconciles (re-indexes every confirmed upload) while another
+    worker withdraws one of them: the withdrawal waits for the reconcile's row lock, so its
+    deletion from the index comes last (it came first, and the reconcile wrote the articles
+    back). Row locks: PostgreSQL only (SQLite serves one worker)."""
+    import threading
+
+    import pytest
+    from sqlalchemy import text
+
+    from assistant.kb.services.index_sync import reconcile_legal_documents
+    from tests.fakes import FakeSearchEngine
+
+    if not db_url.startswith("postgresql"):
+        pytest.skip("row locks between workers: PostgreSQL")
+
+    class Held(FakeSearchEngine):
+        """Waits at the start of each indexing while ``release`` is unset."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.reached, self.release = threading.Event(), threading.Event()
+            self.release.set()
+
+        def index_legal_articles(self, articles, on_progress=None):
+            self.reached.set()
+            assert self.release.wait(30)
+            return super().index_legal_articles(articles, on_progress)
+
+    app = env.client.app
+    saved = app.state.search_engine
+    search = app.state.search_engine = Held()
+    L = "/api/v1/legal-documents"
+    try:
+        law = "LUẬT\nRÚT LẠI KHI ĐỐI CHIẾU\n\nĐiều 1. Phạm vi\nLuật này thử việc rút lại.\n"
+        doc = env.client.post(L, headers=env.h("reviewer"), files={"file": ("rut.txt", law.encode())}).json()
+        assert env.client.post(f"{L}/{doc['id']}/confirm", headers=env.h("reviewer")).status_code == 202
+        waited = threading.Event()
+        for _ in range(2000):  # until the job has confirmed it (polls, an observable end)
+            if env.client.get(f"{L}/{doc['id']}/progress", headers=env.h("reviewer")).json()["status"] == "confirmed":
+                break
+            waited.wait(0.01)
+        source = f"upload-{doc['id']}.txt"
+        assert source in search.legal
+        search.reached.clear()
+        search.release.clear()
+
+        def reconcile() -> None:
+            with env.session() as s:
+                reconcile_legal_documents(s, search)
+
+        withdrawn: list = []
+        reconciling = threading.Thread(target=reconcile)
+        withdrawing = threading.Thread(target=lambda: withdrawn.append(
+            env.client.post(f"{L}/{doc['id']}/withdraw", headers=env.h("reviewer"))))
+        reconciling.start()
+        assert search.reached.wait(30)  # the reconcile read the document as confirmed
+        withdrawing.start()
+        for _ in range(3000):  # until the withdrawal waits on the row (or, unlocked, is done)
+            with env.session() as s:  # a transaction each: pg_stat_activity is read once in one
+                locked = s.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE "
+                                       "wait_event_type = 'Lock' AND datname = current_database()"))
+            if locked or not withdrawing.is_alive():
+                break
+            waited.wait(0.01)
+        search.release.set()
+        reconciling.join(30)
+        withdrawing.join(30)
+        assert withdrawn[0].status_code == 200 and withdrawn[0].json()["status"] == "withdrawn"
+        assert source not in search.legal
+    finally:
+        search.release.set()
+        app.state.search_engine = saved

@@ -88,8 +88,11 @@ def reconcile_qa(session: Session, search: SearchEngine) -> dict[str, int]:
 def _upload_articles(session: Session) -> tuple[list[LegalArticle], int]:
     articles: list[LegalArticle] = []
     errors = 0
+    # a shared row lock until the reconcile commits: a withdrawal on another worker (which
+    # takes the row before it takes the articles out of the index) waits for it, instead of
+    # seeing its articles written back by a reconcile that read the document as confirmed
     for doc in session.scalars(select(LegalDocument).where(LegalDocument.status == "confirmed")
-                               .order_by(LegalDocument.id)):
+                               .order_by(LegalDocument.id).with_for_update(read=True)):
         try:
             articles.extend(a for a in parse_document(doc) if not a.repealed)
         except KBError as exc:  # a stored file that no longer parses: report, keep going

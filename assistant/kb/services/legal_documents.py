@@ -174,10 +174,12 @@ def withdraw_document(session: Session, search: SearchEngine | None, actor: User
     doc = get_document(session, doc_id)
     if doc.status != "confirmed":
         raise Conflict("Chỉ rút lại được văn bản đã xác nhận.")
-    if search is not None:
-        search.delete_legal_source(upload_source(doc))
+    # the row first (its lock, until commit; a failed index delete rolls it back): a
+    # reconcile on another worker that read the document as confirmed finishes first
     doc.status, doc.withdrawn_at = "withdrawn", utcnow()
     session.flush()
+    if search is not None:
+        search.delete_legal_source(upload_source(doc))
     return doc
 
 
