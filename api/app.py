@@ -29,6 +29,7 @@ from api.security import install_security_headers
 from api.startup import open_database, reconcile_at_start, warm_up_api
 from assistant.kb.secret_key import load_jwt_secret
 from assistant.kb.services.auth import LoginRateLimiter, parse_networks
+from assistant.kb.services.legal_documents import IndexingJobs
 from assistant.kb.services.stats import StatisticsCache
 from assistant.search_types import SearchEngine
 from assistant.settings import Settings, get_settings
@@ -94,12 +95,20 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
                                                    settings.login_max_failures_per_address)
         opened = default_search_engine(settings, server=True) if search_engine is None else None
         app.state.search_engine = search_engine if search_engine is not None else opened
+        # the thresholds of the match model the engine loaded just now: a model that
+        # `troly model calibrate` writes later is used, with its thresholds, after a restart
+        # (read per request, new thresholds met the old model's confidences until then)
+        app.state.match_thresholds = settings.match_thresholds()
         warm_up_api()
         if settings.reconcile_on_start:
             reconcile_at_start(app)
         try:
             yield
         finally:
+            try:  # a confirmation cut by this shutdown is reported as such at once
+                app.state.document_jobs.release(app.state.session_factory)
+            except Exception:  # noqa: BLE001 - the shutdown goes on
+                log.exception("documents being indexed not released at shutdown")
             if opened is not None:  # only what this app opened
                 opened.close()
             app.state.db_engine.dispose()
@@ -119,6 +128,7 @@ def create_app(settings: Settings | None = None, search_engine: SearchEngine | N
         settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
         settings.data_dir)
     app.state.stats_cache = StatisticsCache(settings.stats_cache_seconds)
+    app.state.document_jobs = IndexingJobs(settings.document_jobs)
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     install_error_handlers(app)
     install_error_schema(app)

@@ -6,6 +6,11 @@ every set-up step must be one command with a Vietnamese message on failure.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -128,10 +133,29 @@ def serve(host: Annotated[str, typer.Option(help="Địa chỉ lắng nghe.")] =
         _fail(str(exc))
     console.print(f"Trợ lý ảo Tòa án: http://{host}:{port}/  (API: http://{host}:{port}/docs)"
                   + (f" — {workers} tiến trình API" if workers > 1 else ""))
-    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from any loopback
-    # client; the app decides itself, from TROLY_TRUSTED_PROXIES (none by default)
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, proxy_headers=False,
-                workers=workers, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
+    with _shared_metrics(workers):
+        # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from any loopback
+        # client; the app decides itself, from TROLY_TRUSTED_PROXIES (none by default)
+        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, proxy_headers=False,
+                    workers=workers, timeout_worker_healthcheck=WORKER_HEALTHCHECK_S)
+
+
+@contextmanager
+def _shared_metrics(workers: int) -> Iterator[None]:
+    """With several workers, an empty folder where each writes its metrics, so that a
+    scrape answered by any of them reports the node's (api/observability.py, Metrics); set
+    in the environment the workers inherit, removed when the server stops."""
+    if workers == 1:
+        yield
+        return
+    from api.observability import MULTIPROCESS_DIR
+
+    folder = tempfile.mkdtemp(prefix="troly-metrics-")
+    os.environ[MULTIPROCESS_DIR] = folder
+    try:
+        yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _check_scale_out(settings) -> None:

@@ -13,6 +13,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
+from assistant.answer_match.thresholds import Thresholds
 from assistant.kb.db import session_scope
 from assistant.kb.errors import Forbidden, ServiceUnavailable, Unauthorized
 from assistant.kb.models import User
@@ -49,11 +50,17 @@ def get_stats_cache(request: Request) -> StatisticsCache:
     return request.app.state.stats_cache
 
 
+def get_match_thresholds(request: Request) -> Thresholds:
+    """The answer / related / duplicate thresholds, fixed at start with the match model."""
+    return request.app.state.match_thresholds
+
+
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SearchDep = Annotated[SearchEngine, Depends(get_search)]
 SearchOptDep = Annotated["SearchEngine | None", Depends(get_search_optional)]
 StatsCacheDep = Annotated[StatisticsCache, Depends(get_stats_cache)]
+ThresholdsDep = Annotated[Thresholds, Depends(get_match_thresholds)]
 
 
 def get_jwt_secret(request: Request) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -24,9 +25,12 @@ from datetime import UTC, datetime
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 
 log = logging.getLogger("troly.access")
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+# prometheus_client's switch to samples shared by processes, read when it is imported
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 _VALID_ID = re.compile(r"[A-Za-z0-9._:\-]{1,64}")
 _STD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
@@ -78,19 +82,35 @@ def configure_logging(fmt: str = "json", level: int = logging.INFO) -> None:
 
 # ------------------------------------------------------------------ metrics
 class Metrics:
-    """One registry per app (tests create many apps in one process)."""
+    """One registry per app (tests create many apps in one process).
+
+    Under ``troly serve --workers N`` the command sets ``PROMETHEUS_MULTIPROC_DIR`` (see
+    :data:`MULTIPROCESS_DIR`) before the workers start: each worker then writes its samples
+    to its own files there, and a scrape — answered by whichever worker the kernel picks —
+    reads every worker's files. Counters and histograms are the node's totals, never one
+    worker's (scrape after scrape jumping between workers' counts read as resets).
+    """
 
     def __init__(self, app: FastAPI) -> None:
+        self.app = app
         self.registry = CollectorRegistry()
+        shared = os.environ.get(MULTIPROCESS_DIR)
+        if shared:
+            MultiProcessCollector(self.registry, path=shared)
+        own = None if shared else self.registry  # shared: the collector reads the files instead
         self.latency = Histogram(
             "troly_http_request_duration_seconds", "HTTP request latency.",
-            ["method", "route", "status"], registry=self.registry,
+            ["method", "route", "status"], registry=own,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-        self.asks = Counter("troly_asks_total", "Questions asked (POST /ask).", ["outcome"],
-                            registry=self.registry)
-        index = Gauge("troly_index_documents", "Documents in the search index.",
-                      registry=self.registry)
-        index.set_function(lambda: index_size(app))
+        self.asks = Counter("troly_asks_total", "Questions asked (POST /ask).", ["outcome"], registry=own)
+        # the index is shared by the workers: the last worker's reading is the node's
+        self.index = Gauge("troly_index_documents", "Documents in the search index.",
+                           registry=own, multiprocess_mode="mostrecent")
+
+    def exposition(self) -> bytes:
+        """The scrape's text, the index size read now."""
+        self.index.set(index_size(self.app))
+        return generate_latest(self.registry)
 
 
 def index_size(app: FastAPI) -> float:
@@ -173,7 +193,7 @@ def install_observability(app: FastAPI, log_format: str = "json") -> None:
         from api.security import require_metrics_access
 
         require_metrics_access(request)
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/readyz", tags=["Hệ thống"], summary="Sẵn sàng phục vụ (CSDL + tìm kiếm)",
              responses={503: {"description": "Chưa sẵn sàng."}})

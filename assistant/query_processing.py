@@ -8,6 +8,8 @@ that ranking can favour it.
 
 from __future__ import annotations
 
+import os
+import threading
 from pathlib import Path
 
 from haystack import component, default_from_dict, default_to_dict
@@ -50,8 +52,30 @@ class QueryPreprocessor:
         self.restorer_path = restorer_path
         self.max_chars = max_chars
         self._restorer: DiacriticRestorer | None = None
-        if restorer_path and Path(restorer_path).is_file():
-            self._restorer = DiacriticRestorer.load(Path(restorer_path))
+        self._stamp: tuple[int, int, int] | None = None
+        self._load_lock = threading.Lock()
+        self._current_restorer()
+
+    def _current_restorer(self) -> DiacriticRestorer | None:
+        """The restorer in the file now (one ``stat`` per question).
+
+        Why: a confirmed upload retrains it in the worker that ran the job, which saves a
+        new file (atomically: a new inode); the other workers of the node (``troly serve
+        --workers N``) load it at their next question instead of restoring with the old
+        one until a restart. A file that vanished leaves the loaded restorer in use."""
+        if not self.restorer_path:
+            return None
+        try:
+            st = os.stat(self.restorer_path)
+        except OSError:
+            return self._restorer
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
+        if stamp != self._stamp:
+            with self._load_lock:
+                if stamp != self._stamp:
+                    self._restorer = DiacriticRestorer.load(Path(self.restorer_path))
+                    self._stamp = stamp
+        return self._restorer
 
     @component.output_types(dense_text=str, lexical_text=str, law_keys=list[str], law_weights=dict[str, float],
                             restored=bool)
@@ -59,8 +83,9 @@ class QueryPreprocessor:
         typed = clean_query(query, self.max_chars)
         accented = has_diacritics(typed)
         restored_text = typed
-        if not accented and self._restorer is not None:
-            restored_text = self._restorer.restore(typed)
+        restorer = None if accented else self._current_restorer()
+        if restorer is not None:
+            restored_text = restorer.restore(typed)
         dense_text = expand_abbreviations(restored_text)
         # The lexical side keeps folded input folded: folded terms match exactly what was
         # typed, whatever the restorer guessed.

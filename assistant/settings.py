@@ -12,9 +12,11 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.kb.job_heartbeat import HeartbeatPolicy
 from assistant.ranking_config import RankingConfig
 
 _R = RankingConfig  # the only holder of ranking defaults
+_H = HeartbeatPolicy()  # the only holder of the background jobs' heartbeat defaults
 
 
 class Settings(BaseSettings):
@@ -121,6 +123,14 @@ class Settings(BaseSettings):
                     "(0 = always recomputed).")
     search_connections: int = Field(8, ge=1, le=64,
                                     description="Asks the search process answers at once.")
+    document_job_beat_seconds: float = Field(
+        _H.beat_seconds, gt=0, le=600,
+        description="How often a running document confirmation writes its progress and a "
+                    "heartbeat to its database row, which every server worker reads.")
+    document_job_stale_seconds: float = Field(
+        _H.stale_seconds, gt=0, le=24 * 3600,
+        description="A confirmation whose heartbeat is older than this is taken as interrupted "
+                    "(its worker stopped) and may be confirmed again; at least 3 beats.")
 
     # Ranking (assistant/ranking_config.py holds the defaults; docs/benchmarks.md the measurements).
     ranking_mode: str = Field(_R.mode, description="'hybrid' (default), 'dense' or 'sparse'.")
@@ -166,9 +176,15 @@ class Settings(BaseSettings):
             rerank_model=self.ranking_rerank_model or None,
         )
 
+    @property
+    def document_jobs(self) -> HeartbeatPolicy:
+        """The heartbeat rules of document confirmations (validated at load)."""
+        return HeartbeatPolicy(self.document_job_beat_seconds, self.document_job_stale_seconds)
+
     @model_validator(mode="after")
     def _ranking_is_valid(self) -> Settings:
         self.ranking  # noqa: B018 — raises ValueError on a bad TROLY_RANKING_* value
+        self.document_jobs  # noqa: B018 — and on a staleness shorter than three beats
         if self.qdrant_write_consistency_factor > self.qdrant_replication_factor:
             raise ValueError("TROLY_QDRANT_WRITE_CONSISTENCY_FACTOR không được lớn hơn "
                              "TROLY_QDRANT_REPLICATION_FACTOR.")

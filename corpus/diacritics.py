@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
+import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from importlib import resources
@@ -57,10 +59,16 @@ class DiacriticRestorer:
         return cls(dict(unigrams), kept)
 
     def save(self, path: Path) -> None:
+        """Write atomically: readers see the old file or the new one. The temporary name is
+        this writer's own — two server workers confirming uploads at once each retrain and
+        save, and a shared temporary file interleaved their writes into a corrupt one."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"unigrams": self.unigrams, "bigrams": self.bigrams}, ensure_ascii=False))
-        tmp.replace(path)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        try:
+            tmp.write_text(json.dumps({"unigrams": self.unigrams, "bigrams": self.bigrams}, ensure_ascii=False))
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     @classmethod
     def load(cls, path: Path) -> DiacriticRestorer:

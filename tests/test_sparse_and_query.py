@@ -75,3 +75,15 @@ def test_preprocessor_restores_expands_and_finds_law(tmp_path):
     accented = pre.run("Toà án trả lại đơn khởi kiện")
     assert accented["dense_text"] == "Tòa án trả lại đơn khởi kiện" and not accented["restored"]
     assert QueryPreprocessor.from_dict(pre.to_dict()).restorer_path == str(path)
+
+
+def test_preprocessor_picks_up_a_restorer_another_worker_saved(tmp_path):
+    """A confirmed upload retrains the restorer in one worker; the others restore with the
+    new file from their next question, not the one they loaded at start."""
+    path = tmp_path / "d.json"
+    DiacriticRestorer.train(["Ban án sơ thẩm."] * 3).save(path)
+    pre = QueryPreprocessor(restorer_path=str(path))
+    assert pre.run("ban an so tham")["dense_text"] == "ban án sơ thẩm"
+    DiacriticRestorer.train(["Bản án sơ thẩm."] * 3).save(path)  # another worker, same node
+    assert pre.run("ban an so tham")["dense_text"] == "bản án sơ thẩm"
+    assert [p.name for p in tmp_path.iterdir()] == ["d.json"]  # no temporary file left

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import CurrentUser, ItemId, SearchDep, SessionDep, SettingsDep
+from api.deps import CurrentUser, ItemId, SearchDep, SessionDep, ThresholdsDep
 from api.schemas import AskArticleOut, AskIn, AskMatchOut, AskOut, ConfirmIn, ConfirmOut
 from assistant.kb.services.ask import ask, confirm_match
 
@@ -20,8 +20,8 @@ RELATED_LABEL = "có thể liên quan"
                          "câu hỏi liên quan và các điều luật. Nếu không có câu trả lời, câu hỏi "
                          "được đưa vào danh sách chờ giải đáp.")
 def ask_question(body: AskIn, user: CurrentUser, session: SessionDep, search: SearchDep,
-                 settings: SettingsDep) -> AskOut:
-    r = ask(session, search, user, body.question, thresholds=settings.match_thresholds(),
+                 thresholds: ThresholdsDep) -> AskOut:
+    r = ask(session, search, user, body.question, thresholds=thresholds,
             top_k=body.top_k)
     return AskOut(
         question=r.question, answered=r.answered, best_score=r.best_score,

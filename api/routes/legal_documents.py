@@ -17,11 +17,9 @@ router = APIRouter(prefix="/legal-documents", tags=["Văn bản pháp luật"])
 
 
 def get_jobs(request: Request) -> svc.IndexingJobs:
-    """One registry of running confirmations per app (created on first use)."""
-    jobs = getattr(request.app.state, "document_jobs", None)
-    if jobs is None:
-        jobs = request.app.state.document_jobs = svc.IndexingJobs()
-    return jobs
+    """The app's registry of confirmations (one per worker process; their state is on the
+    documents' rows, which every worker reads)."""
+    return request.app.state.document_jobs
 
 
 JobsDep = Annotated[svc.IndexingJobs, Depends(get_jobs)]

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
-from api.deps import MAX_ID, CurrentUser, EntryId, SearchOptDep, SessionDep, SettingsDep
+from api.deps import MAX_ID, CurrentUser, EntryId, SearchOptDep, SessionDep, SettingsDep, ThresholdsDep
 from api.schemas import (
     ImportOut,
     QADetailOut,
@@ -71,10 +71,10 @@ def list_entries(
              description="Dùng trước khi soạn để tránh trùng lặp: câu đã duyệt, chờ duyệt và bản "
                          "nháp (của mình) được chấm cùng một thang; `is_duplicate` = có thể trùng.")
 def similar(body: SimilarIn, user: CurrentUser, session: SessionDep,
-            search: SearchOptDep, settings: SettingsDep) -> list[SimilarOut]:
+            search: SearchOptDep, thresholds: ThresholdsDep) -> list[SimilarOut]:
     return [SimilarOut(**d) for d in svc.similar_entries(
         session, search, user, body.question, limit=body.limit, exclude_id=body.exclude_id,
-        thresholds=settings.match_thresholds(), answer=body.answer, citation_text=body.citation_text,
+        thresholds=thresholds, answer=body.answer, citation_text=body.citation_text,
         article_ids=body.article_ids)]
 
 

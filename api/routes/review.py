@@ -6,7 +6,7 @@ import logging
 
 from fastapi import APIRouter, Query
 
-from api.deps import MAX_ID, EntryId, ReviewerUser, SearchOptDep, SessionDep, SettingsDep
+from api.deps import MAX_ID, EntryId, ReviewerUser, SearchOptDep, SessionDep, SettingsDep, ThresholdsDep
 from api.schemas import QAListOut, QAOut, QAUpdateIn, RejectIn, RetireIn, VersionIn
 from assistant.kb.services import qa as svc
 from assistant.kb.services.unanswered import close_answered_by
@@ -32,12 +32,12 @@ def queue(user: ReviewerUser, session: SessionDep,
                          "mà nó trả lời được đóng tự động. Không ai tự duyệt câu do mình soạn "
                          "(403), trừ khi cài đặt cho phép.")
 def approve(entry_id: EntryId, user: ReviewerUser, session: SessionDep, search: SearchOptDep,
-            settings: SettingsDep, body: VersionIn | None = None) -> QAOut:
+            settings: SettingsDep, thresholds: ThresholdsDep, body: VersionIn | None = None) -> QAOut:
     entry = svc.approve_entry(session, search, user, entry_id, body.version if body else None,
                               allow_self_approval=settings.review_allow_self_approval)
     try:
         with session.begin_nested():
-            close_answered_by(session, search, entry, settings.match_thresholds().answer)
+            close_answered_by(session, search, entry, thresholds.answer)
     except Exception:  # noqa: BLE001 - closing queue items must never undo an approval
         log.warning("open unanswered questions not checked against entry %s", entry.id, exc_info=True)
     return QAOut.of(entry)

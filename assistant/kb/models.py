@@ -247,6 +247,14 @@ class LegalDocument(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The confirmation job, while status is "indexing" (written by the job, read by every
+    # worker: `troly serve --workers N`; assistant/kb/services/legal_documents.py):
+    # articles embedded so far of how many, when the job last showed it was alive, and
+    # the worker running it (None between the confirmation and the job's start).
+    indexing_done: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    indexing_total: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    indexing_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    indexing_worker: Mapped[str | None] = mapped_column(String(64))
 
 
 class UsageEvent(Base):

@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 PG_URL = os.environ.get("TROLY_TEST_DATABASE_URL")
 PASSWORD = "hoa-sen-thu-2026"
+METRICS_TOKEN = "so-lieu-giam-sat-" + "m" * 24
 API = "/api/v1"
 
 pytestmark = [
@@ -140,6 +141,7 @@ def server(tmp_path_factory, e5_model_dir) -> Iterator[dict]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TROLY_")}
     env.update(TROLY_DATA_DIR=str(data), TROLY_DATABASE_URL=PG_URL, TROLY_QDRANT_URL=f"http://127.0.0.1:{nobody}",
                TROLY_LOG_FORMAT="json", TROLY_STATS_CACHE_SECONDS="0", HF_HUB_OFFLINE="1",
+               TROLY_METRICS_TOKEN=METRICS_TOKEN,
                PYTHONPATH=str(ROOT))
     proc = subprocess.Popen([str(BIN / "troly"), "serve", "--port", str(port), "--workers", "2"], env=env,
                             cwd=data, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -306,3 +308,43 @@ def test_concurrent_writers_on_both_workers_keep_the_rollups_exact(server, worke
     seen = [w.call("GET", f"{API}/stats", w.login("duyet01"), params={"period": "year"}) for w in workers]
     assert all(r.status_code == 200 for r in seen)
     assert seen[0].json() == seen[1].json()
+
+
+def test_a_document_confirmed_on_one_worker_is_followed_on_the_other(workers):
+    """The confirmation job runs on worker A; worker B, polling, reads the job's row — it
+    never takes the job for one cut by a restart (it did, when the state was A's memory)."""
+    a, b = workers
+    reviewer_a, reviewer_b = a.login("duyet01"), b.login("duyet02")
+    law = "LUẬT\nHAI TIẾN TRÌNH\n\nĐiều 1. Phạm vi\nLuật này thử hai tiến trình.\n"
+    r = a.call("POST", f"{API}/legal-documents", reviewer_a, files={"file": ("hai.txt", law.encode())})
+    assert r.status_code == 201, r.text
+    doc = r.json()["id"]
+    assert a.call("POST", f"{API}/legal-documents/{doc}/confirm", reviewer_a).status_code == 202
+    seen = []
+    for _ in range(500):  # bounded; each poll is a request to worker B, no timing
+        p = b.call("GET", f"{API}/legal-documents/{doc}/progress", reviewer_b).json()
+        seen.append(p["status"])
+        if p["status"] != "indexing":
+            break
+    assert seen[-1] == "confirmed" and set(seen) <= {"indexing", "confirmed"}, seen
+    again = b.call("POST", f"{API}/legal-documents/{doc}/confirm", reviewer_b)
+    assert again.status_code == 409 and "đã được xác nhận" in again.json()["detail"]
+
+
+def _failed_asks(worker: Worker) -> float:
+    text = worker.call("GET", "/metrics", METRICS_TOKEN).text
+    lines = [line for line in text.splitlines() if line.startswith('troly_asks_total{outcome="error"}')]
+    return float(lines[0].split()[-1]) if lines else 0.0
+
+
+def test_metrics_are_the_nodes_whichever_worker_answers_the_scrape(workers):
+    """Each worker writes its samples where every worker reads them (the folder `troly
+    serve` sets up): a scrape reports the node's counts, not the answering worker's."""
+    a, b = workers
+    before = _failed_asks(a)
+    assert _failed_asks(b) == before
+    for worker, n in ((a, 2), (b, 3)):
+        token = worker.login("tp04")
+        for _ in range(n):  # no search on this node: each ask is a 503, counted as an error
+            assert worker.call("POST", f"{API}/ask", token, json={"question": "Hoãn phiên tòa?"}).status_code == 503
+    assert _failed_asks(a) == _failed_asks(b) == before + 5

@@ -22,7 +22,7 @@ from assistant.kb.errors import KBError
 from assistant.kb.models import LegalDocument, QAEntry
 from assistant.kb.services.legal_documents import parse_document, upload_source
 from assistant.kb.services.qa import index_entry
-from assistant.search_types import INDEXED_STATUSES, SearchEngine, qa_fingerprint
+from assistant.search_types import INDEXED_STATUSES, QAIndexEntry, SearchEngine, qa_fingerprint
 from corpus.legal_model import LegalArticle
 
 log = logging.getLogger(__name__)
@@ -30,19 +30,50 @@ log = logging.getLogger(__name__)
 # Q&A points written by one reconcile from which the index's search graphs are rebuilt
 # (a restore, a first start on a national knowledge base); a few stale entries are not.
 OPTIMIZE_AFTER = 1_000
+LOCK_CHUNK = 10_000  # rows read again per query (a bound parameter each)
 
 
 # ------------------------------------------------------------------ Q&A entries
+def _indexed(entries) -> dict[str, QAIndexEntry]:
+    return {str(e.id): index_entry(e) for e in entries if e.status in INDEXED_STATUSES}
+
+
+def _differences(wanted: dict[str, QAIndexEntry], present: dict[str, list[str]],
+                 ids=None) -> tuple[list[str], list[str], list[QAIndexEntry]]:
+    """(extra, stale, missing) among ``ids`` (default: all)."""
+    extra = [i for i in present if i not in wanted and (ids is None or i in ids)]
+    stale = [i for i, fps in present.items()
+             if i in wanted and fps != [qa_fingerprint(wanted[i])] and (ids is None or i in ids)]
+    missing = [e for i, e in wanted.items() if (i not in present or i in stale) and (ids is None or i in ids)]
+    return extra, stale, missing
+
+
 def reconcile_qa(session: Session, search: SearchEngine) -> dict[str, int]:
     """Index = draft, pending and approved entries, each exactly once, with current text
     and status: the index's fingerprint of each entry (from its payload, whichever engine
-    holds it) is compared with the database's."""
-    wanted = {str(e.id): index_entry(e) for e in session.scalars(
-        select(QAEntry).where(QAEntry.status.in_(tuple(INDEXED_STATUSES))))}
+    holds it) is compared with the database's.
+
+    Why the second look: other server workers serve while this one starts (``troly serve
+    --workers N``, a node restarting beside another). A reviewer approving between the
+    read of the entries and the read of the index would otherwise be undone — the entry
+    written back to the index as it was. So the rows that differ are read again under a
+    shared row lock (which waits for a write in flight: a review writes the index before
+    it commits, and holds the row until then), the index too, and only what still
+    differs is written, from the rows as they are now.
+    """
+    wanted = _indexed(session.scalars(select(QAEntry).where(QAEntry.status.in_(tuple(INDEXED_STATUSES)))))
     present = search.qa_fingerprints()
-    extra = [i for i in present if i not in wanted]
-    stale = [i for i, fps in present.items() if i in wanted and fps != [qa_fingerprint(wanted[i])]]
-    missing = [e for i, e in wanted.items() if i not in present or i in stale]
+    extra, stale, missing = _differences(wanted, present)
+    ids = {*extra, *stale, *(e.entry_id for e in missing)}
+    if ids:
+        for i in ids:
+            wanted.pop(i, None)
+        numbers = sorted(int(i) for i in ids if i.isdigit())
+        for start in range(0, len(numbers), LOCK_CHUNK):
+            wanted.update(_indexed(session.scalars(
+                select(QAEntry).where(QAEntry.id.in_(numbers[start:start + LOCK_CHUNK]))
+                .with_for_update(read=True).execution_options(populate_existing=True))))
+        extra, stale, missing = _differences(wanted, search.qa_fingerprints(), ids)
     if extra or stale:
         search.delete_qa(extra + stale)
     if missing:
@@ -57,8 +88,11 @@ def reconcile_qa(session: Session, search: SearchEngine) -> dict[str, int]:
 def _upload_articles(session: Session) -> tuple[list[LegalArticle], int]:
     articles: list[LegalArticle] = []
     errors = 0
+    # a shared row lock until the reconcile commits: a withdrawal on another worker (which
+    # takes the row before it takes the articles out of the index) waits for it, instead of
+    # seeing its articles written back by a reconcile that read the document as confirmed
     for doc in session.scalars(select(LegalDocument).where(LegalDocument.status == "confirmed")
-                               .order_by(LegalDocument.id)):
+                               .order_by(LegalDocument.id).with_for_update(read=True)):
         try:
             articles.extend(a for a in parse_document(doc) if not a.repealed)
         except KBError as exc:  # a stored file that no longer parses: report, keep going
