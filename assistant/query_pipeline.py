@@ -91,12 +91,13 @@ def build_query_pipeline(
     fusion, rrf_k, rrf_weights = ranking.fusion, ranking.rrf_k, ranking.rrf_weights
     pipe = Pipeline()
     pipe.add_component("preprocess", QueryPreprocessor(restorer_path=restorer_path))
-    # The legal articles' dense candidates come from an exact scan whatever the shard holds:
-    # Q&A points written in bulk get an HNSW graph (``optimize``), which would otherwise
-    # move the legal ranking too (benchmarks.md, "exact scan vs HNSW").
+    # The legal articles' dense candidates come from an exact scan whatever the shard holds
+    # (``exact_legal``, the default): Q&A points written in bulk get an HNSW graph
+    # (``optimize``), which would otherwise move the legal ranking too (benchmarks.md, "exact
+    # scan vs HNSW"); a library near a million points turns it off.
     pipe.add_component("articles_retriever",
                        _retriever(store, mode, candidates, LEGAL_FILTER, fusion, rrf_k, rrf_weights,
-                                  ranking.dbsf_weights, exact=True))
+                                  ranking.dbsf_weights, exact=ranking.exact_legal))
     # With the second stage on, the aggregator hands its best ``rerank_candidates`` articles
     # to the re-ranker, which is then the pipeline's "articles" (what callers read).
     aggregate = "aggregate" if ranking.rerank else "articles"

@@ -37,6 +37,10 @@ class RankingConfig:
     * ``guidance_penalty``, ``field_conflict``, ``act_conflict``: how much an article is
       lowered (a share of its score) for being a guidance document, of another field than the
       question names, or about another procedural act (``assistant.article_facets.FacetPenalty``).
+    * ``exact_legal``: the legal articles' dense candidates by an exact scan (the ranking then
+      never depends on how far an HNSW graph is built: right for today's ~20k legal points,
+      ~3 ms); False: by the HNSW graph, for a legal library near a million points, where
+      the exact scan is the full scan HNSW exists to avoid (docs/deployment.md, sizing).
     * ``rerank``: the second stage (``assistant.article_rerank``) re-scores the aggregated
       articles by facets of the question against their titles, headings and law;
       ``rerank_candidates`` articles go in (and at most that many come out);
@@ -54,6 +58,7 @@ class RankingConfig:
     guidance_penalty: float = 0.3
     field_conflict: float = 0.2
     act_conflict: float = 0.2
+    exact_legal: bool = True
     rerank: bool = False
     rerank_candidates: int = 20
     rerank_model: str | None = None

@@ -150,6 +150,8 @@ class Settings(BaseSettings):
                                                                          "another field than asked loses.")
     ranking_act_conflict: float = Field(_R.act_conflict, description="Share of score an article about "
                                                                      "another procedural act loses.")
+    ranking_exact_legal: bool = Field(_R.exact_legal, description="Legal dense candidates by an exact scan "
+                                      "(false: by HNSW, for a library near a million points).")
     ranking_rerank: bool = Field(_R.rerank, description="Re-rank the candidate articles by legal facets "
                                                         "(assistant/article_rerank.py).")
     ranking_rerank_candidates: int = Field(_R.rerank_candidates, description="Articles the re-ranker reorders.")
@@ -171,6 +173,7 @@ class Settings(BaseSettings):
             guidance_penalty=self.ranking_guidance_penalty,
             field_conflict=self.ranking_field_conflict,
             act_conflict=self.ranking_act_conflict,
+            exact_legal=self.ranking_exact_legal,
             rerank=self.ranking_rerank,
             rerank_candidates=self.ranking_rerank_candidates,
             rerank_model=self.ranking_rerank_model or None,
