@@ -297,13 +297,14 @@ class LegalSearchEngine:
             doc = qa_document(entry, self._entry_law_keys(entry))
             dense_text = self.pipeline.get_component("preprocess").run(query=doc.meta["question"])["dense_text"]
             docs.append(Document(id=doc.id, content=doc.content, meta=doc.meta, embedding=self._embed(dense_text)))
-        answered = [d for d in docs if d.meta["answer"]]
-        if answered and self.document_embedder is not None:
+        answers = sorted({d.meta["answer"] for d in docs if d.meta["answer"]})  # each text once
+        if answers and self.document_embedder is not None:
             self.document_embedder.warm_up()
-            embedded = self.document_embedder.run(
-                documents=[Document(content=d.meta["answer"]) for d in answered])["documents"]
-            for d, a in zip(answered, embedded, strict=True):
-                d.meta["answer_vector"] = pack_vector(a.embedding)
+            embedded = self.document_embedder.run(documents=[Document(content=a) for a in answers])["documents"]
+            packed = {a: pack_vector(e.embedding) for a, e in zip(answers, embedded, strict=True)}
+            for d in docs:
+                if d.meta["answer"]:
+                    d.meta["answer_vector"] = packed[d.meta["answer"]]
         return docs
 
     def entry_view(self, entry: QAIndexEntry) -> QuestionView:
