@@ -5,7 +5,16 @@ import numpy as np
 from haystack.dataclasses import SparseEmbedding
 
 from eval.bench_qa_volume import synthetic_entries
-from indexing.bench_volume import LEGAL_FILTER, _queries, disk_gib, read_real, synthetic
+from indexing.bench_volume import (
+    CANDIDATES,
+    DBSF_WEIGHTS,
+    LEGAL_FILTER,
+    article_query,
+    disk_gib,
+    read_real,
+    synthetic,
+)
+from indexing.document_store import QdrantDocumentStore
 from indexing.edge_backend import EdgeBackend
 from indexing.qdrant_backend import StoredPoint
 from indexing.qdrant_schema import point_id
@@ -64,12 +73,22 @@ def test_the_article_query_filters_out_qa_points(tmp_path):
                      dense=dense[0].tolist(), sparse=points[0].sparse)
     backend = EdgeBackend(tmp_path, collection="bench")
     backend.upsert(points + [qa])
-    (query,) = _queries([{"dense": dense[0].tolist(), "indices": points[0].sparse.indices,
-                          "values": points[0].sparse.values}])
-    hits = backend.query(query)
+    store = QdrantDocumentStore(backend)
+    question = {"dense": dense[0].tolist(), "indices": points[0].sparse.indices, "values": points[0].sparse.values}
+    for exact in (True, False):
+        hits = article_query(store, question, exact=exact)
+        assert hits and hits[0].id == "a0" and all(h.meta["kind"] != "qa" for h in hits)
     backend.close()
-    assert LEGAL_FILTER["value"] == "qa"
-    assert hits and hits[0].payload["id"] == "a0" and all(h.payload["meta"]["kind"] != "qa" for h in hits)
+
+
+def test_the_benchmark_times_the_article_query_production_runs():
+    """indexing sits below assistant, so the benchmark spells out the filter, candidates and
+    DBSF weights of the article retriever: they must stay production's."""
+    from assistant.query_pipeline import LEGAL_FILTER as PRODUCTION_FILTER
+    from assistant.ranking_config import RankingConfig
+
+    r = RankingConfig()
+    assert (LEGAL_FILTER, CANDIDATES, DBSF_WEIGHTS) == (PRODUCTION_FILTER, r.candidates, r.dbsf_weights)
 
 
 def test_synthetic_entries_are_distinct_and_cite_their_article():
