@@ -59,9 +59,16 @@ def _with_engine(action):
 
 def index_reconcile() -> None:
     """Đối chiếu chỉ mục với CSDL: câu đã duyệt có mặt đúng một lần, văn bản tải lên đủ."""
+    from api.cli_search import _progress
     from assistant.kb.services.index_sync import reconcile_all
 
-    _with_engine(reconcile_all)
+    with _progress() as progress:
+        task = progress.add_task("Ghi câu hỏi – trả lời vào chỉ mục", total=None)
+
+        def report(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        _with_engine(lambda session, engine: reconcile_all(session, engine, on_progress=report))
 
 
 def index_rebuild() -> None:

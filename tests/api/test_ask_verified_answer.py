@@ -193,6 +193,27 @@ def test_reconcile_indexes_every_status_and_repairs_a_stale_one(env):
         assert reconcile_qa(s, env.search)["qa_upserted"] == 0
 
 
+def test_a_reconcile_writes_in_batches_and_reports_each(env, monkeypatch):
+    """A release that changes the point layout rewrites every entry: in bounded batches,
+    each reported (the CLI's progress bar), and every entry written exactly once."""
+    from assistant.kb.services import index_sync
+
+    for i in range(5):
+        make_entry(env, "judge1", question=f"Thủ tục số {i} về ủy thác tư pháp trong vụ án dân sự?",
+                   answer=f"Trả lời {i}.", citation_text="")
+    wanted = set(env.search.qa)
+    monkeypatch.setattr(index_sync, "UPSERT_BATCH", 2)
+    env.search.qa.clear()
+    env.search.upserts.clear()
+    seen: list[tuple[int, int]] = []
+    with env.session() as s:
+        report = index_sync.reconcile_all(s, env.search, on_progress=lambda d, t: seen.append((d, t)))
+    n = report["qa_upserted"]
+    assert n == len(wanted) >= 5 and set(env.search.qa) == wanted
+    assert seen == [(min(k, n), n) for k in range(2, n + 2, 2)]
+    assert sorted(env.search.upserts) == sorted(wanted)
+
+
 def test_a_bulk_reconcile_rebuilds_the_index_graphs(env, monkeypatch):
     """Thousands of entries written by one reconcile (a restore, a first start on a
     national knowledge base) are followed by ``optimize_index``; a few repairs are not."""

@@ -13,6 +13,7 @@ when nothing changed. Pháp điển pages indexed from files are not in the data
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 # (a restore, a first start on a national knowledge base); a few stale entries are not.
 OPTIMIZE_AFTER = 1_000
 LOCK_CHUNK = 10_000  # rows read again per query (a bound parameter each)
+UPSERT_BATCH = 256  # entries embedded and written per call: memory bounded, progress visible
 
 
 # ------------------------------------------------------------------ Q&A entries
@@ -48,7 +50,8 @@ def _differences(wanted: dict[str, QAIndexEntry], present: dict[str, list[str]],
     return extra, stale, missing
 
 
-def reconcile_qa(session: Session, search: SearchEngine) -> dict[str, int]:
+def reconcile_qa(session: Session, search: SearchEngine,
+                 on_progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
     """Index = draft, pending and approved entries, each exactly once, with current text
     and status: the index's fingerprint of each entry (from its payload, whichever engine
     holds it) is compared with the database's.
@@ -59,7 +62,9 @@ def reconcile_qa(session: Session, search: SearchEngine) -> dict[str, int]:
     written back to the index as it was. So the rows that differ are read again under a
     shared row lock (which waits for a write in flight: a review writes the index before
     it commits, and holds the row until then), the index too, and only what still
-    differs is written, from the rows as they are now.
+    differs is written, from the rows as they are now. ``on_progress(done, total)`` after
+    each batch of :data:`UPSERT_BATCH` written entries (a release that changes the point
+    layout rewrites them all: tens of minutes for a national knowledge base).
     """
     wanted = _indexed(session.scalars(select(QAEntry).where(QAEntry.status.in_(tuple(INDEXED_STATUSES)))))
     present = search.qa_fingerprints()
@@ -76,8 +81,10 @@ def reconcile_qa(session: Session, search: SearchEngine) -> dict[str, int]:
         extra, stale, missing = _differences(wanted, search.qa_fingerprints(), ids)
     if extra or stale:
         search.delete_qa(extra + stale)
-    if missing:
-        search.upsert_qa(missing)
+    for start in range(0, len(missing), UPSERT_BATCH):
+        search.upsert_qa(missing[start:start + UPSERT_BATCH])
+        if on_progress:
+            on_progress(min(start + UPSERT_BATCH, len(missing)), len(missing))
     if len(missing) >= OPTIMIZE_AFTER:
         search.optimize_index()
     return {"qa_indexed": len(wanted), "qa_upserted": len(missing), "qa_deleted": len(extra),
@@ -113,8 +120,10 @@ def reconcile_legal_documents(session: Session, search: SearchEngine) -> dict[st
     return out
 
 
-def reconcile_all(session: Session, search: SearchEngine) -> dict[str, int]:
-    return {**reconcile_qa(session, search), **reconcile_legal_documents(session, search)}
+def reconcile_all(session: Session, search: SearchEngine,
+                  on_progress: Callable[[int, int], None] | None = None) -> dict[str, int]:
+    """Q&A entries (``on_progress`` counts them) then uploaded documents."""
+    return {**reconcile_qa(session, search, on_progress), **reconcile_legal_documents(session, search)}
 
 
 # ------------------------------------------------------------------ rebuild
