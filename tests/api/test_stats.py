@@ -188,7 +188,6 @@ def test_export_csv(env):
 def test_pages_are_reused_for_the_cache_time_only(env):
     """The API's cache serves the same page within its TTL, per scope and filters; a
     StatisticsCache with a short TTL recomputes once it has passed, and TTL 0 never caches."""
-    import time
 
     from assistant.kb.models import User
     from assistant.kb.services.stats import StatisticsCache
@@ -205,10 +204,12 @@ def test_pages_are_reused_for_the_cache_time_only(env):
     assert get(env, "hnadmin", ref="2025-05-17")["totals"]["asked"] == 4
     with env.session() as s:
         admin = s.get(User, env.users["admin"])
-        short = StatisticsCache(ttl=0.2)
+        now = [100.0]
+        short = StatisticsCache(ttl=0.2, clock=lambda: now[0])
         first = short.page(s, admin, ref=vn(5, 15).date())
+        now[0] += 0.19
         assert short.page(s, admin, ref=vn(5, 15).date()) is first
-        time.sleep(0.25)
+        now[0] += 0.02
         assert short.page(s, admin, ref=vn(5, 15).date()) is not first
         small = StatisticsCache(ttl=60, size=2)  # fresh pages still make room for new ones
         for day in (15, 16, 17):

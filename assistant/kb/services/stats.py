@@ -15,6 +15,7 @@ import io
 import re
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from time import monotonic
@@ -422,9 +423,10 @@ class StatisticsCache:
     judges' asks instead. ``ttl`` 0 turns it off. Callers must not modify a returned page.
     """
 
-    def __init__(self, ttl: float, size: int = 256) -> None:
+    def __init__(self, ttl: float, size: int = 256, clock: Callable[[], float] = monotonic) -> None:
         self.ttl = float(ttl)
         self.size = size
+        self.clock = clock  # seconds; tests pass their own
         self._pages: dict[tuple, tuple[float, dict]] = {}
         self._lock = threading.Lock()
 
@@ -434,7 +436,7 @@ class StatisticsCache:
             return compute_statistics(session, actor, **filters)
         filters["ref"] = filters.get("ref") or datetime.now(VN_TZ).date()  # "today" is in the key
         key = (actor.role, actor.court_id, *sorted(filters.items()))
-        now = monotonic()
+        now = self.clock()
         with self._lock:
             hit = self._pages.get(key)
         if hit is not None and now - hit[0] < self.ttl:
