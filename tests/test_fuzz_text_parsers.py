@@ -190,13 +190,18 @@ def test_regression_repeated_article_number_gets_distinct_id():
     assert [a.article_number for a in articles] == ["5", "5"]
 
 
-def test_regression_citation_parsing_is_linear():
-    """Found by the fuzzer: one regex compiled per alias per citation (~55 ms each)."""
-    import time
+def test_regression_citation_parsing_is_linear(monkeypatch):
+    """Found by the fuzzer: one regex compiled per alias per citation (~55 ms each, ~1,000
+    aliases). Counted, not timed: the patterns ``re`` is asked for per citation stay a
+    handful whatever the size of the law catalogue."""
+    import re
 
-    started = time.perf_counter()
+    parse_citations("khoản 1 Điều 273 BLTTDS")  # what is built once is built now
+    asked: list[object] = []
+    real = re._compile
+    monkeypatch.setattr(re, "_compile", lambda pattern, flags: asked.append(pattern) or real(pattern, flags))
     assert len(parse_citations("khoản 1 Điều 273 BLTTDS; " * 80)) == 80
-    assert time.perf_counter() - started < 1.0
+    assert len(asked) <= 3 * 80 and len({str(p) for p in asked}) <= 3
 
 
 def test_regression_concurrent_first_word_segmentation():
