@@ -111,12 +111,19 @@ def record_ask(session: Session, actor: User, question: str,
         .order_by(UnansweredQuestion.id.desc())))
     item = next((i for i in items if i.status in ("open", "merged", "dismissed")), None)
     if item is None:
+        # a new item: its one asker and counts are known, and no other transaction can
+        # reference the uncommitted row, so no savepoint and no recount (5 statements fewer
+        # on every new unanswered question)
+        now = utcnow()
         item = UnansweredQuestion(question=question, asked_by_id=actor.id,
                                   court_id=actor.court_id, usage_event_id=usage_event_id,
-                                  status="open", ask_count=1, asker_count=1,
-                                  last_asked_at=utcnow())
+                                  status="open", ask_count=1, asker_count=1, last_asked_at=now)
         session.add(item)
         session.flush()
+        session.add(UnansweredAsker(item_id=item.id, user_id=actor.id, times=1,
+                                    first_asked_at=now, last_asked_at=now))
+        session.flush()
+        return item
     _count_asker(session, item, actor)
     refresh_counts(session, item)
     root = _root(session, item)
