@@ -29,13 +29,14 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
 from sqlalchemy import event, select, text
 
 from assistant.kb.db import make_engine, make_session_factory
 from assistant.kb.models import QAEntry, User
 from assistant.kb.services import ask as ask_service
-from assistant.search_types import ASK_STATUSES, AskResult, QAHit
+from assistant.search_types import ASK_STATUSES, AskResult, QAHit, SearchEngine
 from assistant.settings import get_settings
 from eval.profile_ask import read_questions
 
@@ -98,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         entry_ids = list(s.scalars(select(QAEntry.id).where(QAEntry.status == "approved")
                                    .order_by(QAEntry.id).limit(5000)))
         s.expunge_all()
-    search = CandidateEngine(entry_ids)
+    # the ask service calls only ask() and get_article_by_number() of the engine
+    search = cast(SearchEngine, CandidateEngine(entry_ids))
     base = read_questions(a.questions, 10_000)
     stamp = time.strftime("%H%M%S")
     questions = [f"{base[i % len(base)]} ({stamp}-{i})" for i in range(a.warmup + a.asks)]
