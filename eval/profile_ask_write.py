@@ -12,7 +12,7 @@ other load on a shared machine), the database backend's CPU per ask when it runs
 machine (PostgreSQL), and the statements per ask:
 
     python -m eval.profile_ask_write --questions ../shared/eval/court_subset/questions.jsonl \
-        [--asks 400] [--judges 58] [--top 30]
+        [--asks 400] [--judges 58] [--top 30] [--tag lap1]
 
 Every ask is committed: the database keeps the usage events, queue items and rollups it
 writes (run it on a copy, or a generated data set).
@@ -81,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--judges", type=int, default=58)
     p.add_argument("--warmup", type=int, default=30)
     p.add_argument("--top", type=int, default=0, help="print cProfile's heaviest functions to stderr")
+    p.add_argument("--tag", default="", help="suffix of every question (default: the time, so all are new); "
+                                             "run twice with one tag to re-ask questions already queued")
     a = p.parse_args(argv)
 
     settings = get_settings()
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     # the ask service calls only ask() and get_article_by_number() of the engine
     search = cast(SearchEngine, CandidateEngine(entry_ids))
     base = read_questions(a.questions, 10_000)
-    stamp = time.strftime("%H%M%S")
+    stamp = a.tag or time.strftime("%H%M%S")
     questions = [f"{base[i % len(base)]} ({stamp}-{i})" for i in range(a.warmup + a.asks)]
 
     def run(batch: list[str]) -> int:
