@@ -58,8 +58,16 @@ def _root(session: Session, item: UnansweredQuestion) -> UnansweredQuestion:
     return item
 
 
+def _group(root_id: int):
+    """SQL: the ids of the root and of every item folded into it (merges are flattened,
+    so one level)."""
+    q = UnansweredQuestion
+    return select(q.id).where(or_(q.id == root_id, (q.duplicate_of_id == root_id)
+                                  & q.status.in_(("merged", "dismissed"))))
+
+
 def _group_ids(session: Session, root_id: int) -> list[int]:
-    """The root and every item folded into it (merges are flattened, so one level)."""
+    """The root and every item folded into it."""
     children = session.scalars(select(UnansweredQuestion.id).where(
         UnansweredQuestion.duplicate_of_id == root_id,
         UnansweredQuestion.status.in_(("merged", "dismissed"))))
@@ -68,14 +76,14 @@ def _group_ids(session: Session, root_id: int) -> list[int]:
 
 def refresh_counts(session: Session, item: UnansweredQuestion) -> None:
     """``ask_count``/``asker_count``/``last_asked_at`` of ``item`` from its askers and those
-    of the items merged into it (a judge who asked two merged items counts once)."""
+    of the items merged into it (a judge who asked two merged items counts once); one
+    statement (every repeated unanswered ask runs this)."""
     session.flush()
-    ids = _group_ids(session, item.id)
     times, judges, last = session.execute(
         select(func.coalesce(func.sum(UnansweredAsker.times), 0),
                func.count(func.distinct(UnansweredAsker.user_id)),
                func.max(UnansweredAsker.last_asked_at))
-        .where(UnansweredAsker.item_id.in_(ids))).one()
+        .where(UnansweredAsker.item_id.in_(_group(item.id)))).one()
     item.ask_count = max(1, int(times or 0))
     item.asker_count = max(1, int(judges or 0))
     item.last_asked_at = last or item.last_asked_at or item.created_at
