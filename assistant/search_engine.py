@@ -21,7 +21,9 @@ from haystack.document_stores.types import DuplicatePolicy
 
 from assistant.answer_match.features import CITED_BY_ARTICLES, CITED_CANDIDATES, QuestionAnalyzer, QuestionView
 from assistant.answer_match.verifier import AnswerVerifier
+from assistant.match_bound import confidence_bound
 from assistant.query_pipeline import QA_FILTER, build_query_pipeline, qa_status_filter
+from assistant.query_processing import QueryError
 from assistant.ranking_config import RankingConfig
 from assistant.search_types import (
     ASK_STATUSES,
@@ -266,6 +268,26 @@ class LegalSearchEngine:
     def search_articles(self, query: str, top_k: int = 5) -> list[ArticleHit]:
         return self.ask(query, top_k=top_k, qa_top_k=0).articles
 
+    def qa_confidence_bounds(self, questions: list[str], entry_id: str) -> list[float]:
+        """The verifier on (question, entry) alone, with what the rest of an ask could add
+        at its most favourable (:mod:`assistant.match_bound`): the question's preprocessing
+        and embedding exactly as an ask does them, no retrieval."""
+        docs = self.store.get_documents_by_id([f"qa:{entry_id}"])
+        if not docs or str(docs[0].meta.get("status") or "") not in ASK_STATUSES:
+            return [0.0 for _ in questions]
+        candidate = self.candidate_view(docs[0].meta, docs[0].embedding)
+        preprocess = self.pipeline.get_component("preprocess")
+        out = []
+        for question in questions:
+            try:
+                pre = preprocess.run(query=question)
+            except QueryError:  # nothing to search: no ask of it returns the entry
+                out.append(0.0)
+                continue
+            view = self.analyzer.view(question, self._embed(pre["dense_text"]), law_keys=pre.get("law_keys") or [])
+            out.append(confidence_bound(self.verifier, view, candidate))
+        return out
+
     def search_qa(self, query: str, top_k: int = 5, statuses: tuple[str, ...] = ASK_STATUSES,
                   draft_author: int | None = None) -> list[QAHit]:
         return self.ask(query, top_k=1, qa_top_k=top_k, statuses=statuses, draft_author=draft_author).qa
@@ -401,7 +423,8 @@ class LegalSearchEngine:
         partial = [d.id for d in docs if d.meta.get("kind") == "clause"]
         if not partial:
             return docs
-        whole = {d.id: d for d in self.store.get_documents_by_id(partial)}
+        # no vectors: a long article's sparse vector alone is thousands of terms to convert
+        whole = {d.id: d for d in self.store.get_documents_by_id(partial, return_embedding=False)}
         return [Document(id=d.id, content=whole[d.id].content, meta=d.meta, score=d.score)
                 if d.id in whole else d for d in docs]
 

@@ -276,6 +276,9 @@ class SearchProcess:
                   draft_author: int | None = None) -> list[QAHit]:
         return self._call("search_qa", query, top_k=top_k, statuses=statuses, draft_author=draft_author)
 
+    def qa_confidence_bounds(self, questions: list[str], entry_id: str) -> list[float]:
+        return self._call("qa_confidence_bounds", list(questions), entry_id)
+
     def upsert_qa(self, entries: list[QAIndexEntry]) -> None:
         self._call("upsert_qa", list(entries))
 

@@ -164,6 +164,14 @@ class SearchEngine(Protocol):
         then ``draft_author`` limits drafts to that author's (None = every draft)."""
         ...
 
+    def qa_confidence_bounds(self, questions: list[str], entry_id: str) -> list[float]:
+        """For each question, a confidence that ``entry_id`` cannot exceed as a candidate
+        of :meth:`search_qa` for it (1.0 = no bound known; 0.0 = not an askable entry).
+        Why: an approval re-asks the open unanswered questions the new entry may answer
+        (``unanswered.close_answered_by``); one pair through the verifier rules most of
+        them out at a fraction of a whole ask."""
+        ...
+
     # -- Q&A entries in the index ----------------------------------------------------
     def upsert_qa(self, entries: list[QAIndexEntry]) -> None: ...
 

@@ -7,6 +7,7 @@ cProfile, with the query-vector cache off, and sums the inclusive time of each s
 ask (stages are leaf-most first so that nothing is counted twice in the "rest"):
 
     python -m eval.profile_ask --questions ../shared/eval/court_subset/questions.jsonl [--limit 300] [--top 30]
+    python -m eval.profile_ask --questions … --plain 3   # no profiler: CPU ms per ask, 3 rounds
 
 Prints a JSON object (per-ask ms of each stage, CPU time vs wall time) and, with
 ``--top``, cProfile's heaviest functions to stderr.
@@ -65,6 +66,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--questions", type=Path, required=True, help="JSON lines with a 'question' key")
     ap.add_argument("--limit", type=int, default=300)
     ap.add_argument("--top", type=int, default=0, help="also print the N heaviest functions (stderr)")
+    ap.add_argument("--plain", type=int, default=0, metavar="N",
+                    help="no profiler: process CPU ms per ask over the questions, N rounds (each "
+                         "question tagged ' – lượt r' as the load test's --distinct does: no cache "
+                         "keyed by the question's text hits)")
     args = ap.parse_args(argv)
 
     from assistant.engine_factory import open_engine
@@ -76,6 +81,16 @@ def main(argv: list[str] | None = None) -> None:
     questions = read_questions(args.questions, args.limit)
     for q in questions[:20]:
         engine.ask(q)
+    if args.plain:
+        rounds = []
+        for r in range(args.plain):
+            cpu = time.process_time()
+            for q in questions:
+                engine.ask(f"{q} – lượt {r}", top_k=5, qa_top_k=5)
+            rounds.append(round(1000 * (time.process_time() - cpu) / len(questions), 2))
+        print(json.dumps({"asks": len(questions), "process CPU ms per ask, each round": rounds}))
+        engine.store.close()
+        return
     profiler = cProfile.Profile()
     wall, cpu = time.perf_counter(), time.process_time()
     profiler.enable()

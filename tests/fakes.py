@@ -182,6 +182,13 @@ class FakeSearchEngine:
                          qa=self.search_qa(query, top_k=qa_top_k, statuses=statuses,
                                            draft_author=draft_author))
 
+    def qa_confidence_bounds(self, questions: list[str], entry_id: str) -> list[float]:
+        """No bound: every question goes on to :meth:`search_qa` (0.0 for an entry that
+        is not an approved one in the index, which search_qa could not return either)."""
+        with self._lock:
+            point = self.qa.get(entry_id)
+        return [1.0 if point is not None and point.status in ASK_STATUSES else 0.0 for _ in questions]
+
     # -- Q&A entries -----------------------------------------------------------------
     def upsert_qa(self, entries: list[QAIndexEntry]) -> None:
         if self.fail_upserts:

@@ -261,6 +261,33 @@ def test_optimize_index_keeps_every_answer(search):
         search.delete_qa(["812", "813"])
 
 
+def test_confidence_bounds_hold_for_every_ask(search):
+    """``qa_confidence_bounds`` is never below the confidence the entry gets when the
+    question is asked (what lets an approval skip re-asking a question); an entry that
+    is not an askable one is bounded by 0. The engine's bound also rules out an
+    unrelated question (the fake knows no bound: 1.0)."""
+    entries = [_entry("b-1"), _entry("b-2", question="Án phí sơ thẩm vụ án ly hôn là bao nhiêu?", article_ids=()),
+               _entry("b-3", question="Thời hạn kháng nghị bản án sơ thẩm?"), _entry("b-p", "pending")]
+    questions = [APPEAL, "thoi han khang cao ban an so tham dan su", "Kháng cáo bản án sơ thẩm trong bao lâu?",
+                 "Thời hạn kháng nghị bản án sơ thẩm là bao lâu?", "Án phí ly hôn bao nhiêu?",
+                 "Người làm chứng có quyền gì?", "Điều 273 BLTTDS"]
+    search.upsert_qa(entries)
+    try:
+        confidences = [{h.entry_id: h.confidence for h in search.search_qa(q, top_k=10)} for q in questions]
+        for entry_id in ("b-1", "b-2", "b-3"):
+            bounds = search.qa_confidence_bounds(questions, entry_id)
+            assert len(bounds) == len(questions) and all(0.0 <= b <= 1.0 for b in bounds)
+            for q, bound, found in zip(questions, bounds, confidences, strict=True):
+                assert found.get(entry_id, 0.0) <= bound, (entry_id, q)
+        assert search.qa_confidence_bounds(questions[:2], "b-p") == [0.0, 0.0]
+        assert search.qa_confidence_bounds(questions[:2], "never-indexed") == [0.0, 0.0]
+        assert search.qa_confidence_bounds([], "b-1") == []
+        if not isinstance(search, FakeSearchEngine):
+            assert search.qa_confidence_bounds(["Người làm chứng có quyền gì?"], "b-1")[0] < 0.5
+    finally:
+        search.delete_qa([e.entry_id for e in entries])
+
+
 # ------------------------------------------------------------------ through the services
 @pytest.fixture(scope="module")
 def kb(tmp_path_factory):

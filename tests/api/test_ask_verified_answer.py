@@ -174,6 +174,28 @@ def test_unanswered_item_closes_when_a_matching_entry_is_approved(env):
     assert ask(env, "judge3", q)["answer"]["entry_id"] == entry["id"]
 
 
+def test_an_approval_re_asks_only_the_questions_its_bound_allows(env, monkeypatch):
+    """Questions the engine's confidence bound rules out for the new entry are not asked
+    again (a whole ask each); the others are asked as before."""
+    q_out, q_kept = ("Thời hạn hoãn phiên họp xét đơn yêu cầu mở thủ tục phá sản?",
+                     "Thời hạn hoãn phiên họp xét đơn yêu cầu phá sản là mấy ngày?")
+    ruled_out, kept = ask(env, "judge2", q_out), ask(env, "judge3", q_kept)
+    assert not ruled_out["answered"] and not kept["answered"]
+    asked: list[str] = []
+    search_qa = env.search.search_qa
+    monkeypatch.setattr(env.search, "qa_confidence_bounds", lambda questions, entry_id: [
+        0.0 if q == q_out else 1.0 for q in questions])
+    monkeypatch.setattr(env.search, "search_qa", lambda query, **kw: asked.append(query) or search_qa(query, **kw))
+    entry = make_entry(env, "judge1", submit=True,
+                       question="Thời hạn hoãn phiên họp xét đơn yêu cầu mở thủ tục phá sản là bao lâu?",
+                       answer="Không quá 30 ngày.", citation_text="")
+    r = env.client.post(f"/api/v1/review/{entry['id']}/approve", headers=env.h("reviewer"))
+    assert r.status_code == 200, r.text
+    assert q_out not in asked and q_kept in asked
+    with env.session() as s:
+        assert s.get(UnansweredQuestion, ruled_out["unanswered_id"]).status == "open"
+
+
 def test_reconcile_indexes_every_status_and_repairs_a_stale_one(env):
     from assistant.kb.services.index_sync import reconcile_qa
 

@@ -58,8 +58,16 @@ def _root(session: Session, item: UnansweredQuestion) -> UnansweredQuestion:
     return item
 
 
+def _group(root_id: int):
+    """SQL: the ids of the root and of every item folded into it (merges are flattened,
+    so one level)."""
+    q = UnansweredQuestion
+    return select(q.id).where(or_(q.id == root_id, (q.duplicate_of_id == root_id)
+                                  & q.status.in_(("merged", "dismissed"))))
+
+
 def _group_ids(session: Session, root_id: int) -> list[int]:
-    """The root and every item folded into it (merges are flattened, so one level)."""
+    """The root and every item folded into it."""
     children = session.scalars(select(UnansweredQuestion.id).where(
         UnansweredQuestion.duplicate_of_id == root_id,
         UnansweredQuestion.status.in_(("merged", "dismissed"))))
@@ -68,14 +76,14 @@ def _group_ids(session: Session, root_id: int) -> list[int]:
 
 def refresh_counts(session: Session, item: UnansweredQuestion) -> None:
     """``ask_count``/``asker_count``/``last_asked_at`` of ``item`` from its askers and those
-    of the items merged into it (a judge who asked two merged items counts once)."""
+    of the items merged into it (a judge who asked two merged items counts once); one
+    statement (every repeated unanswered ask runs this)."""
     session.flush()
-    ids = _group_ids(session, item.id)
     times, judges, last = session.execute(
         select(func.coalesce(func.sum(UnansweredAsker.times), 0),
                func.count(func.distinct(UnansweredAsker.user_id)),
                func.max(UnansweredAsker.last_asked_at))
-        .where(UnansweredAsker.item_id.in_(ids))).one()
+        .where(UnansweredAsker.item_id.in_(_group(item.id)))).one()
     item.ask_count = max(1, int(times or 0))
     item.asker_count = max(1, int(judges or 0))
     item.last_asked_at = last or item.last_asked_at or item.created_at
@@ -111,12 +119,19 @@ def record_ask(session: Session, actor: User, question: str,
         .order_by(UnansweredQuestion.id.desc())))
     item = next((i for i in items if i.status in ("open", "merged", "dismissed")), None)
     if item is None:
+        # a new item: its one asker and counts are known, and no other transaction can
+        # reference the uncommitted row, so no savepoint and no recount (5 statements fewer
+        # on every new unanswered question)
+        now = utcnow()
         item = UnansweredQuestion(question=question, asked_by_id=actor.id,
                                   court_id=actor.court_id, usage_event_id=usage_event_id,
-                                  status="open", ask_count=1, asker_count=1,
-                                  last_asked_at=utcnow())
+                                  status="open", ask_count=1, asker_count=1, last_asked_at=now)
         session.add(item)
         session.flush()
+        session.add(UnansweredAsker(item_id=item.id, user_id=actor.id, times=1,
+                                    first_asked_at=now, last_asked_at=now))
+        session.flush()
+        return item
     _count_asker(session, item, actor)
     refresh_counts(session, item)
     root = _root(session, item)
@@ -420,8 +435,10 @@ CLOSE_CANDIDATES = 20
 def close_answered_by(session: Session, search: SearchEngine | None, entry: QAEntry,
                       threshold: float) -> list[int]:
     """Close the open unanswered items that ``entry`` (just approved) now answers: each
-    likely item is asked again, and closed when the verifier makes this entry its answer
-    (top candidate, confidence ≥ ``threshold``). Returns the closed ids."""
+    likely item whose confidence bound for this entry reaches ``threshold``
+    (:meth:`SearchEngine.qa_confidence_bounds`) is asked again, and closed when the
+    verifier makes this entry its answer (top candidate, confidence ≥ ``threshold``).
+    Returns the closed ids."""
     from assistant.answer_match.text import content_tokens
 
     if search is None or entry.status != "approved":
@@ -438,8 +455,14 @@ def close_answered_by(session: Session, search: SearchEngine | None, entry: QAEn
         if overlap >= 0.34:
             scored.append((overlap, item_id, question))
     scored.sort(reverse=True)
+    likely = scored[:CLOSE_CANDIDATES]
+    # the verifier on each (question, entry) pair first: a question it cannot make this
+    # entry's answer in any ask is not asked again (a whole ask each, ~4× the bound's cost)
+    bounds = search.qa_confidence_bounds([q for _, _, q in likely], str(entry.id)) if likely else []
     closed = []
-    for _, item_id, question in scored[:CLOSE_CANDIDATES]:
+    for (_, item_id, question), bound in zip(likely, bounds, strict=True):
+        if bound < threshold:
+            continue
         hits = search.search_qa(question, top_k=1)
         if hits and hits[0].entry_id == str(entry.id) and hits[0].confidence >= threshold:
             item = session.get(UnansweredQuestion, item_id)
