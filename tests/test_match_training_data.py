@@ -71,7 +71,7 @@ def test_schema():
             assert isinstance(item[key], list) and all(isinstance(t, str) and t.strip() for t in item[key]), where
         assert item["near_misses"], where
         if name == MORE:
-            assert 4 <= len(item["rewordings"]) <= 6 and 2 <= len(item["near_misses"]) <= 4, where
+            assert 6 <= len(item["rewordings"]) <= 8 and 4 <= len(item["near_misses"]) <= 6, where
             assert "Điều" in item["answer"] and len(item["answer"]) >= 60, where
 
 
@@ -80,6 +80,15 @@ def test_every_entry_has_three_rewordings_one_typed_without_diacritics():
         rewordings = item["rewordings"]
         assert len(rewordings) >= 3, f"{name}:{item['id']}"
         assert any(fold_diacritics(t) == t for t in rewordings), f"{name}:{item['id']}"
+
+
+def test_every_entry_has_near_misses_in_both_typing_styles():
+    """Close-but-different questions come as judges type them: at least one with diacritics
+    and one typed on a phone (no diacritics), so that the verifier learns to refuse both."""
+    for name, item in _entries():
+        near = item["near_misses"]
+        assert any(fold_diacritics(t) != t for t in near), f"{name}:{item['id']}"
+        assert any(fold_diacritics(t) == t for t in near), f"{name}:{item['id']}"
 
 
 def test_every_citation_resolves_to_a_known_law_and_article():
