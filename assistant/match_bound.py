@@ -25,27 +25,25 @@ import math
 import numpy as np
 
 from assistant.answer_match.features import (
+    CONFLICT_COLUMNS,
     FEATURES,
     LISTWISE,
     MARGIN_CAP,
     QuestionView,
-    _strength,  # the one definition of how much of a margin counts
+    margin_strength,
 )
 from assistant.answer_match.verifier import AnswerVerifier
-
-_CONFLICTS = [FEATURES.index(n) for n in FEATURES
-              if n.startswith("conflict_") or n in ("law_conflict", "article_number_conflict")]
 
 
 def confidence_bound(verifier: AnswerVerifier, question: QuestionView, candidate: QuestionView) -> float:
     """An upper bound of the confidence ``verifier`` gives ``candidate`` for ``question``
     in any candidate list and with any retrieved articles (rounded as verdicts are)."""
     row = verifier.features(question, [candidate])[0].copy()
-    clean = not row[_CONFLICTS].any()
+    clean = not row[list(CONFLICT_COLUMNS)].any()
     highest = {"article_rr": 1.0 if candidate.articles else 0.0}
     lowest = {"article_rr": 0.0}
     for name, source in LISTWISE.items():
-        strength = float(_strength(source, np.asarray([row[FEATURES.index(source)]]))[0])
+        strength = float(margin_strength(source, np.asarray([row[FEATURES.index(source)]]))[0])
         highest[name] = MARGIN_CAP[name] * strength if clean else 0.0
         lowest[name] = -math.inf
     model = verifier.model

@@ -66,6 +66,10 @@ UNRELATED_LEVEL = {"dense_cos": 0.85, "lex_cos": 0.0}
 ANSWER_SHORTFALL_CAP = 0.05
 # Two entries whose questions sit this close (e5 cosine) ask one thing: twins, not rivals.
 TWIN_COS = 0.985
+# The columns whose any non-zero value makes a candidate conflict with the question.
+CONFLICT_COLUMNS: tuple[int, ...] = tuple(
+    FEATURES.index(n) for n in FEATURES
+    if n.startswith("conflict_") or n in ("law_conflict", "article_number_conflict"))
 
 
 @dataclass(frozen=True, eq=False)
@@ -290,7 +294,7 @@ def _twins(candidates: Sequence[QuestionView]) -> np.ndarray:
     return np.asarray(m @ m.T >= TWIN_COS, dtype=bool)
 
 
-def _strength(source: str, col: np.ndarray) -> np.ndarray:
+def margin_strength(source: str, col: np.ndarray) -> np.ndarray:
     """How much of a lead over the rivals counts: 0 → 1 as the similarity itself rises
     (e5 cosines of unrelated questions sit near 0.80–0.85, of rewordings 0.90+)."""
     if source == "dense_cos":
@@ -317,9 +321,7 @@ class PairFeaturizer:
         either: two copies of the right answer must not make each other look uncertain."""
         rows = [pair_features(question, c, idf, self.vocabulary) for c in candidates]
         x = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(FEATURES))
-        conflict_cols = [FEATURES.index(n) for n in FEATURES
-                         if n.startswith("conflict_") or n in ("law_conflict", "article_number_conflict")]
-        clean = np.asarray(~x[:, conflict_cols].any(axis=1), dtype=bool)
+        clean = np.asarray(~x[:, list(CONFLICT_COLUMNS)].any(axis=1), dtype=bool)
         twin = _twins(candidates)
         for name, source in LISTWISE.items():
             col = x[:, FEATURES.index(source)]
@@ -338,7 +340,7 @@ class PairFeaturizer:
             # counts as far as the similarity itself is high: the best of ten unrelated
             # entries is still unrelated
             margin = np.where(clean, margin, np.minimum(margin, 0.0))
-            x[:, FEATURES.index(name)] = np.where(margin > 0, margin * _strength(source, col), margin)
+            x[:, FEATURES.index(name)] = np.where(margin > 0, margin * margin_strength(source, col), margin)
         return x
 
     @component.output_types(features=np.ndarray)
