@@ -72,21 +72,21 @@ class ArticleAggregator:
         self.law_boost = law_boost
         self.title_weight = title_weight
         self.penalty = FacetPenalty(guidance=guidance_penalty, field=field_conflict, act=act_conflict)
-        self._vocabulary = load_vocabulary() if self.penalty.active() else None
-        self._views = ArticleViews(self._vocabulary) if self._vocabulary is not None else None
+        self._views = ArticleViews(load_vocabulary()) if self.penalty.active() else None
 
     def _factors(self, documents: list[Document], query: str | None,
                  law_keys: list[str] | None) -> dict[str, tuple[float, bool]]:
         """article id → (the facet penalty's multiplier, whether its field conflicts)."""
-        if self._views is None or self._vocabulary is None or not documents:
+        if self._views is None or not documents:
             return {}
-        q_facets = question_facets(query or "", law_keys, self._vocabulary)
+        vocabulary = self._views.vocabulary
+        q_facets = question_facets(query or "", law_keys, vocabulary)
         out: dict[str, tuple[float, bool]] = {}
         for doc in documents:
             article_id = doc.meta.get("article_id") or doc.id
             if article_id not in out:
                 view = self._views.view(doc)
-                out[article_id] = self.penalty.factor(q_facets, view, self._vocabulary)
+                out[article_id] = self.penalty.factor(q_facets, view, vocabulary)
         return out
 
     @component.output_types(documents=list[Document])

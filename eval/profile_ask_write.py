@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
-import os
 import pstats
 import random
 import sys
@@ -38,6 +37,7 @@ from assistant.kb.models import QAEntry, User
 from assistant.kb.services import ask as ask_service
 from assistant.search_types import ASK_STATUSES, AskResult, QAHit, SearchEngine
 from assistant.settings import get_settings
+from eval.load_test import tree_cpu_seconds
 from eval.profile_ask import read_questions
 
 
@@ -66,12 +66,7 @@ def _backend_cpu(conn) -> float | None:
     """CPU seconds of this connection's PostgreSQL backend (same machine only)."""
     if conn.dialect.name != "postgresql":
         return None
-    pid = conn.execute(text("select pg_backend_pid()")).scalar_one()
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return tree_cpu_seconds(conn.execute(text("select pg_backend_pid()")).scalar_one())  # no children
 
 
 def main(argv: list[str] | None = None) -> int:

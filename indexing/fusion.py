@@ -17,9 +17,11 @@ from collections.abc import Sequence
 
 
 def dbsf_weights(weights: Sequence[float]) -> tuple[float, float]:
-    """(dense, sparse) weights as floats; refused unless two numbers ≥ 0."""
-    if len(weights) != 2 or any(w < 0 for w in weights):
-        raise ValueError(f"dbsf_weights must be two non-negative numbers (dense, sparse), got {tuple(weights)!r}")
+    """(dense, sparse) weights as floats; refused unless two numbers ≥ 0, not both 0 (every
+    fused score would be 0: no ranking at all)."""
+    if len(weights) != 2 or any(w < 0 for w in weights) or not any(weights):
+        raise ValueError("dbsf_weights must be two non-negative numbers (dense, sparse), not both 0, "
+                         f"got {tuple(weights)!r}")
     return float(weights[0]), float(weights[1])
 
 
