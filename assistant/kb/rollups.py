@@ -402,19 +402,7 @@ def _add_questions(conn: Connection, questions) -> None:
             row[2] += sign * int(bool(answered))
     rows = [dict(court_id=scope, month=month, qhash=qhash, question=query, asked=asked, answered=answered)
             for (scope, month, qhash), (query, asked, answered) in sorted(deltas.items())]
-    conn.execute(_question_statement(conn), rows)  # one round trip, rows in key order
-
-
-def _question_statement(conn: Connection):
-    key = (_dialect(conn), question_t.name)
-    stmt = _UPSERTS.get(key)
-    if stmt is None:
-        ins = _insert(conn)(question_t)
-        stmt = _UPSERTS[key] = ins.on_conflict_do_update(
-            index_elements=["court_id", "month", "qhash"],
-            set_={"asked": question_t.c.asked + ins.excluded.asked,
-                  "answered": question_t.c.answered + ins.excluded.answered})
-    return stmt
+    conn.execute(_increment_statement(conn, question_t), rows)  # one round trip, rows in key order
 
 
 # --- rebuild and check --------------------------------------------------------------

@@ -66,14 +66,6 @@ def _group(root_id: int):
                                   & q.status.in_(("merged", "dismissed"))))
 
 
-def _group_ids(session: Session, root_id: int) -> list[int]:
-    """The root and every item folded into it."""
-    children = session.scalars(select(UnansweredQuestion.id).where(
-        UnansweredQuestion.duplicate_of_id == root_id,
-        UnansweredQuestion.status.in_(("merged", "dismissed"))))
-    return [root_id, *children]
-
-
 def refresh_counts(session: Session, item: UnansweredQuestion) -> None:
     """``ask_count``/``asker_count``/``last_asked_at`` of ``item`` from its askers and those
     of the items merged into it (a judge who asked two merged items counts once); one
@@ -143,10 +135,9 @@ def record_ask(session: Session, actor: User, question: str,
 
 def askers(session: Session, item: UnansweredQuestion) -> list[User]:
     """Everyone who asked the item or an item merged into it (for notifications)."""
-    ids = _group_ids(session, item.id)
     return list(session.scalars(
         select(User).join(UnansweredAsker, UnansweredAsker.user_id == User.id)
-        .where(UnansweredAsker.item_id.in_(ids)).distinct().order_by(User.id)))
+        .where(UnansweredAsker.item_id.in_(_group(item.id))).distinct().order_by(User.id)))
 
 
 # --- who sees what ------------------------------------------------------------------
