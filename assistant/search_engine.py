@@ -150,8 +150,9 @@ class LegalSearchEngine:
         self.reload()
 
     def reload(self) -> None:
-        """Rebuild the query pipeline (after re-indexing, to pick up a new diacritics model)."""
-        restorer = str(self.restorer_path) if self.restorer_path and self.restorer_path.is_file() else None
+        """Rebuild the query pipeline. The diacritics model is named even before it exists: the
+        preprocessor loads it when the file appears or changes (another worker may train it)."""
+        restorer = str(self.restorer_path) if self.restorer_path else None
         pipeline = build_query_pipeline(self.store, self._text_embedder, self.ranking, restorer_path=restorer)
         pipeline.warm_up()
         self.pipeline = pipeline
