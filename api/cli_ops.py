@@ -59,15 +59,11 @@ def _with_engine(action):
 
 def index_reconcile() -> None:
     """Đối chiếu chỉ mục với CSDL: câu đã duyệt có mặt đúng một lần, văn bản tải lên đủ."""
-    from api.cli_search import _progress
+    from api.cli_search import _batch_reporter, _progress
     from assistant.kb.services.index_sync import reconcile_all
 
     with _progress() as progress:
-        task = progress.add_task("Ghi câu hỏi – trả lời vào chỉ mục", total=None)
-
-        def report(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
+        report = _batch_reporter(progress, progress.add_task("Ghi câu hỏi – trả lời vào chỉ mục", total=None))
         _with_engine(lambda session, engine: reconcile_all(session, engine, on_progress=report))
 
 
