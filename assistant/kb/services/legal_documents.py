@@ -364,6 +364,7 @@ class IndexingJobs:
             job.error = (exc.message if isinstance(exc, KBError)
                          else "Lập chỉ mục thất bại; hãy thử xác nhận lại.")
             job.stop.set()
+            beating.join()  # no beat may land after the outcome (it would log a false takeover)
             self._write(factory, doc_id, status="preview", error=job.error)
         finally:
             job.stop.set()
