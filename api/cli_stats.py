@@ -66,7 +66,8 @@ def demo_national(
     users: Annotated[int | None, typer.Option(help="Số tài khoản (thay cho mức --scale).")] = None,
     entries: Annotated[int | None, typer.Option(help="Số câu hỏi – trả lời.")] = None,
     events: Annotated[int | None, typer.Option(help="Số lượt hỏi.")] = None,
-    index: Annotated[bool, typer.Option(help="Đưa các câu đã duyệt vào chỉ mục tìm kiếm (chậm).")] = False,
+    index: Annotated[bool, typer.Option(
+        help="Đưa các câu hỏi – trả lời vào chỉ mục tìm kiếm như `troly index reconcile` (chậm).")] = False,
 ) -> None:
     """Tạo bộ dữ liệu toàn quốc (1 TANDTC, 3 cấp cao, 34 tỉnh, 355 khu vực) trên cơ sở dữ liệu trống."""
     from dataclasses import replace
@@ -111,38 +112,13 @@ def demo_national(
     out.print(table)
     out.print(f"Mật khẩu mọi tài khoản: {DEMO_PASSWORD} (tên đăng nhập u00001 … ; u00001 là quản trị hệ thống).")
     if index:
-        _index_approved(engine)
+        # the index must hold what a server's start-up reconcile would give it (draft, pending
+        # and approved entries): the same code writes it, batched, with its progress bar
+        from api.cli_ops import index_reconcile
+
+        index_reconcile()
     else:
         out.print("Các câu hỏi – trả lời chưa được đưa vào chỉ mục tìm kiếm (dùng --index).")
-
-
-def _index_approved(engine) -> None:
-    from sqlalchemy import select
-    from sqlalchemy.orm import selectinload
-
-    from api.app import default_search_engine
-    from assistant.kb.db import make_session_factory
-    from assistant.kb.models import QAEntry
-    from assistant.kb.services.qa import index_entry
-    from assistant.settings import get_settings
-
-    search = default_search_engine(get_settings())
-    if search is None:  # the reason (no model, no index) is logged by default_search_engine
-        raise typer.BadParameter("Không mở được dịch vụ tìm kiếm để lập chỉ mục (xem cảnh báo ở trên).",
-                                 param_hint="--index")
-    factory = make_session_factory(engine)
-    with factory() as s, Progress(console=console) as progress:
-        ids = list(s.scalars(select(QAEntry.id).where(QAEntry.status == "approved").order_by(QAEntry.id)))
-        task = progress.add_task("Lập chỉ mục câu đã duyệt", total=len(ids))
-        for i in range(0, len(ids), 256):
-            batch = s.scalars(select(QAEntry).options(selectinload(QAEntry.court))
-                              .where(QAEntry.id.in_(ids[i:i + 256]))).all()
-            search.upsert_qa([index_entry(e) for e in batch])
-            progress.advance(task, len(batch))
-            s.expunge_all()
-    with console.status("Dựng chỉ mục tìm kiếm cho các câu đã nạp…"):
-        search.optimize_index()
-    search.close()
 
 
 def register(app: typer.Typer) -> None:

@@ -109,3 +109,38 @@ def test_demo_national_signs_in_with_the_demo_password(tmp_path, monkeypatch):
             assert verify_password(admin.password_hash, DEMO_PASSWORD)
     finally:
         get_settings.cache_clear()
+
+
+def test_demo_national_index_writes_what_a_reconcile_would(cli_env, tmp_path, monkeypatch):
+    """``--index`` leaves the search index holding exactly the draft, pending and approved
+    entries (what the server's start-up reconcile wants), so a server started on it writes
+    nothing more; it is the reconcile's own batched code, with its progress lines."""
+    import shutil
+
+    from sqlalchemy import select
+
+    from assistant.engine_factory import open_engine
+    from assistant.kb.db import make_engine, make_session_factory
+    from assistant.kb.models import QAEntry
+    from assistant.search_types import INDEXED_STATUSES
+
+    shutil.copytree(get_settings().index_dir, tmp_path / "index")  # the module's index stays as it is
+    monkeypatch.setenv("TROLY_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("TROLY_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["demo", "national", "--scale", "tiny", "--users", "60",
+                                     "--entries", "30", "--events", "100", "--index"])
+        assert result.exit_code == 0, result.output
+        assert "Đã ghi" in result.stderr  # the reconcile's progress, one line per batch without a terminal
+        with make_session_factory(make_engine(get_settings().sqlalchemy_url))() as s:
+            wanted = {str(i) for i in s.scalars(select(QAEntry.id).where(QAEntry.status.in_(tuple(INDEXED_STATUSES))))}
+            statuses = set(s.scalars(select(QAEntry.status)))
+        engine = open_engine(get_settings())
+        try:
+            assert set(engine.qa_fingerprints()) == wanted
+        finally:
+            engine.store.close()
+        assert wanted and len(statuses & set(INDEXED_STATUSES)) > 1  # not only the approved ones
+    finally:
+        get_settings.cache_clear()
