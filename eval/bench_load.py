@@ -92,7 +92,8 @@ def run(phapdien: Path, questions: Path, duration: float, rate: float, fold_shar
             pool = load_questions(questions)
             creds = (("an.nguyen", DEMO_PASSWORD), ("duyet.hanoi", DEMO_PASSWORD), ("qt.hanoi", DEMO_PASSWORD))
             for name, loop_rate in (("closed_loop", None), ("open_loop", rate)):
-                load = Load(url, *creds, questions=pool, fold_share=fold_share, distinct=distinct)
+                load = Load(url, *creds, questions=pool, fold_share=fold_share, distinct=distinct,
+                            tag=name[0])  # the open loop must not re-send the closed loop's strings
                 out[name] = load.run(duration=duration, concurrency=8, max_requests=100_000,
                                      server_pid=server.pid, warmup=WARMUP_S, rate=loop_rate)
                 print(name, json.dumps(_summary(out[name]), ensure_ascii=False), flush=True)

@@ -214,7 +214,7 @@ class Load:
     def __init__(self, url: str, judge: tuple[str, str], reviewer: tuple[str, str],
                  stats_user: tuple[str, str], seed: int = 1,
                  questions: list[str] | None = None, fold_share: float = 0.0,
-                 distinct: bool = False, contribute_share: float = 0.05) -> None:
+                 distinct: bool = False, contribute_share: float = 0.05, tag: str = "") -> None:
         host = urlparse(url).hostname
         if host not in LOOPBACK:
             raise SystemExit(f"refusing to load {host!r}: loopback servers only")
@@ -233,6 +233,9 @@ class Load:
         self.questions = list(questions) if questions is not None else None
         self.fold_share = fold_share
         self.distinct = distinct
+        # with ``distinct``: part of every question's suffix, so that two runs against one
+        # server (bench_load's closed then open loop) never send each other's strings
+        self.tag = tag
         if not 0.0 <= contribute_share <= 0.85:
             raise ValueError("contribute_share must be within [0, 0.85]")
         self.contribute_share = contribute_share
@@ -247,7 +250,7 @@ class Load:
         self.error_samples: list[str] = []
         self.questions_sent: Counter[str] = Counter()
         self.start_lag: list[float] = []
-        self.run_tag = "" if seed is None else "k"  # warm-up asks never equal measured ones
+        self.run_tag = self.tag + ("" if seed is None else "k")  # warm-up asks never equal measured ones
         self.count = 0  # slots handed out
         self.sent = 0
         self.dropped = 0
@@ -505,6 +508,9 @@ def main(argv: list[str] | None = None) -> dict:
                    help="share of slots that contribute + approve (default 0.05; statistics stay 0.15)")
     p.add_argument("--distinct", action="store_true",
                    help="every ask a string never sent before (no cache keyed by its text can hit)")
+    p.add_argument("--tag", default="",
+                   help="with --distinct: this run's label in every question, so that runs with other "
+                        "labels against the same server never repeat its strings (nor find them queued)")
     p.add_argument("--warmup", type=float, default=0.0,
                    help="seconds of the same traffic before measuring (not reported)")
     p.add_argument("--seed", type=int, default=1)
@@ -526,7 +532,8 @@ def main(argv: list[str] | None = None) -> dict:
     questions = load_questions(a.questions) if a.questions else None
     load = Load(a.url, (a.judge, a.password), (a.reviewer, a.password),
                 (a.stats_user, a.password), seed=a.seed, questions=questions,
-                fold_share=a.fold_share, distinct=a.distinct, contribute_share=a.contribute_share)
+                fold_share=a.fold_share, distinct=a.distinct, contribute_share=a.contribute_share,
+                tag=a.tag)
     report = load.run(min(a.duration, 600.0), a.concurrency, a.max_requests, a.server_pid,
                       rate=a.rate, poisson=a.poisson, warmup=min(a.warmup, 60.0))
     text = json.dumps(report, ensure_ascii=False, indent=2)

@@ -151,6 +151,12 @@ def test_distinct_asks_never_repeat_a_string():
                for q in run)
     plain = _load("http://127.0.0.1:9", questions=["Án phí ly hôn?", "Hoãn phiên tòa"])
     assert len(set(asks(plain, None))) == 2
+    # two runs against one server (bench_load's closed then open loop): another tag, other
+    # strings, warm-ups included — the same seed alone would repeat every one of them
+    pool = {"questions": ["Án phí ly hôn?", "Hoãn phiên tòa"], "fold_share": 0.5, "distinct": True}
+    closed, opened = _load("http://127.0.0.1:9", tag="c", **pool), _load("http://127.0.0.1:9", tag="o", **pool)
+    assert not {*asks(closed, 8), *asks(closed, None)} & {*asks(opened, 8), *asks(opened, None)}
+    assert set(asks(_load("http://127.0.0.1:9", **pool), None)) == set(run)  # untagged: as before
 
 
 def test_several_judges_ask_in_turn():
