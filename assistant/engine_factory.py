@@ -22,13 +22,15 @@ class ModelMissingError(RuntimeError):
     """The embedding model has not been prepared (``troly model prepare``)."""
 
 
-def open_store(settings: Settings):
+def open_store(settings: Settings, companion: str | None = None):
+    """The legal store, or (``companion="qa"``) the Q&A store beside it."""
     from indexing.index_backend import open_document_store
 
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     return open_document_store(
         path=settings.index_dir, url=settings.qdrant_url, collection=settings.collection,
         api_key=settings.qdrant_api_key, layout=settings.qdrant_layout if settings.qdrant_url else None,
+        companion=companion,
     )
 
 
@@ -58,7 +60,7 @@ def open_engine(settings: Settings | None = None, *, mode: str | None = None, bu
     one approved entry at a time, without ONNX threads spinning beside the asks.
     ``ranking`` replaces the settings' ranking options; ``mode`` then overrides its mode."""
     from assistant.answer_match.verifier import AnswerVerifier
-    from assistant.search_engine import RESTORER_FILE, LegalSearchEngine
+    from assistant.search_engine import QA_COMPANION, RESTORER_FILE, LegalSearchEngine
     from indexing.embedders import document_embedder, text_embedder
 
     settings = settings or get_settings()
@@ -69,6 +71,7 @@ def open_engine(settings: Settings | None = None, *, mode: str | None = None, bu
         text_embedder(settings.model_dir, backend, cache_size=settings.query_cache_size),
         document_embedder(settings.model_dir, backend, meta_fields_to_embed=(), progress_bar=False,
                           max_tokens=settings.passage_max_tokens, bulk=bulk),
+        qa_store=open_store(settings, QA_COMPANION),
         restorer_path=settings.index_dir / RESTORER_FILE,
         ranking=replace(ranking or settings.ranking, **({"mode": mode} if mode else {})),
         verifier=AnswerVerifier(data_dir=str(settings.data_dir)),

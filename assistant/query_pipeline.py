@@ -1,4 +1,4 @@
-"""The Haystack query pipeline: question → cited articles (and, optionally, Q&A entries).
+"""The Haystack query pipeline: question → cited articles.
 
     preprocess ─dense_text──▶ dense (e5 "query: ") ─┐
                ─lexical_text▶ sparse (terms) ───────┼▶ articles_retriever ▶ aggregate ▶ articles
@@ -7,9 +7,9 @@
 ``aggregate`` (chunks → articles, assistant.article_ranking) is named ``articles`` itself when
 the second stage (``RankingConfig.rerank``, assistant.article_rerank) is off.
 
-The engine matches Q&A entries itself from the same query vectors (their candidates need
-their stored vectors and a status filter per call, then the answer_match verifier);
-``with_qa=True`` keeps the old in-pipeline Q&A retriever for experiments.
+The engine matches Q&A entries itself from the same query vectors, in their own store
+(their candidates need their stored vectors and a status filter per call, then the
+answer_match verifier).
 
 Every ranking option comes from one :class:`~assistant.ranking_config.RankingConfig`
 (``mode``: ``hybrid`` dense + sparse fused inside Qdrant, ``dense`` or ``sparse``; fusion;
@@ -30,7 +30,9 @@ from indexing.embedders import fresh_copy
 from indexing.retrievers import EdgeEmbeddingRetriever, EdgeHybridRetriever, EdgeSparseEmbeddingRetriever
 from indexing.sparse import VietnameseSparseTextEmbedder
 
-# Legal documents are everything that is not a Q&A entry (kinds: article, clause, qa).
+# Legal documents are everything that is not a Q&A entry (kinds: article, clause, qa): Q&A
+# entries have a store of their own, but a legal store written by an earlier release holds
+# them until the reconcile moves them (assistant.search_engine.MOVED).
 # Spelt as "!= qa" because Qdrant Edge evaluates a negated single value about twice as
 # fast as a two-value "in" over every point of a filtered full scan (5.4 → 2.7 ms/query).
 LEGAL_FILTER = {"field": "meta.kind", "operator": "!=", "value": "qa"}
@@ -84,7 +86,6 @@ def build_query_pipeline(
     *,
     restorer_path: str | None = None,
     top_k: int = 10,
-    with_qa: bool = False,
 ) -> Pipeline:
     mode, candidates = ranking.mode, ranking.candidates
     law_boost, title_weight = ranking.law_boost, ranking.title_weight
@@ -107,22 +108,14 @@ def build_query_pipeline(
         field_conflict=ranking.field_conflict, act_conflict=ranking.act_conflict))
     if ranking.rerank:
         pipe.add_component("articles", ArticleReranker(top_k=top_k, model_path=ranking.rerank_model))
-    if with_qa:
-        # Q&A entries are matched on meaning alone: the cosine score is absolute, so the
-        # service can tell "an approved answer exists" from "nothing good enough".
-        qa_mode = "sparse" if mode == "sparse" else "dense"
-        pipe.add_component("qa_retriever", _retriever(store, qa_mode, top_k, QA_FILTER, fusion, rrf_k, rrf_weights))
-    retrievers = ["articles_retriever", "qa_retriever"] if with_qa else ["articles_retriever"]
     if mode in ("hybrid", "dense"):
         pipe.add_component("dense", fresh_copy(text_embedder))
         pipe.connect("preprocess.dense_text", "dense.text")
-        for name in retrievers:
-            pipe.connect("dense.embedding", f"{name}.query_embedding")
+        pipe.connect("dense.embedding", "articles_retriever.query_embedding")
     if mode in ("hybrid", "sparse"):
         pipe.add_component("sparse", VietnameseSparseTextEmbedder())
         pipe.connect("preprocess.lexical_text", "sparse.text")
-        for name in retrievers if mode == "sparse" else ["articles_retriever"]:
-            pipe.connect("sparse.sparse_embedding", f"{name}.query_sparse_embedding")
+        pipe.connect("sparse.sparse_embedding", "articles_retriever.query_sparse_embedding")
     pipe.connect("articles_retriever.documents", f"{aggregate}.documents")
     pipe.connect("preprocess.law_weights", f"{aggregate}.law_weights")
     pipe.connect("preprocess.lexical_text", f"{aggregate}.query")

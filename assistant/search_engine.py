@@ -1,4 +1,7 @@
-"""The search engine behind every ask: legal articles and approved Q&A in one Qdrant index.
+"""The search engine behind every ask: legal articles and the knowledge base's Q&A entries,
+each in a Qdrant collection of its own (the Q&A store is the legal one's companion,
+``<collection>_qa``): however many entries judges contribute, the laws' IDF, their
+filtered scans and their HNSW graph stay those of the laws alone.
 
 Implements the whole :class:`assistant.search_types.SearchEngine` Protocol (the one
 seam the services use), plus calibration helpers (``question_view``, ``entry_view``)
@@ -46,6 +49,8 @@ from indexing.sparse import VietnameseSparseDocumentEmbedder
 from indexing.vector_payload import pack_vector, unpack_vector
 
 RESTORER_FILE = "diacritics.json"
+QA_COMPANION = "qa"  # the Q&A store: the legal collection's companion (indexing.qdrant_collections)
+MOVED = "moved-to-the-qa-store"  # the fingerprint of a Q&A point left in the legal store
 
 
 def _body(content: str, number: str) -> str:
@@ -132,13 +137,17 @@ class LegalSearchEngine:
         text_embedder: Any,
         document_embedder: Any | None = None,
         *,
+        qa_store: Any,
         restorer_path: Path | None = None,
         ranking: RankingConfig | None = None,
         verifier: AnswerVerifier | None = None,
         qa_candidates: int = 10,
     ) -> None:
-        """``ranking`` = the ranking options (usually ``Settings.ranking``; None = production defaults)."""
+        """``store`` holds the laws, ``qa_store`` the Q&A entries (the same store is allowed: an
+        index written before they were apart reads as it did). ``ranking`` = the ranking
+        options (usually ``Settings.ranking``; None = production defaults)."""
         self.store = store
+        self.qa_store = qa_store
         self.verifier = verifier or AnswerVerifier()
         self.analyzer = QuestionAnalyzer()
         self.qa_candidates = qa_candidates
@@ -205,7 +214,7 @@ class LegalSearchEngine:
             return []
         k = max(self.qa_candidates, top_k)
         status = qa_status_filter(statuses, draft_author)
-        docs = self.store.query_hybrid(vector, sparse, top_k=k, filters=status,
+        docs = self.qa_store.query_hybrid(vector, sparse, top_k=k, filters=status,
                                        prefetch_k=2 * k, fusion="rrf", return_embedding=True)
         # entries citing the articles the question retrieves best: a scenario question
         # ("người khởi kiện rút toàn bộ yêu cầu…") shares few words with the entry's own
@@ -213,7 +222,7 @@ class LegalSearchEngine:
         cited = [a.article_id for a in articles[:CITED_BY_ARTICLES]]
         if cited:
             seen = {d.id for d in docs}
-            docs += [d for d in self.store.query_dense(
+            docs += [d for d in self.qa_store.query_dense(
                 vector, top_k=CITED_CANDIDATES, return_embedding=True,
                 filters={"operator": "AND", "conditions": [
                     status, {"field": "meta.article_ids", "operator": "in", "value": cited}]})
@@ -273,7 +282,7 @@ class LegalSearchEngine:
         """The verifier on (question, entry) alone, with what the rest of an ask could add
         at its most favourable (:mod:`assistant.match_bound`): the question's preprocessing
         and embedding exactly as an ask does them, no retrieval."""
-        docs = self.store.get_documents_by_id([f"qa:{entry_id}"])
+        docs = self.qa_store.get_documents_by_id([f"qa:{entry_id}"])
         if not docs or str(docs[0].meta.get("status") or "") not in ASK_STATUSES:
             return [0.0 for _ in questions]
         candidate = self.candidate_view(docs[0].meta, docs[0].embedding)
@@ -344,34 +353,49 @@ class LegalSearchEngine:
         docs = self._qa_points(entries)
         with self._lock:
             docs = VietnameseSparseDocumentEmbedder(meta_fields=["title"]).run(docs)["documents"]
-            self.store.write_documents(docs, policy=DuplicatePolicy.OVERWRITE)
+            self.qa_store.write_documents(docs, policy=DuplicatePolicy.OVERWRITE)
+
+    def _stores(self) -> list[Any]:
+        return [self.store] if self.qa_store is self.store else [self.store, self.qa_store]
 
     def delete_qa(self, entry_ids: list[str]) -> None:
+        """Out of the Q&A store, and out of the legal one, which held the entries before."""
         if entry_ids:
             with self._lock:
-                self.store.delete_documents([f"qa:{e}" for e in entry_ids])
+                for store in self._stores():
+                    store.delete_documents([f"qa:{e}" for e in entry_ids])
 
     def qa_entry_ids(self) -> set[str]:
-        """Every Q&A entry in the index, whatever its status."""
-        return {str(m.get("entry_id")) for m in self.store.scroll_meta(QA_FILTER)}
+        """Every Q&A entry in the index, whatever its status (a left-over point too)."""
+        return set(self.qa_fingerprints())
 
     def qa_fingerprints(self) -> dict[str, list[str]]:
-        """entry id → the fingerprint of each Q&A point carrying it (read from payloads)."""
+        """entry id → the fingerprint of each Q&A point carrying it (read from payloads).
+
+        A Q&A point still in the legal store (written before the entries had a store of
+        their own) reads as :data:`MOVED`, a fingerprint no entry has: the reconcile then
+        deletes it and writes the entry into the Q&A store, as it does for stale text."""
         out: dict[str, list[str]] = {}
-        for meta in self.store.scroll_meta(QA_FILTER):
+        for meta in self.qa_store.scroll_meta(QA_FILTER):
             out.setdefault(str(meta.get("entry_id")), []).append(indexed_fingerprint(meta))
+        if self.qa_store is not self.store:
+            for meta in self.store.scroll_meta(QA_FILTER):
+                out.setdefault(str(meta.get("entry_id")), []).append(MOVED)
         return out
 
     def count_documents(self) -> int:
-        return int(self.store.count_documents())
+        return sum(int(store.count_documents()) for store in self._stores())
 
     def optimize_index(self) -> bool:
+        """Build the search graphs after bulk writes (both stores; the legal articles' dense
+        prefetch stays an exact scan unless the ranking says otherwise)."""
         with self._lock:
-            return bool(self.store.optimize())
+            return any([bool(store.optimize()) for store in self._stores()])
 
     def close(self) -> None:
         """Release the index (an Edge shard can be opened by one process at a time)."""
-        self.store.close()
+        for store in self._stores():
+            store.close()
 
     def get_article(self, article_id: str) -> ArticleHit | None:
         docs = self.store.get_documents_by_id([article_id])

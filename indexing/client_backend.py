@@ -63,14 +63,20 @@ class ClientBackend:
         shards: int = 1,
         replication_factor: int = 1,
         write_consistency_factor: int = 1,
+        companion: str | None = None,
     ) -> None:
         """Exactly one of ``url`` (server), ``location=":memory:"`` or ``path`` (local mode).
         ``shards``/``replication_factor``/``write_consistency_factor``: the layout of the
-        collection if this backend has to create it (an existing one keeps its own)."""
+        collection if this backend has to create it (an existing one keeps its own).
+        ``companion``: the points live in the companion collection of ``collection``
+        (:func:`~indexing.qdrant_collections.companion_name`), named after the collection
+        ``collection`` stands for when it is an alias, read when the backend connects."""
         if sum(x is not None for x in (url, location, path)) != 1:
             raise ValueError("give exactly one of url, location, path")
         self.url, self.location, self.path = url, location, path
         self.collection = collection
+        self.companion = companion
+        self._name: str | None = collection if companion is None else None  # known once connected
         self.api_key = api_key
         self.hnsw_ef = hnsw_ef
         self.layout = collections.ClusterLayout(shards, replication_factor, write_consistency_factor)
@@ -98,23 +104,39 @@ class ClientBackend:
         )
         try:
             target = collections.resolve(client, self.collection)  # an alias is followed
+            name = self.collection if self.companion is None else collections.companion_name(target, self.companion)
+            if self.companion is not None:
+                target = name
             if client.collection_exists(target):
                 collections.check_layout(client, target)
             else:
-                self._create(client)
+                self._create(client, name)
+            self._name = name
         except BaseException:
             client.close()
             raise
         return client
 
-    def _create(self, client: QdrantClient) -> None:
+    @property
+    def name(self) -> str:
+        """The collection (or alias) every request names; connects first (a companion's name
+        is only known then)."""
+        name = self._name if self._client is not None else None
+        if name is None:
+            self.client  # noqa: B018 - connecting sets it
+            name = self._name
+        if name is None:  # pragma: no cover - _open sets it or raises
+            raise RuntimeError("the collection's name was not resolved")
+        return name
+
+    def _create(self, client: QdrantClient, name: str) -> None:
         try:
-            collections.create_collection(client, self.collection, self.layout)
+            collections.create_collection(client, name, self.layout)
         except Exception:
             # several API workers starting on an empty server race to create it: one wins
-            if not client.collection_exists(self.collection):
+            if not client.collection_exists(name):
                 raise
-            collections.check_layout(client, self.collection)
+            collections.check_layout(client, name)
 
     @property
     def write_lock(self) -> AbstractContextManager[Any]:
@@ -123,14 +145,14 @@ class ClientBackend:
     # -- writes ---------------------------------------------------------------------
     def upsert(self, points: list[StoredPoint]) -> None:
         structs = [rest.PointStruct(id=p.id, vector=named_vectors(p, _sparse), payload=p.payload) for p in points]
-        self.client.upsert(self.collection, points=structs, wait=True)
+        self.client.upsert(self.name, points=structs, wait=True)
 
     def delete(self, point_ids: list[str]) -> None:
-        self.client.delete(self.collection, points_selector=rest.PointIdsList(points=list(point_ids)), wait=True)
+        self.client.delete(self.name, points_selector=rest.PointIdsList(points=list(point_ids)), wait=True)
 
     def delete_matching(self, flt: QdrantFilter) -> None:
         selector = rest.FilterSelector(filter=rest.Filter.model_validate(flt))
-        self.client.delete(self.collection, points_selector=selector, wait=True)
+        self.client.delete(self.name, points_selector=selector, wait=True)
 
     def flush(self) -> None:
         """Writes wait for the server (``wait=True``); nothing to flush."""
@@ -141,7 +163,7 @@ class ClientBackend:
 
     # -- reads ----------------------------------------------------------------------
     def retrieve(self, point_ids: list[str], with_payload: PayloadSelection, with_vectors: bool) -> list[StoredPoint]:
-        records = self.client.retrieve(self.collection, ids=list(point_ids), with_payload=with_payload,
+        records = self.client.retrieve(self.name, ids=list(point_ids), with_payload=with_payload,
                                        with_vectors=with_vectors)
         return [point_from_record(r) for r in records]
 
@@ -149,13 +171,13 @@ class ClientBackend:
         self, flt: QdrantFilter | None, limit: int, offset: Any, with_payload: PayloadSelection, with_vectors: bool
     ) -> tuple[list[StoredPoint], Any]:
         records, offset = self.client.scroll(
-            self.collection, scroll_filter=client_filter(flt), limit=limit, offset=offset,
+            self.name, scroll_filter=client_filter(flt), limit=limit, offset=offset,
             with_payload=with_payload, with_vectors=with_vectors,
         )
         return [point_from_record(r) for r in records], offset
 
     def count(self, flt: QdrantFilter | None) -> int:
-        return int(self.client.count(self.collection, count_filter=client_filter(flt), exact=True).count)
+        return int(self.client.count(self.name, count_filter=client_filter(flt), exact=True).count)
 
     def query(self, query: PointQuery) -> list[StoredPoint]:
         flt = client_filter(query.filter)
@@ -165,7 +187,7 @@ class ClientBackend:
         sparse = _sparse(query.sparse) if query.sparse is not None else None
         if query.fusion is not None:
             response = self.client.query_points(
-                self.collection,
+                self.name,
                 prefetch=[
                     rest.Prefetch(query=dense, using=schema.DENSE_VECTOR, filter=flt, limit=query.prefetch_limit,
                                   params=params),
@@ -179,7 +201,7 @@ class ClientBackend:
             )
         else:
             response = self.client.query_points(
-                self.collection,
+                self.name,
                 query=dense if dense is not None else sparse,
                 using=schema.DENSE_VECTOR if dense is not None else schema.SPARSE_VECTOR,
                 query_filter=flt,
@@ -202,7 +224,7 @@ class ClientBackend:
             self, url=self.url, collection=self.collection, api_key=self.api_key.to_dict() if self.api_key else None,
             location=self.location, path=self.path, hnsw_ef=self.hnsw_ef, shards=self.layout.shards,
             replication_factor=self.layout.replication_factor,
-            write_consistency_factor=self.layout.write_consistency_factor,
+            write_consistency_factor=self.layout.write_consistency_factor, companion=self.companion,
         )
 
     @classmethod

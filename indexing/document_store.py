@@ -32,7 +32,7 @@ from indexing.fusion import dbsf_weights as check_dbsf_weights
 from indexing.fusion import fuse_scores
 from indexing.qdrant_backend import PayloadSelection, PointBackend, PointQuery, StoredPoint
 from indexing.qdrant_backend import fusion as make_fusion
-from indexing.qdrant_collections import ClusterLayout
+from indexing.qdrant_collections import ClusterLayout, companion_name
 from indexing.qdrant_filters import QdrantFilter, convert_filters
 
 _WRITE_BATCH = 256
@@ -258,9 +258,12 @@ class QdrantDocumentStore:
         )
 
 
-def edge_document_store(path: Any, collection: str = "legal", hnsw_ef: int | None = None) -> QdrantDocumentStore:
-    """Store on an embedded Qdrant Edge shard at ``<path>/<collection>``."""
-    return QdrantDocumentStore(EdgeBackend(path, collection=collection, hnsw_ef=hnsw_ef))
+def edge_document_store(path: Any, collection: str = "legal", hnsw_ef: int | None = None,
+                        companion: str | None = None) -> QdrantDocumentStore:
+    """Store on an embedded Qdrant Edge shard at ``<path>/<collection>`` (a ``companion``'s:
+    ``<path>/<collection>_<companion>``)."""
+    name = collection if companion is None else companion_name(collection, companion)
+    return QdrantDocumentStore(EdgeBackend(path, collection=name, hnsw_ef=hnsw_ef))
 
 
 def client_document_store(
@@ -271,13 +274,16 @@ def client_document_store(
     location: str | None = None,
     path: str | None = None,
     layout: ClusterLayout | None = None,
+    companion: str | None = None,
 ) -> QdrantDocumentStore:
     """Store on a Qdrant server at ``url`` (or qdrant-client local mode via ``location``/``path``);
-    ``layout``: shards and replicas of the collection if it has to be created."""
+    ``layout``: shards and replicas of the collection if it has to be created; ``companion``:
+    the companion collection of ``collection`` (of its target when it is an alias)."""
     from haystack.utils import Secret
 
     secret = Secret.from_token(api_key) if api_key else None
     layout = layout or ClusterLayout()
     return QdrantDocumentStore(ClientBackend(
         url, collection, secret, location=location, path=path, shards=layout.shards,
-        replication_factor=layout.replication_factor, write_consistency_factor=layout.write_consistency_factor))
+        replication_factor=layout.replication_factor, write_consistency_factor=layout.write_consistency_factor,
+        companion=companion))

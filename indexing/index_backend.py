@@ -22,11 +22,14 @@ def open_document_store(
     collection: str,
     api_key: str | None = None,
     layout: ClusterLayout | None = None,
+    companion: str | None = None,
 ) -> QdrantDocumentStore:
     """Server store when ``url`` is given (``layout``: shards and replicas of a collection it
-    creates), Edge store at ``path`` otherwise."""
+    creates), Edge store at ``path`` otherwise; ``companion``: the store beside
+    ``collection`` for another kind of point (indexing.qdrant_collections.companion_name)."""
     if url:
-        return client_document_store(url=url, collection=collection, api_key=api_key, layout=layout)
+        return client_document_store(url=url, collection=collection, api_key=api_key, layout=layout,
+                                     companion=companion)
     if path is None:
         raise ValueError("open_document_store needs either url (Qdrant server) or path (Qdrant Edge)")
-    return edge_document_store(Path(path), collection=collection)
+    return edge_document_store(Path(path), collection=collection, companion=companion)

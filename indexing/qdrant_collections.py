@@ -86,6 +86,15 @@ def create_collection(client: QdrantClient, name: str, layout: ClusterLayout = C
             client.create_payload_index(name, key, kind, wait=True)
 
 
+def companion_name(collection: str, companion: str) -> str:
+    """The collection kept beside ``collection`` for another kind of point (``qa``: the
+    knowledge base's entries, so that their number never moves the laws' IDF nor their
+    filtered scans). Named after the real collection, not an alias: re-indexing into
+    ``legal_v2`` fills ``legal_v2_qa``, and the API nodes, restarted after the alias
+    switch, read the pair (docs/deployment.md)."""
+    return f"{collection}_{companion}"
+
+
 def aliases(client: QdrantClient) -> dict[str, str]:
     """Every alias and the collection it points at."""
     return {a.alias_name: a.collection_name for a in client.get_aliases().aliases}

@@ -140,7 +140,7 @@ def test_demo_national_index_writes_what_a_reconcile_would(cli_env, tmp_path, mo
         try:
             assert set(engine.qa_fingerprints()) == wanted
         finally:
-            engine.store.close()
+            engine.close()
         assert wanted and len(statuses & set(INDEXED_STATUSES)) > 1  # not only the approved ones
     finally:
         get_settings.cache_clear()

@@ -107,6 +107,28 @@ def test_store_follows_an_alias_and_creates_nothing(tmp_path):
         store.close()
 
 
+def test_the_qa_companion_is_named_after_the_collection_the_alias_stands_for(tmp_path):
+    """The Q&A store beside "legal" (an alias of legal_v1) is legal_v1_qa, created with the
+    schema on first use: a re-index into legal_v2 fills legal_v2_qa beside it, and nodes
+    restarted after the alias switch read the new pair (docs/deployment.md)."""
+    path = str(tmp_path / "q")
+    _fill(path, "legal_v1", "v1")
+    client = QdrantClient(path=path)
+    switch_alias(client, "legal", "legal_v1")
+    client.close()
+
+    qa = client_document_store(path=path, collection="legal", companion="qa")
+    try:
+        qa.write_documents([Document(id="qa-1", content="Hỏi đáp", meta={"kind": "qa"}, embedding=_vector(9))])
+        client = qa.backend.client
+        assert sorted(c.name for c in client.get_collections().collections) == ["legal_v1", "legal_v1_qa"]
+        assert (client.count("legal_v1_qa").count, client.count("legal_v1").count) == (1, 5)
+        assert qa.count_documents() == 1 and qa.get_documents_by_id(["qa-1"])[0].content == "Hỏi đáp"
+        assert qa.backend.to_dict()["init_parameters"]["companion"] == "qa"
+    finally:
+        qa.close()
+
+
 def test_switch_alias_refuses_what_would_break_the_api(tmp_path):
     path = str(tmp_path / "q")
     _fill(path, "legal_v1", "v1")
@@ -185,10 +207,10 @@ def test_a_worker_losing_the_creation_race_uses_the_winners_collection():
     client = QdrantClient(location=":memory:")
     try:
         create_collection(client, "legal")  # the winner
-        ClientBackend(location=":memory:", collection="legal")._create(client)  # the loser: no error
+        ClientBackend(location=":memory:", collection="legal")._create(client, "legal")  # the loser: no error
         client.create_collection("other", vectors_config={
             "text-dense": rest.VectorParams(size=DENSE_DIM, distance=rest.Distance.COSINE)})
         with pytest.raises(IndexLayoutError):  # what it finds is still checked
-            ClientBackend(location=":memory:", collection="other")._create(client)
+            ClientBackend(location=":memory:", collection="other")._create(client, "other")
     finally:
         client.close()

@@ -228,7 +228,8 @@ def test_reranked_pipeline_built_directly_ranks_as_an_engine_with_that_config(se
     pipeline.warm_up()
     out = run_acyclic(pipeline, {"preprocess": {"query": question}, "articles": {"top_k": 5}})
     direct = [(d.meta["article_id"], d.score) for d in out["articles"]["documents"]]
-    reranked = LegalSearchEngine(engine.store, embedder, ranking=ranking, restorer_path=restorer)
+    reranked = LegalSearchEngine(engine.store, embedder, qa_store=engine.qa_store, ranking=ranking,
+                                 restorer_path=restorer)
     via_engine = [(a.article_id, a.score) for a in reranked.ask(question, top_k=5).articles]
     assert [i for i, _ in direct] == [i for i, _ in via_engine]
     assert [s for _, s in direct] == pytest.approx([s for _, s in via_engine])

@@ -58,7 +58,7 @@ def expected(settings) -> dict[str, list[str]]:
     engine = open_engine(settings)
     engine.index_legal_articles(parse_sources([folder]))
     answers = {q: [a.article_id for a in engine.ask(q, top_k=5).articles] for q in QUESTIONS}
-    engine.store.close()
+    engine.close()
     return answers
 
 
@@ -138,7 +138,7 @@ def test_child_exits_when_the_api_process_is_killed(settings, expected, remote):
     assert _wait_gone(child, 120), "the search process outlived the killed API process"
     again = open_engine(settings)  # the shard is free again
     assert again.ask(QUESTIONS[0]).articles[0].article_id == expected[QUESTIONS[0]][0]
-    again.store.close()
+    again.close()
 
 
 def test_closed_process_refuses_calls(settings, expected):

@@ -53,11 +53,11 @@ def _first_line(proc: subprocess.Popen, prefix: str) -> str | None:
     return None
 
 
-def _open_store(data_dir: Path):
+def _open_store(data_dir: Path, companion: str | None = None):
     from assistant.engine_factory import open_store
     from assistant.settings import Settings
 
-    return open_store(Settings(data_dir=data_dir, _env_file=None))
+    return open_store(Settings(data_dir=data_dir, _env_file=None), companion)
 
 
 def test_sigkill_while_indexing_then_rerun(tmp_path, e5_model_dir):
@@ -144,7 +144,7 @@ def test_sigkill_while_approving_then_reconcile(tmp_path, e5_model_dir):
     engine.dispose()
     assert 15 <= len(approved) < N_ENTRIES
     print(f"killed after {len(approved)}/{N_ENTRIES} approvals; reconcile: {done.stdout.strip()!r}")
-    store = _open_store(data)
+    store = _open_store(data, "qa")  # the Q&A entries' own store
     try:
         docs = store.filter_documents({"field": "meta.kind", "operator": "==", "value": "qa"})
         indexed = [str(d.meta["entry_id"]) for d in docs]
