@@ -97,7 +97,7 @@ def calibrate(
             report = fit(entries, queries, engine.question_view, view_entry, folds=folds,
                          on_step=lambda: progress.advance(task))
     finally:
-        engine.store.close()
+        engine.close()
     model = stamp(report.model, training=", ".join(p.name for p in paths), entries=report.entries,
                   installation_entries=len(extra_entries), installation_pairs=len(extra_queries),
                   questions=report.questions, pairs=report.pairs, folds=folds, held_out=report.held_out)

@@ -52,7 +52,7 @@ def _with_engine(action):
         with session_scope(_session_factory(settings.sqlalchemy_url)) as session:
             report = action(session, engine)
     finally:
-        engine.store.close()
+        engine.close()
     console.print_json(json.dumps({**report, "seconds": round(time.perf_counter() - started, 2)}))
     return report
 

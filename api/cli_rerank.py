@@ -50,7 +50,7 @@ def rerank_train(
     except ValueError as exc:
         fail(str(exc))
     finally:
-        engine.store.close()
+        engine.close()
     if rows_out:
         import numpy as np
 

@@ -108,7 +108,7 @@ def index_legal_paths(paths: list[Path]) -> None:
         f"giữ nguyên {r.unchanged}, xóa {r.removed} ({time.perf_counter() - started:.1f} s); "
         f"tổng trong chỉ mục: {engine.store.count_documents()}"
     )
-    engine.store.close()
+    engine.close()
 
 
 def ask(

@@ -72,7 +72,7 @@ def bench_engine(limit: int = 0) -> dict:
     finally:
         engine.verifier.verify, engine.analyzer.view = verify, view  # type: ignore[method-assign]
         engine.delete_qa([e.entry_id for e in entries])
-        engine.store.close()
+        engine.close()
     return {"questions": len(questions), "entries": len(entries), "verifier_ms": _pct(second),
             "ask_ms": _pct(total)}
 

@@ -116,8 +116,8 @@ def write_entries(engine: Any, entries: list[QAIndexEntry], batch: int = 256) ->
 
 
 def _bench_count(engine: Any) -> int:
-    return engine.store.count_documents_by_filter({"field": "meta.court_code", "operator": "==",
-                                                   "value": BENCH_COURT})
+    return engine.qa_store.count_documents_by_filter({"field": "meta.court_code", "operator": "==",
+                                                      "value": BENCH_COURT})
 
 
 class StageTimer:
@@ -224,15 +224,15 @@ def main(argv: list[str] | None = None) -> None:
             _note(result, "volume, before optimize", {"entries": _bench_count(engine)} | measure(
                 engine, questions, expected_ids, threshold, args.passes))
         started = time.perf_counter()
-        engine.store.optimize()
+        engine.optimize_index()
         _note(result, "optimize s", round(time.perf_counter() - started, 1))
         _note(result, "volume", {"entries": _bench_count(engine)} | measure(
             engine, questions, expected_ids, threshold, args.passes))
         result["load_after"] = [round(x, 1) for x in os.getloadavg()]
     finally:
         if not args.keep:
-            engine.store.delete_by_filter({"field": "meta.court_code", "operator": "==", "value": BENCH_COURT})
-        engine.store.close()
+            engine.qa_store.delete_by_filter({"field": "meta.court_code", "operator": "==", "value": BENCH_COURT})
+        engine.close()
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 

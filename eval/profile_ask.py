@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
                 engine.ask(f"{q} – lượt {r}", top_k=5, qa_top_k=5)
             rounds.append(round(1000 * (time.process_time() - cpu) / len(questions), 2))
         print(json.dumps({"asks": len(questions), "process CPU ms per ask, each round": rounds}))
-        engine.store.close()
+        engine.close()
         return
     profiler = cProfile.Profile()
     wall, cpu = time.perf_counter(), time.process_time()
@@ -101,14 +101,13 @@ def main(argv: list[str] | None = None) -> None:
     stats = pstats.Stats(profiler)
     out = {"asks": len(questions), "wall ms per ask (under the profiler)": round(1000 * wall / len(questions), 2),
            "process CPU ms per ask (all threads)": round(1000 * cpu / len(questions), 2),
-           "qa points": engine.store.count_documents_by_filter({"field": "meta.kind", "operator": "==",
-                                                                 "value": "qa"}),
+           "qa points": engine.qa_store.count_documents(),
            "documents": engine.count_documents()} | stage_times(stats, len(questions))
     print(json.dumps(out, ensure_ascii=False, indent=2))
     if args.top:
         stats.stream = sys.stderr  # type: ignore[attr-defined]
         stats.sort_stats("tottime").print_stats(args.top)
-    engine.store.close()
+    engine.close()
 
 
 if __name__ == "__main__":

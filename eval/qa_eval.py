@@ -298,7 +298,7 @@ def fresh_kb(workdir: Path | None = None, *, phapdien: Path | None = None,
         if db_engine is not None:
             db_engine.dispose()
         if engine is not None:
-            engine.store.close()
+            engine.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
