@@ -7,10 +7,12 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from assistant.kb import rollups
 from assistant.kb.models import FIELDS, Court, QAEntry, QARevision, StatsQuestionMonthly, UsageEvent, User
 from assistant.kb.national import REGIONAL_COURTS, Scale, court_rows
+from assistant.kb.services import unanswered
 
 
 def _random_activity(env, seed: int) -> None:
@@ -102,7 +104,8 @@ def test_national_court_shape():
 
 
 def test_generator_tiny_scale(tmp_path):
-    """Counts, shares and the consistency of its rollups; the same seed gives the same rows."""
+    """Counts, shares and the consistency of its rollups and queue counts; the same seed
+    gives the same rows."""
     from assistant.kb.db import make_engine, upgrade_database
     from assistant.kb.national import generate
 
@@ -127,6 +130,8 @@ def test_generator_tiny_scale(tmp_path):
         weekend = sum(1 for h in hours if h.astimezone(rollups.VN_TZ).weekday() >= 5)
         assert office > 0.85 * len(hours) and weekend < 0.1 * len(hours)
         first = conn.execute(select(UsageEvent.query, UsageEvent.user_id).order_by(UsageEvent.id).limit(50)).all()
+    with Session(engine) as s:  # queue items come with their asker: counts = a recount
+        assert unanswered.count_mismatches(s) == []
     engine2, _ = build("b.db")
     with engine2.connect() as conn:
         again = conn.execute(select(UsageEvent.query, UsageEvent.user_id).order_by(UsageEvent.id).limit(50)).all()
