@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from time import monotonic
 
-from sqlalchemy import Date, any_, bindparam, case, func, literal, select, union_all
+from sqlalchemy import Date, bindparam, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from assistant.kb.errors import Forbidden, InvalidInput
@@ -308,7 +308,8 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
         asked = _top_questions(session, key, first, end, top)
         open_hashes = {question_key(q)[0] for _, q, _ in items}
         # nothing asked in the period under this key: no open question was either
-        asked_open = _open_question_counts(session, key, first, end, open_hashes, top) if asked else {}
+        asked_open = (_top_questions(session, key, first, end, top, accept=open_hashes.__contains__)
+                      if asked else {})
     else:  # custom ranges: the period's events, grouped (bounded by the range)
         asked = asked_open = _asked_questions(session, scope, p)
     most_asked = [{"question": q["question"], "count": q["count"], "answered": q["answered"]}
@@ -349,9 +350,10 @@ _TOP_LISTS: dict[int, tuple] = {}
 
 def _top_lists(n_months: int):
     """(lists, totals) for ``n_months`` months, built once per month count with bound
-    parameters (key, m0…, lim): ``lists`` is every month's top ``lim`` rows in one UNION
-    ALL, ``totals`` the candidates' sums over the months, selecting them again inside the
-    database instead of sending hundreds of hashes back as parameters."""
+    parameters (key, m0…, lim). Every month's top ``lim`` rows are one member of a UNION
+    ALL; ``lists`` gives each month's row count and ``lim``-th count (one month: its rows,
+    which are its totals), ``totals`` the candidates' sums over the months, selecting them
+    again inside the database instead of sending hundreds of hashes back as parameters."""
     built = _TOP_LISTS.get(n_months)
     if built is None:
         q = StatsQuestionMonthly
@@ -362,23 +364,25 @@ def _top_lists(n_months: int):
         totals = (select(q.qhash, func.sum(q.asked), func.sum(q.answered))
                   .where(q.court_id == key, q.month.in_(months), q.qhash.in_(select(lists.c.qhash)))
                   .group_by(q.qhash))
-        built = _TOP_LISTS[n_months] = (select(lists.c.month, lists.c.qhash, lists.c.asked, lists.c.answered),
-                                        totals)
+        rows = (select(lists.c.month, lists.c.qhash, lists.c.asked, lists.c.answered) if n_months == 1
+                else select(lists.c.month, func.count(), func.min(lists.c.asked)).group_by(lists.c.month))
+        built = _TOP_LISTS[n_months] = (rows, totals)
     return built
 
 
-def _top_questions(session: Session, key: int, first: date, end: date, k: int) -> dict[str, dict]:
+def _top_questions(session: Session, key: int, first: date, end: date, k: int,
+                   accept=None) -> dict[str, dict]:
     """The ``k`` most asked questions of whole months under one question-rollup key
-    (a court subtree, or -1 for all courts).
+    (a court subtree, or -1 for all courts), optionally only those ``accept(qhash)`` admits.
 
     Why not one GROUP BY: the national year holds ~250,000 (month, question) rows. Each
     month's top M rows come off the (court, month, asked) index; their exact totals are
     summed; no question outside those lists can total more than the sum over months of
     each list's M-th count, so once the k-th total reaches that bound the answer is exact.
-    Otherwise M grows (a full GROUP BY is the last resort). Every month's list is one
-    member of a single UNION ALL (one round trip, not one per month), and the candidates'
-    totals select them again inside the database (:func:`_top_lists`): a year page was
-    ~30 statements, most of its CPU spent rendering hundreds of hashes as parameters.
+    Otherwise M grows (a full GROUP BY is the last resort). Each round is two statements
+    whatever the months (:func:`_top_lists`; it was one per month plus the candidates'
+    totals with every candidate's hash as a parameter: ~30 statements for a year page, most
+    of its CPU spent rendering those parameters).
     """
     q = StatsQuestionMonthly
     months = _month_starts(first, end)
@@ -388,22 +392,22 @@ def _top_questions(session: Session, key: int, first: date, end: date, k: int) -
         if limit > 20000:  # pathological spread: group everything
             ranked = _ranked(conn.execute(select(q.qhash, func.sum(q.asked), func.sum(q.answered))
                                           .where(q.court_id == key, q.month >= first, q.month < end)
-                                          .group_by(q.qhash)))
+                                          .group_by(q.qhash)), accept)
             break
         lists, sums = _top_lists(len(months))
         params = {"key": key, "lim": limit, **{f"m{i}": m for i, m in enumerate(months)}}
         rows = conn.execute(lists, params).all()
         if not rows:
             return {}
-        per_month: dict[object, list[int]] = defaultdict(list)
-        for month, _, asked, _ in rows:
-            per_month[month].append(asked)
-        full = [min(counts) for counts in per_month.values() if len(counts) == limit]
+        totals: Iterable[tuple]
+        if len(months) == 1:  # the month's list is its totals
+            full = [min(r[2] for r in rows)] if len(rows) == limit else []
+            totals = [(h, n, a) for _, h, n, a in rows]
+        else:
+            full = [least for _, count, least in rows if count == limit]
+            totals = conn.execute(sums, params).all()
         bound, complete = sum(full), not full
-        # one month: its list rows are the totals
-        totals: Iterable[tuple] = ([(h, n, a) for _, h, n, a in rows] if len(months) == 1
-                                   else conn.execute(sums, params).all())
-        ranked = _ranked(totals)
+        ranked = _ranked(totals, accept)
         if complete or (len(ranked) >= k and ranked[k - 1][1] >= bound):
             break
         limit *= 4
@@ -421,33 +425,11 @@ def _top_questions(session: Session, key: int, first: date, end: date, k: int) -
                 "answered": a} for h, n, a in top}
 
 
-def _ranked(totals: Iterable) -> list[tuple[str, int, int]]:
-    """(qhash, asked, answered) of the questions asked at least once, most asked first."""
-    return sorted(((h, int(n), int(a or 0)) for h, n, a in totals if n), key=lambda r: (-r[1], r[0]))
-
-
-def _open_question_counts(session: Session, key: int, first: date, end: date, hashes: set[str],
-                          k: int) -> dict[str, dict]:
-    """The ``k`` most asked of the questions ``hashes`` (the open queue items in scope) in
-    whole months under one question-rollup key: their exact totals, summed off the primary
-    key. Why not the top-k search above filtered to these: open questions are rarely among
-    a month's most asked, so its lists grew four times over, a dozen statements each; the
-    scope's open items are a few thousand at most (the whole country), one statement."""
-    if not hashes:
-        return {}
-    q = StatsQuestionMonthly
-    conn = session.connection()
-    wanted = sorted(hashes)
-    if conn.dialect.name == "postgresql":  # one text parameter instead of thousands
-        chunks = [q.qhash == any_(func.string_to_array(bindparam("hashes", ",".join(wanted)), ","))]
-    else:
-        chunks = [q.qhash.in_(wanted[i:i + 5000]) for i in range(0, len(wanted), 5000)]
-    totals = []
-    for among in chunks:
-        totals += conn.execute(select(q.qhash, func.sum(q.asked), func.sum(q.answered))
-                               .where(q.court_id == key, q.month.in_(_month_starts(first, end)), among)
-                               .group_by(q.qhash)).all()
-    return {h: {"qhash": h, "count": n, "answered": a} for h, n, a in _ranked(totals)[:k]}
+def _ranked(totals: Iterable, accept=None) -> list[tuple[str, int, int]]:
+    """(qhash, asked, answered) of the questions asked at least once (and admitted by
+    ``accept``), most asked first."""
+    return sorted(((h, int(n), int(a or 0)) for h, n, a in totals if n and (accept is None or accept(h))),
+                  key=lambda r: (-r[1], r[0]))
 
 
 def _open_items(session: Session, scope: set[int] | None) -> list[tuple]:
