@@ -120,7 +120,9 @@ def _dialect(conn: Connection) -> str:
     return conn.dialect.name
 
 
-def _insert(conn: Connection):
+def dialect_insert(conn: Connection):
+    """The ``insert`` construct with ``ON CONFLICT`` for the connection's database
+    (SQLite or PostgreSQL): increments elsewhere (the unanswered queue) use it too."""
     if _dialect(conn) == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
@@ -133,7 +135,7 @@ def _ensure_and_lock(conn: Connection, table, keys: list[dict]) -> None:
     if not keys:
         return
     pk = [c.name for c in table.primary_key.columns]
-    conn.execute(_insert(conn)(table).on_conflict_do_nothing(index_elements=pk), keys)
+    conn.execute(dialect_insert(conn)(table).on_conflict_do_nothing(index_elements=pk), keys)
     if _dialect(conn) == "postgresql":
         for key in keys:  # sorted by the caller: one lock order for every transaction
             conn.execute(select(literal(1)).select_from(table)
@@ -283,7 +285,7 @@ def _increment_statement(conn: Connection, table):
     key = (_dialect(conn), table.name)
     stmt = _UPSERTS.get(key)
     if stmt is None:
-        ins = _insert(conn)(table)
+        ins = dialect_insert(conn)(table)
         t, new = table.c, ins.excluded
         values = {"asked": t.asked + new.asked, "answered": t.answered + new.answered}
         if "last_at" in t:

@@ -102,3 +102,33 @@ def test_expired_token(env):
                        algorithm="HS256")
     r = env.client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401
+
+
+def test_a_verified_token_still_expires_and_is_bound_to_its_secret(env):
+    """A token's signature is checked once and remembered (``auth._verified``); its expiry
+    is still compared on every use, another secret (a rotation) refuses it, and a token
+    whose session is revoked is refused on the very next request although its claims are
+    remembered."""
+    import jwt
+    import pytest
+
+    from assistant.kb.errors import Unauthorized
+    from assistant.kb.models import User
+    from assistant.kb.services import auth
+
+    with env.session() as s:
+        user = s.get(User, env.users["judge2"])
+        sid = auth.start_session(s, user, auth.SessionPolicy()).record.id
+        token = auth.create_access_token(user, SECRET, 15, sid)
+    claims = auth.decode_token(token, SECRET)
+    assert auth.decode_token(token, SECRET) == claims and claims.sid == sid  # remembered
+    expires = jwt.decode(token, options={"verify_signature": False})["exp"]
+    with pytest.raises(Unauthorized):
+        auth.decode_token(token, SECRET, now=expires)
+    with pytest.raises(Unauthorized):
+        auth.decode_token(token, "another-secret-" + "y" * 32)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert env.client.get("/api/v1/auth/me", headers=headers).status_code == 200
+    with env.session() as s:
+        auth.revoke_session(s, sid)
+    assert env.client.get("/api/v1/auth/me", headers=headers).status_code == 401

@@ -7,10 +7,21 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from assistant.kb import rollups
-from assistant.kb.models import FIELDS, Court, QAEntry, QARevision, StatsQuestionMonthly, UsageEvent, User
+from assistant.kb.models import (
+    FIELDS,
+    Court,
+    QAEntry,
+    QARevision,
+    StatsQuestionMonthly,
+    UnansweredQuestion,
+    UsageEvent,
+    User,
+)
 from assistant.kb.national import REGIONAL_COURTS, Scale, court_rows
+from assistant.kb.services import unanswered
 
 
 def _random_activity(env, seed: int) -> None:
@@ -102,7 +113,8 @@ def test_national_court_shape():
 
 
 def test_generator_tiny_scale(tmp_path):
-    """Counts, shares and the consistency of its rollups; the same seed gives the same rows."""
+    """Counts, shares and the consistency of its rollups and queue counts; the same seed
+    gives the same rows."""
     from assistant.kb.db import make_engine, upgrade_database
     from assistant.kb.national import generate
 
@@ -127,6 +139,8 @@ def test_generator_tiny_scale(tmp_path):
         weekend = sum(1 for h in hours if h.astimezone(rollups.VN_TZ).weekday() >= 5)
         assert office > 0.85 * len(hours) and weekend < 0.1 * len(hours)
         first = conn.execute(select(UsageEvent.query, UsageEvent.user_id).order_by(UsageEvent.id).limit(50)).all()
+    with Session(engine) as s:  # queue items come with their asker: counts = a recount
+        assert unanswered.count_mismatches(s) == []
     engine2, _ = build("b.db")
     with engine2.connect() as conn:
         again = conn.execute(select(UsageEvent.query, UsageEvent.user_id).order_by(UsageEvent.id).limit(50)).all()
@@ -137,7 +151,8 @@ def test_generator_tiny_scale(tmp_path):
 
 def test_top_questions_equal_a_full_group_by(env):
     """The bounded top-k read of the question rollup (per-month index lists + a bound)
-    gives the same ranking as grouping every row, for all courts and for a subtree."""
+    gives the same ranking as grouping every row, for all courts and for a subtree, also
+    when only some questions are admitted (the open queue items)."""
     from datetime import date
 
     from assistant.kb.services.stats import _top_questions
@@ -164,3 +179,99 @@ def test_top_questions_equal_a_full_group_by(env):
             got = _top_questions(s, key, date(2024, 1, 1), date(2025, 1, 1), 3, accept=odd.__contains__)
             expected = sorted(((h, n) for h, n in full if h in odd), key=lambda r: (-r[1], r[0]))[:3]
             assert sorted(((h, v["count"]) for h, v in got.items()), key=lambda r: (-r[1], r[0])) == expected
+
+
+def test_page_lists_equal_a_raw_aggregation_on_random_data(env):
+    """The "most asked" and "not yet answered" lists of a statistics page (read from the
+    question rollup) equal counting the raw usage events of the period and scope: random
+    asks with a long tail and case variants across the courts and months of 2023, open
+    queue items from several courts; the whole country and one province, by year and by
+    quarter. Ties at the cut may be broken either way, so the counts are compared in order
+    and each listed question's figures exactly."""
+    from datetime import date
+
+    from assistant.kb.services import unanswered as queue
+    from assistant.kb.services.stats import compute_statistics, period_bounds
+
+    rnd = random.Random(11)
+    pool = [f"Câu hỏi thống kê số {j} về thời hạn tố tụng?" for j in range(40)]
+    with env.session() as s:
+        users = [s.get(User, uid) for uid in env.users.values()]
+        for i in range(700):
+            u = rnd.choice(users)
+            text = pool[min(int(rnd.paretovariate(1.2)) - 1, len(pool) - 1)]
+            s.add(UsageEvent(user_id=u.id, court_id=u.court_id, query=text.upper() if i % 9 == 0 else text,
+                             created_at=datetime(2023, 1, 1, tzinfo=UTC) + timedelta(minutes=rnd.randrange(525_600)),
+                             returned_ids=[], best_score=0.3, latency_ms=1, answered=rnd.random() < 0.4))
+            if i % 50 == 0:
+                s.flush()
+        for j in range(0, 40, 3):  # open items for a third of the questions, asked in various courts
+            queue.record_ask(s, users[j % len(users)], pool[j])
+    with env.session() as s:
+        admin = s.get(User, env.users["admin"])
+        items = s.execute(select(UnansweredQuestion.question, UnansweredQuestion.court_id).where(
+            UnansweredQuestion.status == "open")).all()
+        for court_id in (None, env.courts["HN"]):
+            scope = None if court_id is None else _subtree(s, court_id)
+            for period in ("year", "quarter"):
+                page = compute_statistics(s, admin, court_id=court_id, period=period, ref=date(2023, 5, 20), top=5)
+                p = period_bounds(period, date(2023, 5, 20))
+                raw: dict[str, list[int]] = {}
+                events = select(UsageEvent.query, UsageEvent.answered, UsageEvent.court_id).where(
+                    UsageEvent.created_at >= p.start, UsageEvent.created_at < p.end)
+                for query, answered, court in s.execute(events):
+                    if scope is None or court in scope:
+                        row = raw.setdefault(query.lower(), [0, 0])
+                        row[0] += 1
+                        row[1] += int(answered)
+                counts = sorted((n for n, _ in raw.values()), reverse=True)
+                assert [q["count"] for q in page["most_asked"]] == counts[:5]
+                for q in page["most_asked"]:
+                    assert [q["count"], q["answered"]] == raw[q["question"].lower()]
+                open_counts = {t.lower(): raw.get(t.lower(), [0])[0] for t, c in items
+                               if scope is None or c in scope}
+                listed = [q["count"] for q in page["unanswered"]]
+                assert listed == sorted((n for n in open_counts.values() if n), reverse=True)[:5]
+                for q in page["unanswered"]:
+                    assert q["count"] == open_counts[q["question"].lower()]
+
+
+def _subtree(s, court_id: int) -> set[int]:
+    out, frontier = {court_id}, [court_id]
+    while frontier:
+        frontier = [c.id for c in s.scalars(select(Court).where(Court.parent_id.in_(frontier)))]
+        out.update(frontier)
+    return out
+
+
+def test_top_questions_of_a_flat_spread_and_of_one_month(env):
+    """Months holding more questions than the first lists take (the bound is not met at
+    once, so the lists grow) and a one-month period (its list is its totals) still give
+    a full GROUP BY's ranking."""
+    from datetime import date
+
+    from assistant.kb.services.stats import _top_questions
+
+    rnd = random.Random(8)
+    uid = env.users["judge3"]
+    with env.session() as s:
+        court = s.get(User, uid).court_id
+        for i in range(900):  # 150 questions, each asked once to three times a month
+            s.add(UsageEvent(user_id=uid, court_id=court, query=f"câu hỏi dàn trải {rnd.randrange(150)}",
+                             created_at=datetime(2022, 1 + i % 3, 5, 3, tzinfo=UTC),
+                             returned_ids=[], best_score=0.5, latency_ms=1, answered=i % 2 == 0))
+    q = StatsQuestionMonthly
+    with env.session() as s:
+        for first, end in ((date(2022, 1, 1), date(2022, 4, 1)), (date(2022, 2, 1), date(2022, 3, 1))):
+            full = s.execute(select(q.qhash, func.sum(q.asked), func.sum(q.answered)).where(
+                q.court_id == court, q.month >= first, q.month < end).group_by(q.qhash)).all()
+            expected = sorted(((h, n, a) for h, n, a in full), key=lambda r: (-r[1], r[0]))[:8]
+            got = _top_questions(s, court, first, end, 8)
+            assert sorted(((h, v["count"], v["answered"]) for h, v in got.items()),
+                          key=lambda r: (-r[1], r[0])) == expected
+            # admitted: only the least asked (the lists grow); ties at the cut go either way
+            rare = {h for h, n, _ in full if n <= 2}
+            got = _top_questions(s, court, first, end, 8, accept=rare.__contains__)
+            assert sorted((v["count"] for v in got.values()), reverse=True) == sorted(
+                (n for h, n, _ in full if h in rare), reverse=True)[:8]
+            assert {(h, v["count"], v["answered"]) for h, v in got.items()} <= {tuple(r) for r in full}

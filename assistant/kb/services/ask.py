@@ -133,7 +133,7 @@ def _record(session: Session, actor: User, result: AskResult) -> None:
     session.flush()
     result.usage_event_id = event.id
     if not result.answered and not result.citation_only:
-        result.unanswered_id = unanswered.record_ask(session, actor, result.question, event.id).id
+        result.unanswered_id = unanswered.record_ask(session, actor, result.question, event.id)
 
 
 @dataclass

@@ -19,6 +19,7 @@ import ipaddress
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -272,33 +273,58 @@ class TokenClaims:
     pwd: int | None
 
 
-def decode_token(token: str, secret: str) -> TokenClaims:
+def decode_token(token: str, secret: str, now: float | None = None) -> TokenClaims:
+    """The claims of a token signed with ``secret`` and not expired at ``now`` (default:
+    the current time); :class:`Unauthorized` otherwise."""
+    claims, expires = _verified(token, secret)
+    if (time.time() if now is None else now) >= expires:
+        raise Unauthorized(_BAD_TOKEN)
+    return claims
+
+
+@lru_cache(maxsize=4096)
+def _verified(token: str, secret: str) -> tuple[TokenClaims, int]:
+    """Signature and claims of a token, checked once per (token, secret) while it is among
+    the 4,096 most recent: each request presents the same token for its 15 minutes, and
+    PyJWT's checks (base64 alphabet, HMAC, claims) were a fifth of the token → user lookup.
+    Only what the token itself says is kept — the expiry is compared on every call, and
+    whether its account and sign-in session still stand is read from the database on every
+    request (:func:`user_from_token`), so revocation stays immediate. A rotated secret is
+    another key (the old tokens fail); a failure is never cached."""
     try:
         payload = jwt.decode(token, secret, algorithms=[_ALGORITHM],
                              options={"require": ["sub", "sid", "iat", "exp"]})
         claims = TokenClaims(int(payload["sub"]), str(payload["sid"]), int(payload["iat"]),
                              payload.get("pwd"))
+        expires = int(payload["exp"])
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise Unauthorized(_BAD_TOKEN) from exc
     if not claims.sid or len(claims.sid) > 64:
         raise Unauthorized(_BAD_TOKEN)
-    return claims
+    return claims, expires
 
 
 def user_from_token(session: Session, token: str, secret: str,
                     idle_minutes: int = SessionPolicy.idle_minutes) -> User:
     """The active user a token belongs to, while its session lives; :class:`Unauthorized`
-    otherwise."""
+    otherwise.
+
+    Every request runs this, so the user and the token's sign-in session are read in one
+    statement (a join on both primary keys; the session row is absent when it is unknown
+    or another user's). Nothing is cached: a disabled account, a changed password or a
+    revoked session refuses the very next request, on every worker."""
     claims = decode_token(token, secret)
-    user = session.get(User, claims.user_id)
-    if user is None or not user.is_active:
+    found = session.execute(select(User, UserSession).outerjoin(
+        UserSession, and_(UserSession.id == claims.sid, UserSession.user_id == User.id))
+        .where(User.id == claims.user_id)).first()
+    if found is None or not found[0].is_active:
         raise Unauthorized(_BAD_TOKEN)
+    user, record = found[0], found[1]
     if int(user.password_changed_at.timestamp()) > claims.issued or (
             claims.pwd is not None and claims.pwd != _password_stamp(user)):
         raise Unauthorized("Mật khẩu đã được thay đổi. Vui lòng đăng nhập lại.")
-    record = session.get(UserSession, claims.sid)
     now = utcnow()
-    if not _live(record, now) or record.user_id != user.id:
+    if not _live(record, now):
         raise Unauthorized(_BAD_TOKEN)
     if _idle(record, now, idle_minutes):
         raise Unauthorized(_IDLE)

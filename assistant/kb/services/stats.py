@@ -15,12 +15,12 @@ import io
 import re
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from time import monotonic
 
-from sqlalchemy import case, func, literal, select
+from sqlalchemy import Date, bindparam, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from assistant.kb.errors import Forbidden, InvalidInput
@@ -307,7 +307,9 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
         key = ALL_COURTS if root is None else root
         asked = _top_questions(session, key, first, end, top)
         open_hashes = {question_key(q)[0] for _, q, _ in items}
-        asked_open = _top_questions(session, key, first, end, top, accept=open_hashes.__contains__)
+        # nothing asked in the period under this key: no open question was either
+        asked_open = (_top_questions(session, key, first, end, top, accept=open_hashes.__contains__)
+                      if asked else {})
     else:  # custom ranges: the period's events, grouped (bounded by the range)
         asked = asked_open = _asked_questions(session, scope, p)
     most_asked = [{"question": q["question"], "count": q["count"], "answered": q["answered"]}
@@ -335,6 +337,39 @@ def page_view(stats: dict, judges_limit: int = 1000) -> dict:
     return {**stats, "judges": stats["judges"][:judges_limit]}
 
 
+def _month_starts(first: date, end: date) -> list[date]:
+    months, m = [], first
+    while m < end:
+        months.append(m)
+        m = date(m.year + m.month // 12, m.month % 12 + 1, 1)
+    return months
+
+
+_TOP_LISTS: dict[int, tuple] = {}
+
+
+def _top_lists(n_months: int):
+    """(lists, totals) for ``n_months`` months, built once per month count with bound
+    parameters (key, m0…, lim). Every month's top ``lim`` rows are one member of a UNION
+    ALL; ``lists`` gives each month's row count and ``lim``-th count (one month: its rows,
+    which are its totals), ``totals`` the candidates' sums over the months, selecting them
+    again inside the database instead of sending hundreds of hashes back as parameters."""
+    built = _TOP_LISTS.get(n_months)
+    if built is None:
+        q = StatsQuestionMonthly
+        key, months = bindparam("key"), [bindparam(f"m{i}", type_=Date) for i in range(n_months)]
+        tops = [select(q.month, q.qhash, q.asked, q.answered).where(q.court_id == key, q.month == m)
+                .order_by(q.asked.desc()).limit(bindparam("lim")).subquery() for m in months]
+        lists = union_all(*[select(t.c.month, t.c.qhash, t.c.asked, t.c.answered) for t in tops]).subquery()
+        totals = (select(q.qhash, func.sum(q.asked), func.sum(q.answered))
+                  .where(q.court_id == key, q.month.in_(months), q.qhash.in_(select(lists.c.qhash)))
+                  .group_by(q.qhash))
+        rows = (select(lists.c.month, lists.c.qhash, lists.c.asked, lists.c.answered) if n_months == 1
+                else select(lists.c.month, func.count(), func.min(lists.c.asked)).group_by(lists.c.month))
+        built = _TOP_LISTS[n_months] = (rows, totals)
+    return built
+
+
 def _top_questions(session: Session, key: int, first: date, end: date, k: int,
                    accept=None) -> dict[str, dict]:
     """The ``k`` most asked questions of whole months under one question-rollup key
@@ -344,41 +379,35 @@ def _top_questions(session: Session, key: int, first: date, end: date, k: int,
     month's top M rows come off the (court, month, asked) index; their exact totals are
     summed; no question outside those lists can total more than the sum over months of
     each list's M-th count, so once the k-th total reaches that bound the answer is exact.
-    Otherwise M grows (a full GROUP BY is the last resort).
+    Otherwise M grows (a full GROUP BY is the last resort). Each round is two statements
+    whatever the months (:func:`_top_lists`; it was one per month plus the candidates'
+    totals with every candidate's hash as a parameter: ~30 statements for a year page, most
+    of its CPU spent rendering those parameters).
     """
     q = StatsQuestionMonthly
-    months, m = [], first
-    while m < end:
-        months.append(m)
-        m = date(m.year + m.month // 12, m.month % 12 + 1, 1)
-    span = [q.court_id == key, q.month >= first, q.month < end]
-    # months listed, not a range: (court_id, month, qhash) is the primary key, so the
-    # candidates' totals are index probes instead of a scan of the year's rows
-    probe = [q.court_id == key, q.month.in_(months)]
+    months = _month_starts(first, end)
+    conn = session.connection()
     limit = max(8 * k, 64)
     while True:
-        candidates: set[str] = set()
-        bound, complete = 0, True
-        if limit <= 20000:
-            for month in months:
-                rows = session.connection().execute(select(q.qhash, q.asked).where(q.court_id == key, q.month == month)
-                                       .order_by(q.asked.desc()).limit(limit)).all()
-                candidates.update(h for h, _ in rows)
-                if len(rows) == limit:
-                    bound += rows[-1][1]
-                    complete = False
-            totals: list = []
-            cand = sorted(candidates)
-            for i in range(0, len(cand), 5000):
-                totals += session.connection().execute(select(q.qhash, func.sum(q.asked), func.sum(q.answered))
-                                          .where(*probe, q.qhash.in_(cand[i:i + 5000]))
-                                          .group_by(q.qhash)).all()
-        else:  # pathological spread: group everything
-            totals = session.connection().execute(select(q.qhash, func.sum(q.asked), func.sum(q.answered))
-                                     .where(*span).group_by(q.qhash)).all()
-            complete = True
-        ranked = sorted(((h, int(n), int(a or 0)) for h, n, a in totals
-                         if n and (accept is None or accept(h))), key=lambda r: (-r[1], r[0]))
+        if limit > 20000:  # pathological spread: group everything
+            ranked = _ranked(conn.execute(select(q.qhash, func.sum(q.asked), func.sum(q.answered))
+                                          .where(q.court_id == key, q.month >= first, q.month < end)
+                                          .group_by(q.qhash)), accept)
+            break
+        lists, sums = _top_lists(len(months))
+        params = {"key": key, "lim": limit, **{f"m{i}": m for i, m in enumerate(months)}}
+        rows = conn.execute(lists, params).all()
+        if not rows:
+            return {}
+        totals: Iterable[tuple]
+        if len(months) == 1:  # the month's list is its totals
+            full = [min(r[2] for r in rows)] if len(rows) == limit else []
+            totals = [(h, n, a) for _, h, n, a in rows]
+        else:
+            full = [least for _, count, least in rows if count == limit]
+            totals = conn.execute(sums, params).all()
+        bound, complete = sum(full), not full
+        ranked = _ranked(totals, accept)
         if complete or (len(ranked) >= k and ranked[k - 1][1] >= bound):
             break
         limit *= 4
@@ -386,13 +415,21 @@ def _top_questions(session: Session, key: int, first: date, end: date, k: int,
     if not top:
         return {}
     wording: dict[str, tuple] = {}
-    for qhash, month, question in session.connection().execute(
-            select(q.qhash, q.month, q.question).where(*probe, q.qhash.in_([t[0] for t in top]))):
+    for qhash, month, question in conn.execute(
+            select(q.qhash, q.month, q.question).where(q.court_id == key, q.month.in_(months),
+                                                       q.qhash.in_([t[0] for t in top]))):
         month = month if isinstance(month, date) else date.fromisoformat(month)
         if qhash not in wording or (month, question) < wording[qhash]:
             wording[qhash] = (month, question)
     return {h: {"key": wording[h][1].lower(), "qhash": h, "question": wording[h][1], "count": n,
                 "answered": a} for h, n, a in top}
+
+
+def _ranked(totals: Iterable, accept=None) -> list[tuple[str, int, int]]:
+    """(qhash, asked, answered) of the questions asked at least once (and admitted by
+    ``accept``), most asked first."""
+    return sorted(((h, int(n), int(a or 0)) for h, n, a in totals if n and (accept is None or accept(h))),
+                  key=lambda r: (-r[1], r[0]))
 
 
 def _open_items(session: Session, scope: set[int] | None) -> list[tuple]:
