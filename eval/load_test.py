@@ -394,16 +394,16 @@ class Load:
             raise ValueError("rate must be positive")
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
-        warm_errors = 0
+        warm: dict = {"error_count": 0, "error_samples": []}
         if warmup > 0:  # other questions than the measured run's, so no cache is primed
             self._reset(seed=self.seed + 7919)
             warm = self._measure(warmup, concurrency, max_requests, None, rate, poisson)
-            warm_errors = warm["error_count"]
         self._reset()
         out = self._measure(duration, concurrency, max_requests, server_pid, rate, poisson)
-        if warmup > 0:
-            out["warmup_s"], out["warmup_errors"] = warmup, warm_errors
-            out["error_count"] += warm_errors
+        if warmup > 0:  # the warm-up's errors fail the run too, and say what they were
+            out["warmup_s"], out["warmup_errors"] = warmup, warm["error_count"]
+            out["warmup_error_samples"] = warm["error_samples"]
+            out["error_count"] += warm["error_count"]
         return out
 
     def _measure(self, duration: float, concurrency: int, max_requests: int,

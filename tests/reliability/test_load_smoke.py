@@ -218,3 +218,15 @@ def test_process_tree_includes_children():
 def test_refuses_non_loopback():
     with pytest.raises(SystemExit):
         Load("http://10.0.0.1:8000", ("a", "b"), ("a", "b"), ("a", "b"))
+
+
+def test_warmup_errors_fail_the_run_and_say_what_they_were(monkeypatch):
+    """An error in the warm-up counts against the run, and its sample is kept: the measured
+    run's reset used to drop it, leaving "1 error" and nothing to look at."""
+    load = _load("http://127.0.0.1:9")
+    passes = iter([{"error_count": 1, "error_samples": ["review 404 Không tìm thấy"]},
+                   {"error_count": 0, "error_samples": []}])
+    monkeypatch.setattr(load, "_measure", lambda *args: dict(next(passes)))
+    report = load.run(1.0, 1, 10, None, warmup=1.0)
+    assert report["error_count"] == 1 and report["warmup_errors"] == 1
+    assert report["warmup_error_samples"] == ["review 404 Không tìm thấy"] and report["error_samples"] == []
