@@ -29,7 +29,7 @@ def main() -> None:
     args = ap.parse_args()
     from assistant.kb.db import make_engine, make_session_factory
     from assistant.kb.models import Court, User
-    from assistant.kb.services.stats import compute_statistics, stats_xlsx
+    from assistant.kb.services.stats import PAGE_JUDGES, compute_statistics, stats_xlsx
     from assistant.settings import get_settings
 
     url = get_settings().sqlalchemy_url
@@ -51,9 +51,11 @@ def main() -> None:
                          "p95_ms": round(times[int(0.95 * (len(times) - 1))], 1)}
             return page
 
-        year = p95("country_year", period="year")
-        p95("province_quarter", period="quarter", court_id=province.id)
-        page = p95("province_year_per_judge", period="year", court_id=province.id)
+        # pages as the API computes them (at most PAGE_JUDGES judge rows); the exports' full table
+        p95("country_year", period="year", judges_limit=PAGE_JUDGES)
+        year = p95("country_year_every_judge", period="year")
+        p95("province_quarter", period="quarter", court_id=province.id, judges_limit=PAGE_JUDGES)
+        page = p95("province_year_per_judge", period="year", court_id=province.id, judges_limit=PAGE_JUDGES)
         out["province_judges"] = len(page["judges"])
         out["country_judges"] = len(year["judges"])
         t = time.perf_counter()
