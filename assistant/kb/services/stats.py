@@ -476,7 +476,7 @@ def _ranked(totals: Iterable, accept=None) -> list[tuple[str, int, int]]:
 
 def _open_items(session: Session, scope: set[int] | None) -> list[tuple]:
     """Open queue items as (id, question, created_at, qhash), by id: each question hashed
-    once for the page (the national queue holds ~6,400 open items)."""
+    once for the page (the national queue holds ~5,100 open items)."""
     stmt = select(UnansweredQuestion.id, UnansweredQuestion.question, UnansweredQuestion.created_at)
     stmt = _in_scope(stmt, UnansweredQuestion.court_id, scope).where(UnansweredQuestion.status == "open")
     return [(item_id, question, created_at, _question_hash(question)) for item_id, question, created_at
