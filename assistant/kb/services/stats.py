@@ -191,12 +191,13 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
     Why rollups: grouping the usage events of a national year took 22–26 s (issue 13);
     the rollups hold at most one row per (court, month, user, field), so a page costs
     the same after a year of asks as after a week. Users and courts are read as plain
-    rows (no ORM objects, fetched at once): a national page covers 12,000 accounts.
+    rows (no ORM objects; the large results as tuples, :func:`_rows`): a national page
+    covers 12,000 accounts.
 
     ``judges_limit``: only the first N rows of the judge table are built (the API page
     shows :data:`PAGE_JUDGES`); ``judges_total``, the court table and the totals still
     count every judge. None (the exports) builds every row. Why: a national page has
-    10,487 judges, and building rows nobody is sent was half of its time.
+    10,487 judges, and the API sends 1,000 of them.
     """
     scope = scope_courts(session, actor, court_id)
     p = period_bounds(period, ref, date_from, date_to)
