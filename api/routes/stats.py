@@ -20,9 +20,9 @@ router = APIRouter(prefix="/stats", tags=["Thống kê"])
 Period = Literal["month", "quarter", "half", "year", "custom"]
 
 
-def _compute(cache, user, session, court_id, field, period, ref, date_from, date_to):
+def _compute(cache, user, session, court_id, field, period, ref, date_from, date_to, judges_limit=None):
     return cache.page(session, user, court_id=court_id, field=field, period=period,
-                      ref=ref, date_from=date_from, date_to=date_to)
+                      ref=ref, date_from=date_from, date_to=date_to, judges_limit=judges_limit)
 
 
 @router.get("", summary="Thống kê sử dụng và đóng góp",
@@ -34,7 +34,8 @@ def statistics(user: StatsUser, session: SessionDep, cache: StatsCacheDep,
                field: str | None = Query(None, max_length=64),
                period: Period = Query("month"), ref: date | None = None,
                date_from: date | None = None, date_to: date | None = None) -> dict:
-    return svc.page_view(_compute(cache, user, session, court_id, field, period, ref, date_from, date_to))
+    return svc.page_view(_compute(cache, user, session, court_id, field, period, ref, date_from, date_to,
+                                  judges_limit=svc.PAGE_JUDGES))
 
 
 def _disposition(ascii_name: str, name: str) -> str:

@@ -94,11 +94,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+        return as_utc(value)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """A stored datetime as read back (SQLite: naive, meaning UTC; PostgreSQL: aware) in UTC.
+
+    A function of its own so a query may read a column as its plain ``UTCDateTime.impl``
+    and convert only the values it uses (the statistics page: 1,000 of 11,000 users)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):

@@ -11,6 +11,7 @@ on SQLite and PostgreSQL and its cost does not grow with the number of asks held
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 import re
 import threading
@@ -18,9 +19,11 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from time import monotonic
+from typing import Any
 
-from sqlalchemy import Date, bindparam, case, func, literal, select, union_all
+from sqlalchemy import Connection, Date, bindparam, case, func, literal, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from assistant.kb.errors import Forbidden, InvalidInput
@@ -34,6 +37,8 @@ from assistant.kb.models import (
     UnansweredQuestion,
     UsageEvent,
     User,
+    UTCDateTime,
+    as_utc,
 )
 from assistant.kb.rollups import ALL_COURTS, ASKS, question_key
 from assistant.kb.services.courts import descendant_ids
@@ -128,6 +133,20 @@ def _in(ts: datetime | None, p: Period) -> bool:
     return ts is not None and p.start <= ts < p.end
 
 
+def _rows(conn: Connection, stmt) -> list[tuple]:
+    """A statement's rows as plain tuples, fetched in batches.
+
+    Why: SQLAlchemy's rows are objects the garbage collector tracks; the national year's
+    ~33,000 (users, per-user sums, open items) alive at once made the page pay a full
+    collection of the process's heap every time (20–60 ms here, more in the API process).
+    Tuples of plain values leave the collector's lists at its first pass, and each batch
+    of row objects dies before it is promoted."""
+    out: list[tuple] = []
+    for batch in conn.execute(stmt).partitions(500):
+        out.extend(map(tuple, batch))
+    return out
+
+
 def _month_bucket(column, months: list[str]):
     """SQL expression numbering the month (0 = first of ``months``) a timestamp falls in.
 
@@ -166,25 +185,32 @@ def _rollup_source(p: Period):
 def compute_statistics(session: Session, actor: User, *, court_id: int | None = None,
                        field: str | None = None, period: str = "month", ref: date | None = None,
                        date_from: date | None = None, date_to: date | None = None,
-                       top: int = 10) -> dict:
+                       top: int = 10, judges_limit: int | None = None) -> dict:
     """All figures of one statistics page, read from the rollups (``assistant.kb.rollups``).
 
     Why rollups: grouping the usage events of a national year took 22–26 s (issue 13);
     the rollups hold at most one row per (court, month, user, field), so a page costs
     the same after a year of asks as after a week. Users and courts are read as plain
-    rows (no ORM objects): a national page covers 12,000 accounts.
+    rows (no ORM objects; the large results as tuples, :func:`_rows`): a national page
+    covers 12,000 accounts.
+
+    ``judges_limit``: only the first N rows of the judge table are built (the API page
+    shows :data:`PAGE_JUDGES`); ``judges_total``, the court table and the totals still
+    count every judge. None (the exports) builds every row. Why: a national page has
+    10,487 judges, and the API sends 1,000 of them.
     """
     scope = scope_courts(session, actor, court_id)
     p = period_bounds(period, ref, date_from, date_to)
     field = normalise_field(field) if field else None
     months = _months(p)
-    month_index = {m: i for i, m in enumerate(months)}
+    month_index = {(int(m[:4]), int(m[5:])): i for i, m in enumerate(months)}
     user_t, court_t, tcol, first, end = _rollup_source(p)
 
+    conn = session.connection()
     courts = {cid: {"id": cid, "code": code, "name": name, "level": level, "parent_id": parent}
-              for cid, code, name, level, parent in session.connection().execute(
-                  select(Court.id, Court.code, Court.name, Court.level, Court.parent_id))}
-    users = {row[0]: row for row in session.connection().execute(_in_scope(
+              for cid, code, name, level, parent in conn.execute(
+                  select(Court.id, Court.code, Court.name, Court.level, Court.parent_id)).all()}
+    users = {row[0]: row for row in _rows(conn, _in_scope(
         select(User.id, User.username, User.full_name, User.title, User.court_id, User.role,
                User.is_active), User.court_id, scope))}
 
@@ -195,58 +221,70 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
         stmt = stmt.where(getattr(table, tcol) >= first, getattr(table, tcol) < end)
         return stmt.where(table.field.in_(fields)) if fields else stmt
 
-    sums = [func.sum(user_t.asked), func.sum(user_t.answered), func.sum(user_t.contributed),
-            func.sum(user_t.approved)]
     # per court and month --------------------------------------------------------------
     src = court_t or user_t
     stmt = scoped(select(src.court_id, getattr(src, tcol), func.sum(src.asked), func.sum(src.answered),
                          func.sum(src.contributed), func.sum(src.approved)), src)
-    by_court: dict[int, Counter] = defaultdict(Counter)
-    series = [{"month": m, "contributed": 0, "approved": 0, "asked": 0, "unanswered": 0} for m in months]
-    for cid, when, asked, answered, contributed, approved in session.connection().execute(
-            stmt.group_by(src.court_id, getattr(src, tcol))):
+    court_sums: dict[int, list[int]] = {}
+    series: list[dict[str, Any]] = [{"month": m, "contributed": 0, "approved": 0, "asked": 0, "unanswered": 0}
+                                   for m in months]
+    for cid, when, asked, answered, contributed, approved in _rows(
+            conn, stmt.group_by(src.court_id, getattr(src, tcol))):
         when = when if isinstance(when, date) else date.fromisoformat(when)
-        row = series[month_index.get(f"{when:%Y-%m}", len(months) - 1)]
+        row = series[month_index.get((when.year, when.month), len(months) - 1)]
         asked, answered = int(asked or 0), int(answered or 0)
         contributed, approved = int(contributed or 0), int(approved or 0)
         row["asked"] += asked
         row["unanswered"] += asked - answered
         row["contributed"] += contributed
         row["approved"] += approved
-        by_court[cid].update(asked=asked, answered=answered, contributed=contributed, approved=approved)
+        acc = court_sums.setdefault(cid, [0, 0, 0, 0])
+        acc[0] += asked
+        acc[1] += answered
+        acc[2] += contributed
+        acc[3] += approved
+    by_court = {cid: Counter(asked=a, answered=n, contributed=c, approved=p)
+                for cid, (a, n, c, p) in court_sums.items()}
 
-    # per user ---------------------------------------------------------------------------
-    per_user: dict[int, dict] = {}
-    stmt = scoped(select(user_t.user_id, *sums, func.max(user_t.last_at)), user_t)
-    rows = session.connection().execute(stmt.group_by(user_t.user_id))
-    for uid, asked, _answered, contributed, approved, last in rows:
-        per_user[uid] = {"asked": int(asked or 0), "contributed": int(contributed or 0),
-                         "approved": int(approved or 0), "last_active": last}
+    # per user: (asked, contributed, approved, last active) -------------------------------
+    # (last active read as stored and converted to UTC for the rows built only)
+    last_at = type_coerce(func.max(user_t.last_at), UTCDateTime.impl)
+    stmt = scoped(select(user_t.user_id, func.sum(user_t.asked), func.sum(user_t.contributed),
+                         func.sum(user_t.approved), last_at), user_t)
+    per_user = {uid: (int(asked or 0), int(contributed or 0), int(approved or 0), last)
+                for uid, asked, contributed, approved, last
+                in _rows(conn, stmt.group_by(user_t.user_id))}
 
-    judges = []
-    empty = {"asked": 0, "contributed": 0, "approved": 0, "last_active": None}
+    # the judge table: every judge ordered and counted per court, rows built for the first
+    # ``judges_limit`` only (sort keys are unique: the user id ends them)
+    empty = (0, 0, 0, None)
     judges_in: dict[int, int] = Counter()
     used_in: dict[int, int] = Counter()
-    for uid, username, full_name, title, cid, role, active in users.values():
+    court_order = {cid: _natural(c["name"]) for cid, c in courts.items()}
+    ordered = []
+    for uid, _username, full_name, _title, cid, role, active in users.values():
         if role != "judge":
             continue
         fig = per_user.get(uid, empty)
-        if not active and not (fig["asked"] or fig["contributed"]):
+        if not active and not (fig[0] or fig[1]):
             continue
         if active and cid is not None:
             judges_in[cid] += 1
-            used_in[cid] += fig["asked"] > 0
+            used_in[cid] += fig[0] > 0
+        ordered.append((court_order.get(cid, ()), full_name.lower(), uid))
+    ordered.sort()
+    judges = []
+    for _, _, uid in ordered if judges_limit is None else ordered[:max(judges_limit, 0)]:
+        _, username, full_name, title, cid, _, _ = users[uid]
+        asked, contributed, approved, last = per_user.get(uid, empty)
         court = courts.get(cid) or {}
-        last = fig["last_active"]
         judges.append({
             "user_id": uid, "username": username, "full_name": full_name, "title": title or "",
             "court_id": cid, "court_code": court.get("code", ""), "court_name": court.get("name", ""),
-            "used": fig["asked"] > 0, "status": "Đã sử dụng" if fig["asked"] > 0 else "Chưa sử dụng",
-            "asked": fig["asked"], "contributed": fig["contributed"], "approved": fig["approved"],
-            "last_active": last.isoformat() if last else None,
+            "used": asked > 0, "status": "Đã sử dụng" if asked > 0 else "Chưa sử dụng",
+            "asked": asked, "contributed": contributed, "approved": approved,
+            "last_active": last.isoformat() if (last := as_utc(last)) else None,
         })
-    court_order = {cid: _natural(c["name"]) for cid, c in courts.items()}
-    judges.sort(key=lambda j: (court_order.get(j["court_id"], ()), j["full_name"].lower(), j["user_id"]))
 
     # court tree: each row totals its own figures and those of every court below it ----
     in_scope = [cid for cid in courts if scope is None or cid in scope]
@@ -290,23 +328,24 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
         "unanswered": all_figs["asked"] - all_figs["answered"],
     }
 
+    # the top contributors (position in the per-user rows breaks full ties, as a stable sort)
+    ranked = heapq.nsmallest(top, ((-approved, -contributed, users[uid][2], i, uid)
+                                   for i, (uid, (_, contributed, approved, _)) in enumerate(per_user.items())
+                                   if (contributed or approved) and uid in users))
     contributors = []
-    for uid, fig in per_user.items():
-        if not (fig["contributed"] or fig["approved"]) or uid not in users:
-            continue
+    for minus_approved, minus_contributed, _, _, uid in ranked:
         u = users[uid]
         court = courts.get(u[4]) or {}
         contributors.append({"user_id": uid, "username": u[1], "full_name": u[2], "title": u[3] or "",
-                             "court_name": court.get("name", ""), "contributed": fig["contributed"],
-                             "approved": fig["approved"]})
-    contributors.sort(key=lambda j: (-j["approved"], -j["contributed"], j["full_name"]))
+                             "court_name": court.get("name", ""), "contributed": -minus_contributed,
+                             "approved": -minus_approved})
 
     items = _open_items(session, scope)
     root = None if scope is None else (court_id if court_id is not None else actor.court_id)
     if tcol == "month":
         key = ALL_COURTS if root is None else root
         asked = _top_questions(session, key, first, end, top)
-        open_hashes = {question_key(q)[0] for _, q, _ in items}
+        open_hashes = {qhash for *_, qhash in items}
         # nothing asked in the period under this key: no open question was either
         asked_open = (_top_questions(session, key, first, end, top, accept=open_hashes.__contains__)
                       if asked else {})
@@ -324,14 +363,18 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
         "period": {"label": p.label, "start": p.start.isoformat(), "end": p.end.isoformat()},
         "scope": {"court_id": court_id, "name": scope_name},
         "court_id": court_id, "field": field, "totals": totals, "judges": judges,
-        "judges_total": len(judges), "courts": per_court, "months": series,
-        "top_contributors": contributors[:top], "most_asked": most_asked, "unanswered": unanswered,
+        "judges_total": len(ordered), "courts": per_court, "months": series,
+        "top_contributors": contributors, "most_asked": most_asked, "unanswered": unanswered,
     }
 
 
-def page_view(stats: dict, judges_limit: int = 1000) -> dict:
+PAGE_JUDGES = 1000  # judge rows a statistics page sends (the exports hold every judge)
+
+
+def page_view(stats: dict, judges_limit: int = PAGE_JUDGES) -> dict:
     """The page as the API sends it: at most ``judges_limit`` judges (a national page
-    covers ~10,000; the export has them all, the UI asks to pick a court)."""
+    covers ~10,000; the export has them all, the UI asks to pick a court). A page computed
+    with ``compute_statistics(…, judges_limit=PAGE_JUDGES)`` is already cut."""
     if len(stats["judges"]) <= judges_limit:
         return stats
     return {**stats, "judges": stats["judges"][:judges_limit]}
@@ -433,9 +476,19 @@ def _ranked(totals: Iterable, accept=None) -> list[tuple[str, int, int]]:
 
 
 def _open_items(session: Session, scope: set[int] | None) -> list[tuple]:
+    """Open queue items as (id, question, created_at, qhash), by id: each question hashed
+    once for the page (the national queue holds ~5,100 open items)."""
     stmt = select(UnansweredQuestion.id, UnansweredQuestion.question, UnansweredQuestion.created_at)
     stmt = _in_scope(stmt, UnansweredQuestion.court_id, scope).where(UnansweredQuestion.status == "open")
-    return list(session.connection().execute(stmt.order_by(UnansweredQuestion.id)))
+    return [(item_id, question, created_at, _question_hash(question)) for item_id, question, created_at
+            in _rows(session.connection(), stmt.order_by(UnansweredQuestion.id))]
+
+
+@lru_cache(maxsize=32768)
+def _question_hash(question: str) -> str:
+    """:func:`question_key`'s hash, remembered: every page hashes every open queue item
+    (~5,000 nationally: ~10 ms) and the queue changes a few items at a time."""
+    return question_key(question)[0]
 
 
 def _unanswered(items: list[tuple], p: Period, asked: dict[str, dict], top: int) -> list[dict]:
@@ -443,8 +496,7 @@ def _unanswered(items: list[tuple], p: Period, asked: dict[str, dict], top: int)
     period and not among the counted questions follow, counted once)."""
     counts = {q.get("qhash") or question_key(q["question"])[0]: q["count"] for q in asked.values()}
     out: dict[str, dict] = {}
-    for item_id, question, created_at in items:
-        qhash = question_key(question)[0]
+    for item_id, question, created_at, qhash in items:
         count = counts.get(qhash, 0)
         if qhash not in out and (count or _in(created_at, p)):
             out[qhash] = {"id": item_id, "question": question, "count": count or 1}
