@@ -11,6 +11,8 @@ from indexing.bench_volume import (
     LEGAL_FILTER,
     article_query,
     disk_gib,
+    disk_parts_gib,
+    overlap_at_k,
     read_real,
     synthetic,
 )
@@ -101,3 +103,22 @@ def test_synthetic_entries_are_distinct_and_cite_their_article():
     assert all(e.author_id is not None for e in entries if e.status == "draft")
     by_id = {a["id"]: a for a in articles}
     assert all(by_id[e.article_ids[0]]["number"] in e.citation_text for e in entries)
+
+
+def test_overlap_at_k_is_the_share_of_the_first_ranking_top_k_found_in_the_second():
+    exact = ["a", "b", "c", "d"]
+    assert overlap_at_k(exact, ["d", "c", "b", "a"], k=4) == 1.0  # order inside the top-k ignored
+    assert overlap_at_k(exact, ["a", "x", "b", "c"], k=2) == 0.5  # "b" is third there: outside the top-2
+    assert overlap_at_k(exact, [], k=3) == 0.0
+    assert overlap_at_k([], ["a"], k=3) == 1.0
+
+
+def test_disk_parts_tell_the_wal_from_the_segments(tmp_path):
+    dense, points = _real_points(12)
+    backend = EdgeBackend(tmp_path, collection="bench")
+    backend.upsert(points)
+    backend.flush()
+    backend.close()
+    parts = disk_parts_gib(tmp_path / "bench")
+    assert parts["segments"] > 0 and parts["wal"] > 0
+    assert parts["total"] == sum(size for name, size in parts.items() if name != "total")
