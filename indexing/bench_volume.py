@@ -114,19 +114,25 @@ def overlap_at_k(first: list[str], second: list[str], k: int = 10) -> float:
 
 
 def read_real(source: Path, collection: str = "legal") -> tuple[np.ndarray, list[StoredPoint]]:
-    """Every legal point of a closed index (dense matrix, points with payload and sparse)."""
-    backend = EdgeBackend(source, collection=collection)
+    """Every legal point of a closed index (dense matrix, points with payload and sparse).
+
+    Read from a copy: opening an Edge shard writes into it even to read (the engine persists
+    its derived configuration to ``edge_config.json`` and folds its trackers' journals), and the
+    source is usually a live data directory's index."""
     points: list[StoredPoint] = []
     offset = None
     flt = convert_filters(LEGAL_FILTER)
-    try:
-        while True:
-            page, offset = backend.scroll(flt, _BATCH, offset, True, True)
-            points.extend(p for p in page if p.dense is not None and p.sparse is not None)
-            if offset is None:
-                break
-    finally:
-        backend.close()
+    with tempfile.TemporaryDirectory(prefix="bench_volume_source_") as copy:
+        shutil.copytree(source / collection, Path(copy) / collection)
+        backend = EdgeBackend(copy, collection=collection)
+        try:
+            while True:
+                page, offset = backend.scroll(flt, _BATCH, offset, True, True)
+                points.extend(p for p in page if p.dense is not None and p.sparse is not None)
+                if offset is None:
+                    break
+        finally:
+            backend.close()
     dense = np.asarray([p.dense for p in points], dtype=np.float32)
     return dense, points
 
@@ -309,7 +315,8 @@ def _measure_in_child(engine: str, location: Path, qfile: Path, budget: float, r
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--source", type=Path, help="a data directory's index folder (closed; the real points)")
+    ap.add_argument("--source", type=Path,
+                    help="a data directory's index folder (closed; the real points, read from a copy)")
     ap.add_argument("--questions", type=Path, help="JSON lines with a 'question' key (queries)")
     ap.add_argument("--model-dir", type=Path, help="prepared e5 model (default: <source>/../models/…)")
     ap.add_argument("--points", type=int, default=1_000_000)

@@ -62,10 +62,13 @@ def test_real_points_are_read_back_from_a_shard_without_qa(tmp_path):
     backend = EdgeBackend(tmp_path, collection="legal")
     backend.upsert(points + [qa])
     backend.close()
+    files = {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in (tmp_path / "legal").rglob("*") if f.is_file()}
     read_dense, read_points = read_real(tmp_path)
     assert sorted(p.payload["id"] for p in read_points) == sorted(p.payload["id"] for p in points)
     assert read_dense.shape == (12, 384)
     assert disk_gib(tmp_path / "legal")[0] > 0
+    # the source is read, never written (opening a shard in place rewrites its config and trackers)
+    assert {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in (tmp_path / "legal").rglob("*") if f.is_file()} == files
 
 
 def test_the_article_query_filters_out_qa_points(tmp_path):
