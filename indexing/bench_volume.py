@@ -14,10 +14,12 @@ the payloads of the fused points, filter "not a Q&A entry"), with the dense pref
 scan (production's default, ``TROLY_RANKING_EXACT_LEGAL``) and by HNSW (what a library of a
 million points should use).
 
-It measures, per engine: build (upsert + HNSW optimise), open time of the closed index,
-RSS after opening and after the warm queries (a fresh process, so nothing of the build
-is counted), disk, hybrid+filter p50/p95 warm (twice), the same without turning hits
-into Haystack Documents, and dense recall against exact search on the same filter.
+It measures, per engine: build (upsert + HNSW optimise, wall and CPU seconds: the machine
+is shared), open time of the closed index, RSS after opening and after the warm queries (a
+fresh process, so nothing of the build is counted), disk by part (segments, WAL) before and
+after the optimise, hybrid+filter p50/p95 warm (exact and HNSW dense), dense recall against
+exact search on the same filter, and the overlap of the article query's top 10 by HNSW
+with its top 10 by the exact scan.
 
     python -m indexing.bench_volume --source DATA_DIR/index --questions Q.jsonl --points 1000000 --workdir DIR
 
@@ -31,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -67,6 +70,13 @@ def _rss_mib() -> tuple[float, float]:
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
+def _cpu_s() -> float:
+    """CPU seconds (user + system) of this process so far, the engine's threads included: on a
+    shared machine the wall time of a build says more about the other jobs than about it."""
+    use = resource.getrusage(resource.RUSAGE_SELF)
+    return use.ru_utime + use.ru_stime
+
+
 def disk_gib(directory: Path) -> tuple[float, float]:
     """(allocated, apparent) size of a directory tree in GiB: Qdrant preallocates sparse
     files, so the apparent size overstates what the disk really holds."""
@@ -79,23 +89,50 @@ def disk_gib(directory: Path) -> tuple[float, float]:
     return alloc / 2**30, apparent / 2**30
 
 
+def disk_parts_gib(directory: Path) -> dict[str, float]:
+    """Allocated GiB of each entry directly under a shard directory (its segments, its WAL,
+    …) and the total: after a bulk load half of the disk can be WAL, which a sizing must tell
+    apart from the data."""
+    parts = {}
+    for child in sorted(directory.iterdir()):
+        parts[child.name] = disk_gib(child)[0] if child.is_dir() else child.stat().st_blocks * 512 / 2**30
+    return parts | {"total": sum(parts.values())}
+
+
+def _rounded(sizes: dict[str, float]) -> dict[str, float]:
+    return {name: round(size, 2) for name, size in sizes.items()}
+
+
+def overlap_at_k(first: list[str], second: list[str], k: int = 10) -> float:
+    """Share of the first ``k`` ids of one ranking found among the first ``k`` of another (the
+    recall of an approximate top-k against the exact one; order inside the top-k ignored)."""
+    top = first[:k]
+    return len(set(top) & set(second[:k])) / len(top) if top else 1.0
+
+
 # --------------------------------------------------------------------------- real points
 
 
 def read_real(source: Path, collection: str = "legal") -> tuple[np.ndarray, list[StoredPoint]]:
-    """Every legal point of a closed index (dense matrix, points with payload and sparse)."""
-    backend = EdgeBackend(source, collection=collection)
+    """Every legal point of a closed index (dense matrix, points with payload and sparse).
+
+    Read from a copy: opening an Edge shard writes into it even to read (the engine persists
+    its derived configuration to ``edge_config.json`` and folds its trackers' journals), and the
+    source is usually a live data directory's index."""
     points: list[StoredPoint] = []
     offset = None
     flt = convert_filters(LEGAL_FILTER)
-    try:
-        while True:
-            page, offset = backend.scroll(flt, _BATCH, offset, True, True)
-            points.extend(p for p in page if p.dense is not None and p.sparse is not None)
-            if offset is None:
-                break
-    finally:
-        backend.close()
+    with tempfile.TemporaryDirectory(prefix="bench_volume_source_") as copy:
+        shutil.copytree(source / collection, Path(copy) / collection)
+        backend = EdgeBackend(copy, collection=collection)
+        try:
+            while True:
+                page, offset = backend.scroll(flt, _BATCH, offset, True, True)
+                points.extend(p for p in page if p.dense is not None and p.sparse is not None)
+                if offset is None:
+                    break
+        finally:
+            backend.close()
     dense = np.asarray([p.dense for p in points], dtype=np.float32)
     return dense, points
 
@@ -221,6 +258,7 @@ def measure(engine: str, location: str, qs: list[dict[str, Any]], budget: float,
     out["articles query, exact dense, again"] = run(True)
     if recall_n and engine == "edge":
         out |= dense_recall(backend, qs[:recall_n])
+        out |= article_overlap(store, qs[:recall_n])
     out["rss_mib"], out["peak_rss_mib"] = (round(x) for x in _rss_mib())
     backend.close()
     return out
@@ -249,6 +287,15 @@ def dense_recall(backend: EdgeBackend, qs: list[dict[str, Any]], k: int = 10) ->
             "dense HNSW": _pct(hnsw_lat), "dense exact (full scan)": _pct(exact_lat)}
 
 
+def article_overlap(store: QdrantDocumentStore, qs: list[dict[str, Any]], k: int = 10) -> dict[str, Any]:
+    """The whole article query's top-k by HNSW against the same query with the exact dense scan:
+    what the ranking downstream sees, where the dense recall above looks at one prefetch only."""
+    shares = [overlap_at_k([d.id for d in article_query(store, q, exact=True)],
+                           [d.id for d in article_query(store, q, exact=False)], k) for q in qs]
+    return {f"articles query top-{k} overlap (HNSW vs exact, legal filter)": round(statistics.fmean(shares), 3),
+            f"articles query top-{k} overlap, worst question": round(min(shares), 3)}
+
+
 def _note(result: dict[str, Any], **items: Any) -> None:
     """Record figures and print them at once (stderr): a long run that is stopped keeps what it measured."""
     result.update(items)
@@ -268,7 +315,8 @@ def _measure_in_child(engine: str, location: Path, qfile: Path, budget: float, r
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--source", type=Path, help="a data directory's index folder (closed; the real points)")
+    ap.add_argument("--source", type=Path,
+                    help="a data directory's index folder (closed; the real points, read from a copy)")
     ap.add_argument("--questions", type=Path, help="JSON lines with a 'question' key (queries)")
     ap.add_argument("--model-dir", type=Path, help="prepared e5 model (default: <source>/../models/…)")
     ap.add_argument("--points", type=int, default=1_000_000)
@@ -304,13 +352,20 @@ def main(argv: list[str] | None = None) -> None:
         edge_dir = workdir / "edge"
         backend = EdgeBackend(edge_dir, collection="bench")
         if backend.count(None) != args.points:
-            _note(result, edge_upsert_s=round(build(backend, synthetic(real, points, args.points), args.points,
-                                                    "Qdrant Edge: ghi điểm"), 1))
-        t0 = time.perf_counter()  # also on a kept shard: a stopped run may have left it unoptimised
-        _note(result, edge_optimize_s=round(time.perf_counter() - t0, 1) if backend.optimize() else 0.0)
+            cpu0 = _cpu_s()
+            seconds = build(backend, synthetic(real, points, args.points), args.points, "Qdrant Edge: ghi điểm")
+            _note(result, edge_upsert_s=round(seconds, 1), edge_upsert_cpu_s=round(_cpu_s() - cpu0, 1),
+                  edge_disk_before_optimize_gib=_rounded(disk_parts_gib(edge_dir / "bench")),
+                  peak_rss_mib_after_upsert=round(_rss_mib()[1]))
+        t0, cpu0 = time.perf_counter(), _cpu_s()  # also on a kept shard: a stopped run may have left it unoptimised
+        changed = backend.optimize()
+        _note(result, edge_optimize_s=round(time.perf_counter() - t0, 1) if changed else 0.0,
+              edge_optimize_cpu_s=round(_cpu_s() - cpu0, 1) if changed else 0.0,
+              peak_rss_mib_after_optimize=round(_rss_mib()[1]))
         backend.close()
         alloc, apparent = disk_gib(edge_dir / "bench")
-        result["edge_disk_gib"] = {"allocated": round(alloc, 2), "apparent": round(apparent, 2)}
+        _note(result, edge_disk_gib={"allocated": round(alloc, 2), "apparent": round(apparent, 2),
+                                     "parts": _rounded(disk_parts_gib(edge_dir / "bench"))})
         _note(result, edge=_measure_in_child("edge", edge_dir, qfile, args.budget, args.recall))
         if args.client_points:
             client_dir = workdir / "client"

@@ -11,6 +11,8 @@ from indexing.bench_volume import (
     LEGAL_FILTER,
     article_query,
     disk_gib,
+    disk_parts_gib,
+    overlap_at_k,
     read_real,
     synthetic,
 )
@@ -60,10 +62,13 @@ def test_real_points_are_read_back_from_a_shard_without_qa(tmp_path):
     backend = EdgeBackend(tmp_path, collection="legal")
     backend.upsert(points + [qa])
     backend.close()
+    files = {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in (tmp_path / "legal").rglob("*") if f.is_file()}
     read_dense, read_points = read_real(tmp_path)
     assert sorted(p.payload["id"] for p in read_points) == sorted(p.payload["id"] for p in points)
     assert read_dense.shape == (12, 384)
     assert disk_gib(tmp_path / "legal")[0] > 0
+    # the source is read, never written (opening a shard in place rewrites its config and trackers)
+    assert {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in (tmp_path / "legal").rglob("*") if f.is_file()} == files
 
 
 def test_the_article_query_filters_out_qa_points(tmp_path):
@@ -101,3 +106,22 @@ def test_synthetic_entries_are_distinct_and_cite_their_article():
     assert all(e.author_id is not None for e in entries if e.status == "draft")
     by_id = {a["id"]: a for a in articles}
     assert all(by_id[e.article_ids[0]]["number"] in e.citation_text for e in entries)
+
+
+def test_overlap_at_k_is_the_share_of_the_first_ranking_top_k_found_in_the_second():
+    exact = ["a", "b", "c", "d"]
+    assert overlap_at_k(exact, ["d", "c", "b", "a"], k=4) == 1.0  # order inside the top-k ignored
+    assert overlap_at_k(exact, ["a", "x", "b", "c"], k=2) == 0.5  # "b" is third there: outside the top-2
+    assert overlap_at_k(exact, [], k=3) == 0.0
+    assert overlap_at_k([], ["a"], k=3) == 1.0
+
+
+def test_disk_parts_tell_the_wal_from_the_segments(tmp_path):
+    dense, points = _real_points(12)
+    backend = EdgeBackend(tmp_path, collection="bench")
+    backend.upsert(points)
+    backend.flush()
+    backend.close()
+    parts = disk_parts_gib(tmp_path / "bench")
+    assert parts["segments"] > 0 and parts["wal"] > 0
+    assert parts["total"] == sum(size for name, size in parts.items() if name != "total")
