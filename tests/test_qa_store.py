@@ -20,6 +20,7 @@ from assistant.kb.services.index_sync import reconcile_qa
 from assistant.kb.services.qa import index_entry
 from assistant.query_pipeline import QA_FILTER
 from assistant.search_engine import MOVED, LegalSearchEngine
+from assistant.search_types import qa_fingerprint
 from assistant.settings import Settings
 from tests.test_search_contract import APPEAL, _entry, indexed_dir, kb  # noqa: F401 - fixtures
 
@@ -80,8 +81,7 @@ def test_reconcile_moves_entries_left_in_the_legal_store(engine, kb):  # noqa: F
         report = reconcile_qa(s, engine)
     assert (report["qa_stale"], report["qa_deleted"], report["qa_upserted"]) == (1, 1, 1)
     assert engine.store.count_documents_by_filter(QA_FILTER) == 0
-    assert engine.qa_fingerprints() == {current.entry_id: [engine.qa_fingerprints()[current.entry_id][0]]}
-    assert engine.qa_fingerprints()[current.entry_id] != [MOVED]
+    assert engine.qa_fingerprints() == {current.entry_id: [qa_fingerprint(current)]}
     assert engine.search_qa(APPEAL, top_k=1)[0].entry_id == current.entry_id
     with session_scope(factory) as s:
         assert reconcile_qa(s, engine)["qa_upserted"] == 0
