@@ -34,8 +34,8 @@ def statistics(user: StatsUser, session: SessionDep, cache: StatsCacheDep,
                field: str | None = Query(None, max_length=64),
                period: Period = Query("month"), ref: date | None = None,
                date_from: date | None = None, date_to: date | None = None) -> dict:
-    return svc.page_view(_compute(cache, user, session, court_id, field, period, ref, date_from, date_to,
-                                  judges_limit=svc.PAGE_JUDGES))
+    return _compute(cache, user, session, court_id, field, period, ref, date_from, date_to,
+                    judges_limit=svc.PAGE_JUDGES)
 
 
 def _disposition(ascii_name: str, name: str) -> str:

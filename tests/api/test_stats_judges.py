@@ -22,7 +22,6 @@ from assistant.kb.services.stats import (
     PAGE_JUDGES,
     StatisticsCache,
     compute_statistics,
-    page_view,
     period_bounds,
     scope_courts,
 )
@@ -135,7 +134,7 @@ def test_judge_table_equals_a_plain_recomputation_and_the_cut_page_the_cut_table
             == contributors[:10]
         for limit in (0, 1, 7, len(judges), len(judges) + 5, PAGE_JUDGES):
             cut = compute_statistics(s, actor, judges_limit=limit, **filters)
-            assert cut == page_view(full, limit)
+            assert cut == {**full, "judges": full["judges"][:limit]}
             assert cut["judges_total"] == len(judges)
 
 

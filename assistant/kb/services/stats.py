@@ -368,16 +368,9 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
     }
 
 
-PAGE_JUDGES = 1000  # judge rows a statistics page sends (the exports hold every judge)
-
-
-def page_view(stats: dict, judges_limit: int = PAGE_JUDGES) -> dict:
-    """The page as the API sends it: at most ``judges_limit`` judges (a national page
-    covers ~10,000; the export has them all, the UI asks to pick a court). A page computed
-    with ``compute_statistics(…, judges_limit=PAGE_JUDGES)`` is already cut."""
-    if len(stats["judges"]) <= judges_limit:
-        return stats
-    return {**stats, "judges": stats["judges"][:judges_limit]}
+# judge rows a statistics page sends (a national page covers ~10,000; the exports hold every
+# judge, the UI asks to pick a court): ``compute_statistics(…, judges_limit=PAGE_JUDGES)``
+PAGE_JUDGES = 1000
 
 
 def _month_starts(first: date, end: date) -> list[date]:
