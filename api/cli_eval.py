@@ -81,7 +81,7 @@ def _pct(value: float | None) -> str:
 
 def _print_table(name: str, report: dict) -> None:
     console = Console()
-    table = Table(title=f"{name} — khớp câu hỏi – trả lời ({report['answer_shape']})")
+    table = Table(title=f"{name} — khớp câu hỏi – trả lời (ngưỡng trả lời {report['answer_threshold']})")
     table.add_column("chỉ số")
     for col in ("tất cả", *report["by_style"]):
         table.add_column(col, justify="right")

@@ -8,15 +8,14 @@ database and temporary index, entries created and approved through the real serv
 that the real engine indexes them — then asks every question through the real ask
 service and scores the outcomes (:func:`compute_metrics`).
 
-The answer shape is read through :func:`ask_outcome` / :func:`duplicate_flags`, which
-take the verifier's fields when present (``AskResult.answer`` / ``related``,
-``is_duplicate`` on similar hits) and otherwise fall back to today's fields (``qa``
-filtered by ``min_score``; duplicate = score ≥ :data:`LEGACY_DUPLICATE_SCORE`).
+The answer shape is read through :func:`ask_outcome` / :func:`duplicate_flags`
+(``AskResult.answer`` / ``related``; ``is_duplicate`` on similar hits). Each outcome also
+keeps the best candidate's ``confidence``, so a ``--details`` file shows how far below the
+answer threshold the right entries sit.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import tempfile
@@ -34,7 +33,6 @@ from eval.datasets import DatasetError
 
 # Bundled demo articles (the same `troly demo prepare` indexes when no pháp điển is at hand).
 DEMO_LAWS = Path(str(resources.files("corpus") / "data" / "demo"))
-LEGACY_DUPLICATE_SCORE = 0.9
 KINDS = ("entry", "reworded", "near", "far", "duplicate")
 STYLES = ("accented", "phone")
 
@@ -137,57 +135,20 @@ def load_qa_eval(path: Path) -> QAEvalSet:
 
 
 # --------------------------------------------------------------------------- adapters
-def ask_outcome(result: Any, raw_best: str | None = None) -> tuple[int | None, int | None]:
-    """(answer entry id or None, best candidate entry id or None) from an ask result.
-
-    Verifier shape: ``answer`` is ``(QAEntry, QAHit) | None`` and ``related`` a list of
-    such pairs. Today's shape: ``qa`` holds the entries scoring ≥ min_score (best first),
-    so the answer is its first; the best candidate below the bar is ``raw_best`` (the
-    engine's first Q&A hit, recorded by :class:`RecordingEngine`).
-    """
-    if hasattr(result, "answer") and hasattr(result, "related"):
-        answer = result.answer[0].id if result.answer else None
-        related = [pair[0].id for pair in (result.related or [])]
-        best = answer if answer is not None else (related[0] if related else None)
-        return answer, best
-    qa = list(getattr(result, "qa", None) or [])
-    answer = qa[0][0].id if qa else None
-    best = answer if answer is not None else (int(raw_best) if raw_best and raw_best.isdigit() else None)
-    return answer, best
+def ask_outcome(result: Any) -> tuple[int | None, int | None, float | None]:
+    """(answer entry id or None, best candidate entry id or None, the best candidate's
+    confidence or None) from an :class:`~assistant.search_types.AskResult`-shaped result:
+    ``answer`` is ``(QAEntry, QAHit) | None`` and ``related`` a list of such pairs."""
+    best_pair = result.answer or (result.related[0] if result.related else None)
+    if best_pair is None:
+        return None, None, None
+    answer = result.answer[0].id if result.answer else None
+    return answer, best_pair[0].id, float(best_pair[1].confidence)
 
 
 def duplicate_flags(hits: Sequence[dict]) -> list[int]:
-    """Entry ids a similar-entries answer flags as duplicates (``is_duplicate`` when the
-    verifier provides it, else today's cosine ≥ 0.9)."""
-    flagged = []
-    for hit in hits:
-        if "is_duplicate" in hit:
-            dup = bool(hit["is_duplicate"])
-        else:
-            dup = float(hit.get("score") or 0.0) >= LEGACY_DUPLICATE_SCORE
-        if dup:
-            flagged.append(int(hit["entry_id"]))
-    return flagged
-
-
-class RecordingEngine:
-    """Delegates to the real engine and remembers the last raw Q&A hits of ``ask``.
-
-    Why: today's ask service drops the candidates below ``min_score``, so the best
-    candidate of an unanswered question is only visible at the engine.
-    """
-
-    def __init__(self, engine: Any) -> None:
-        self._engine = engine
-        self.last_qa: list = []
-
-    def ask(self, *args, **kwargs):
-        result = self._engine.ask(*args, **kwargs)
-        self.last_qa = list(result.qa)
-        return result
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._engine, name)
+    """Entry ids a similar-entries answer flags as duplicates (``is_duplicate``)."""
+    return [int(hit["entry_id"]) for hit in hits if hit["is_duplicate"]]
 
 
 # --------------------------------------------------------------------------- metrics
@@ -232,6 +193,26 @@ def compute_metrics(outcomes: Sequence[dict], duplicates: Sequence[dict]) -> dic
     report["by_style"] = {style: table([o for o in outcomes if o["style"] == style])
                           for style in STYLES if any(o["style"] == style for o in outcomes)}
     return report
+
+
+SWEEP = (0.3, 0.4, 0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.9)
+
+
+def threshold_sweep(outcomes: Sequence[dict], thresholds: Sequence[float] = SWEEP) -> list[dict[str, Any]]:
+    """The ask table had the answer threshold been each of ``thresholds``: the best candidate
+    (``best``, ``confidence``) is the answer when its confidence reaches the threshold.
+
+    Why: the answer threshold trades answered-right against near-misses and unrelated
+    questions answered; this shows the trade on the evaluation set without a re-run. Only
+    candidates above the *related* bar are seen, so thresholds below it read too low."""
+    rows = []
+    for t in thresholds:
+        decided = [{**o, "answer": o["best"] if o.get("confidence") is not None and o["confidence"] >= t
+                    else None} for o in outcomes]
+        rows.append({"threshold": t, **{k: v for k, v in compute_metrics(decided, []).items()
+                                        if k in ("answered_right", "answered_wrong", "near_false_answer",
+                                                 "far_false_answer")}})
+    return rows
 
 
 # --------------------------------------------------------------------------- the run
@@ -333,20 +314,17 @@ def ask_questions(kb: FreshKB, questions: Sequence[EvalQuestion],
     from assistant.kb.services.ask import ask
 
     keys = {v: k for k, v in kb.ids.items()}
-    recorder = RecordingEngine(kb.engine)
     thresholds = kb.settings.match_thresholds()
     outcomes = []
     for q in questions:
-        recorder.last_qa = []
         started = time.perf_counter()
-        result = ask(kb.session, recorder, kb.judge, q.question, thresholds=thresholds)
+        result = ask(kb.session, kb.engine, kb.judge, q.question, thresholds=thresholds)
         latency = (time.perf_counter() - started) * 1000
-        raw = recorder.last_qa[0].entry_id if recorder.last_qa else None
-        answer, best = ask_outcome(result, raw)
+        answer, best, confidence = ask_outcome(result)
         outcomes.append({
             "kind": q.kind, "style": q.style, "question": q.question, "expected": q.expected,
             "close_to": q.close_to, "answer": keys.get(answer), "best": keys.get(best),
-            "latency_ms": round(latency, 1),
+            "confidence": confidence, "latency_ms": round(latency, 1),
         })
         if on_step:
             on_step()
@@ -392,17 +370,13 @@ def run_qa_eval(data: QAEvalSet, *, workdir: Path | None = None, phapdien: Path 
         outcomes = ask_questions(kb, data.questions, stepper("Hỏi", len(data.questions)))
         dups = check_duplicates(kb, data.duplicates, stepper("Kiểm tra trùng", len(data.duplicates)))
         unresolved = kb.unresolved_citations
-        legacy = "related" not in {f.name for f in dataclasses.fields(_ask_result_type())}
+        answer_threshold = kb.settings.match_thresholds().answer
     report = compute_metrics(outcomes, dups)
     report["counts"] = data.counts()
-    report["answer_shape"] = "legacy (qa ≥ min_score; duplicate = score ≥ 0.9)" if legacy else "verifier"
+    report["answer_threshold"] = answer_threshold
+    report["threshold_sweep"] = threshold_sweep(outcomes)
     report["articles"] = str(index_from or phapdien or DEMO_LAWS)
     report["unresolved_citations"] = unresolved
     report["seconds"] = round(time.perf_counter() - started, 1)
     return {"report": report, "outcomes": outcomes, "duplicates": dups}
 
-
-def _ask_result_type():
-    from assistant.kb.services.ask import AskResult
-
-    return AskResult

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from eval.datasets import DatasetError
-from eval.qa_eval import ask_outcome, compute_metrics, duplicate_flags, load_qa_eval
+from eval.qa_eval import ask_outcome, compute_metrics, duplicate_flags, load_qa_eval, threshold_sweep
 
 REPO_SET = Path(__file__).parents[1] / "eval" / "data" / "qa_eval.jsonl"
 
@@ -58,23 +58,34 @@ def entry(i):
     return SimpleNamespace(id=i)
 
 
-def test_ask_outcome_reads_the_verifier_shape_when_present():
-    answered = SimpleNamespace(answer=(entry(7), None), related=[(entry(3), None)])
-    assert ask_outcome(answered) == (7, 7)
-    related_only = SimpleNamespace(answer=None, related=[(entry(3), None), (entry(4), None)])
-    assert ask_outcome(related_only) == (None, 3)
+def hit(confidence):
+    return SimpleNamespace(confidence=confidence)
 
 
-def test_ask_outcome_falls_back_to_todays_fields():
-    assert ask_outcome(SimpleNamespace(qa=[(entry(5), 0.93), (entry(6), 0.9)]), "9") == (5, 5)
-    assert ask_outcome(SimpleNamespace(qa=[]), "9") == (None, 9)  # best below min_score
-    assert ask_outcome(SimpleNamespace(qa=[]), None) == (None, None)
+def test_ask_outcome_reads_the_answer_else_the_first_related_entry():
+    answered = SimpleNamespace(answer=(entry(7), hit(0.9)), related=[(entry(3), hit(0.4))])
+    assert ask_outcome(answered) == (7, 7, 0.9)
+    related_only = SimpleNamespace(answer=None, related=[(entry(3), hit(0.6)), (entry(4), hit(0.3))])
+    assert ask_outcome(related_only) == (None, 3, 0.6)
+    assert ask_outcome(SimpleNamespace(answer=None, related=[])) == (None, None, None)
 
 
-def test_duplicate_flags_prefer_is_duplicate_else_score():
+def test_duplicate_flags_read_is_duplicate_not_the_score():
     assert duplicate_flags([{"entry_id": 1, "score": 0.5, "is_duplicate": True},
                             {"entry_id": 2, "score": 0.99, "is_duplicate": False}]) == [1]
-    assert duplicate_flags([{"entry_id": 1, "score": 0.95}, {"entry_id": 2, "score": 0.6}]) == [1]
+
+
+def test_threshold_sweep_answers_the_best_candidate_when_it_reaches_the_threshold():
+    outcomes = [
+        {**outcome("reworded", "A", None, "A"), "confidence": 0.65},   # right, below 0.7
+        {**outcome("reworded", "B", "C", "C"), "confidence": 0.8},     # wrong at both
+        {**outcome("near", None, None, "A"), "confidence": 0.62},      # near-miss
+        {**outcome("far", None, None, None), "confidence": None},      # nothing retrieved
+    ]
+    at = {row["threshold"]: row for row in threshold_sweep(outcomes, (0.6, 0.7))}
+    assert (at[0.6]["answered_right"], at[0.6]["answered_wrong"], at[0.6]["near_false_answer"]) == (0.5, 0.5, 1.0)
+    assert (at[0.7]["answered_right"], at[0.7]["answered_wrong"], at[0.7]["near_false_answer"]) == (0.0, 0.5, 0.0)
+    assert at[0.6]["far_false_answer"] == 0.0
 
 
 def test_repository_set_has_the_promised_shape():
