@@ -6,12 +6,13 @@ Runs without the embedding model: vectors are the test fake's stand-in (tests/fa
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
 
 from assistant.answer_match.facets import extract_facets
-from assistant.answer_match.features import FEATURES, Idf, QuestionAnalyzer, answer_shortfall
+from assistant.answer_match.features import FEATURES, Idf, QuestionAnalyzer, answer_shortfall, answer_strength
 from assistant.answer_match.model import MatchModel, load_model, next_model_path
 from assistant.answer_match.thresholds import DEFAULT_MODEL, Thresholds, model_thresholds
 from assistant.answer_match.training import (
@@ -197,6 +198,25 @@ def test_the_answer_covers_what_the_entry_question_does_not_say():
     assert rows[0]["answer_gain"] == pytest.approx(rows[0]["answer_cover"] - (1 - rows[0]["query_uncovered"]))
     assert rows[1]["answer_gain"] == pytest.approx(0, abs=1e-12)
     assert rows[1]["answer_cover"] == pytest.approx(1 - rows[1]["query_uncovered"])
+
+
+def test_the_answers_words_count_as_far_as_the_answer_reads_like_the_question():
+    """An unrelated question ("trợ cấp thất nghiệp") shares words with a long answer listing
+    many cases (the fee exemptions: "… trợ cấp mất việc làm …"); those words only count when
+    the answer itself is close to the question (e5 cosine above an unrelated level, 0.85)."""
+    an = QuestionAnalyzer()
+    q = an.view("Điều kiện hưởng trợ cấp thất nghiệp là gì?", [1.0, 0.0, 0.0])
+    answer = ("Người lao động khởi kiện đòi tiền lương, trợ cấp mất việc làm, trợ cấp thôi việc, "
+              "bảo hiểm thất nghiệp được miễn nộp tiền tạm ứng án phí.")
+    text = "Những trường hợp nào được miễn nộp tiền tạm ứng án phí?"
+    close, half, unrelated = (an.view(text, [0.0, 1.0, 0.0], answer=answer, answer_vector=v)
+                              for v in ([1.0, 0.0, 0.0], [0.89, math.sqrt(1 - 0.89 ** 2), 0.0], [0.8, 0.6, 0.0]))
+    rows = [dict(zip(FEATURES, r, strict=False)) for r in AnswerVerifier().features(q, [close, half, unrelated])]
+    assert rows[0]["answer_gain"] > 0.3
+    assert rows[1]["answer_gain"] == pytest.approx(rows[0]["answer_gain"] * 0.5, abs=1e-6)
+    assert rows[2]["answer_gain"] == 0.0
+    assert rows[2]["answer_cover"] == pytest.approx(1 - rows[2]["query_uncovered"])
+    assert answer_strength(q, an.view(text, answer=answer)) == 1.0  # indexed before answers were embedded
 
 
 def test_the_answer_shortfall_measures_each_answer_against_the_closest():
