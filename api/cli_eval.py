@@ -89,6 +89,13 @@ def _print_table(name: str, report: dict) -> None:
     for key in rows:
         table.add_row(key, _pct(report[key]), *(_pct(s[key]) for s in report["by_style"].values()))
     console.print(table)
+    sweep = Table(title="Nếu ngưỡng trả lời là…")
+    for col in ("ngưỡng", "trả lời đúng", "trả lời sai", "gần đúng vẫn trả lời", "không liên quan vẫn trả lời"):
+        sweep.add_column(col, justify="right")
+    for row in report["threshold_sweep"]:
+        sweep.add_row(f"{row['threshold']:.2f}", _pct(row["answered_right"]), _pct(row["answered_wrong"]),
+                      _pct(row["near_false_answer"]), _pct(row["far_false_answer"]))
+    console.print(sweep)
     console.print(f"dup_precision {_pct(report['dup_precision'])}, dup_recall {_pct(report['dup_recall'])}; "
                   f"latency p50 {report['latency_ms']['p50']} ms, p95 {report['latency_ms']['p95']} ms; "
                   f"{report['counts']}")

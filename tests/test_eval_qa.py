@@ -171,3 +171,21 @@ def test_cli_reports_a_missing_file_in_vietnamese(tmp_path):
 
     result = CliRunner().invoke(app, ["eval-qa", str(tmp_path / "none.jsonl"), "--json"])
     assert result.exit_code == 2 and "Không tìm thấy tệp" in result.output
+
+
+def test_the_text_report_shows_the_threshold_sweep(capsys, monkeypatch):
+    from api.cli_eval import _print_table
+
+    monkeypatch.setenv("COLUMNS", "200")  # one table row per line
+
+    outcomes = [{**outcome("reworded", "A", "A", "A"), "confidence": 0.9},
+                {**outcome("far", None, None, "B", "phone"), "confidence": 0.55}]
+    report = {**compute_metrics(outcomes, []), "counts": {}, "answer_threshold": 0.72,
+              "threshold_sweep": threshold_sweep(outcomes, (0.5, 0.6))}
+    _print_table("set.jsonl", report)
+    out = capsys.readouterr().out
+    assert "0.72)" in out and "Nếu ngưỡng trả lời là" in out  # the title wraps at the table's width
+    row_05 = next(line for line in out.splitlines() if "0.50" in line)
+    row_06 = next(line for line in out.splitlines() if "0.60" in line)
+    assert "100.0 %" in row_05 and row_05.count("100.0 %") == 2  # answered right, unrelated answered
+    assert row_06.count("100.0 %") == 1
