@@ -9,12 +9,16 @@ ask (stages are leaf-most first so that nothing is counted twice in the "rest"):
     python -m eval.profile_ask --questions ../shared/eval/court_subset/questions.jsonl [--limit 300] [--top 30]
     python -m eval.profile_ask --questions … --plain 3   # no profiler: CPU ms per ask, 3 rounds
 
-Warm-up (``--warmup N``, default 30; 0 turns it off): before anything is measured, N asks
-of the pool's questions tagged " – khởi động i" — other strings than the measured ones, so
-no cache keyed by a measured question's text is primed — load what an ask loads on first
-use (lazy facets and patterns, ONNX Runtime's first runs, underthesea, cold CPU caches),
-which would otherwise be charged to the first measured asks. The output says how many
-warm-up asks ran.
+Warm-up (``--warmup N``; default one pass over the measured questions; 0 turns it off):
+before anything is measured, N asks load what an ask loads on first use (lazy facets and
+patterns, ONNX Runtime's first runs, underthesea) and fill the caches a busy server has
+full — those keyed by words and articles (diacritic restoration, folding of candidate
+articles' syllables), primed in a server by its earlier traffic. They are the measured
+questions in turn, each tagged " – khởi động i" (never a measured string: nothing keyed by
+a question's whole text is primed), as the load test's ``--distinct`` asks re-send its
+pool; ``--warmup-pool others`` takes the file's questions beyond ``--limit`` instead,
+which leaves the measured questions' words cold. The output says how many warm-up asks
+ran and from which pool.
 
 Prints a JSON object (per-ask ms of each stage, CPU time vs wall time) and, with
 ``--top``, cProfile's heaviest functions to stderr.
@@ -59,7 +63,7 @@ WARMUP_TAG = " – khởi động"
 
 
 def warm_up(engine, questions: list[str], n: int) -> list[str]:
-    """Ask ``n`` warm-up questions (the pool's, in turn, each tagged so that it differs
+    """Ask ``n`` warm-up questions (``questions`` in turn, each tagged so that it differs
     from every measured string); returns what was asked."""
     asked = [f"{questions[i % len(questions)]}{WARMUP_TAG} {i}" for i in range(n)] if questions else []
     for q in asked:
@@ -85,9 +89,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--questions", type=Path, required=True, help="JSON lines with a 'question' key")
     ap.add_argument("--limit", type=int, default=300)
     ap.add_argument("--top", type=int, default=0, help="also print the N heaviest functions (stderr)")
-    ap.add_argument("--warmup", type=int, default=30, metavar="N",
-                    help="asks before measuring, not measured (other strings than the measured "
-                         "ones); 0: none (default 30)")
+    ap.add_argument("--warmup", type=int, default=None, metavar="N",
+                    help="asks before measuring, not measured (default: one pass over the measured "
+                         "questions, each tagged; 0: none)")
+    ap.add_argument("--warmup-pool", choices=("measured", "others"), default="measured",
+                    help="warm up on the measured questions (tagged) or on the file's others")
     ap.add_argument("--plain", type=int, default=0, metavar="N",
                     help="no profiler: process CPU ms per ask over the questions, N rounds (each "
                          "question tagged ' – lượt r' as the load test's --distinct does: no cache "
@@ -100,8 +106,13 @@ def main(argv: list[str] | None = None) -> None:
     settings = get_settings().model_copy(update={"query_cache_size": 0})  # every question embedded
     engine = open_engine(settings, bulk=False)
     engine.warm_up()
-    questions = read_questions(args.questions, args.limit)
-    warmup = {"warm-up asks before measuring (not measured)": len(warm_up(engine, questions, max(0, args.warmup)))}
+    pool = read_questions(args.questions, 10**9)
+    questions = pool[:args.limit]
+    others = args.warmup_pool == "others" and len(pool) > args.limit
+    n = len(questions) if args.warmup is None else max(0, args.warmup)
+    warmup = {"warm-up asks before measuring (not measured)":
+              len(warm_up(engine, pool[args.limit:] if others else questions, n)),
+              "warm-up questions": "others of the file" if others else "the measured ones, tagged"}
     if args.plain:
         rounds = []
         for r in range(args.plain):

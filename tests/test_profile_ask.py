@@ -47,33 +47,47 @@ def engine(monkeypatch) -> RecordingEngine:
 @pytest.fixture
 def questions(tmp_path):
     path = tmp_path / "q.jsonl"
-    texts = [f"Thời hạn kháng cáo số {i}?" for i in range(4)]
+    texts = [f"Thời hạn kháng cáo số {i}?" for i in range(6)]
     path.write_text("".join(json.dumps({"question": t}, ensure_ascii=False) + "\n" for t in texts), encoding="utf-8")
     return path, texts
+
+
+KEY = "warm-up asks before measuring (not measured)"
 
 
 @pytest.mark.parametrize("plain", [False, True])
 def test_warm_up_asks_come_first_differ_from_measured_ones_and_are_reported(engine, questions, capsys, plain):
     path, texts = questions
-    profile_ask.main(["--questions", str(path), "--warmup", "6"] + (["--plain", "1"] if plain else []))
+    profile_ask.main(["--questions", str(path), "--limit", "4", "--warmup", "6"]
+                     + (["--plain", "1"] if plain else []))
     out = json.loads(capsys.readouterr().out)
-    assert out["warm-up asks before measuring (not measured)"] == 6
+    assert out[KEY] == 6 and out["warm-up questions"] == "the measured ones, tagged"
     warm, measured = engine.asked[:6], engine.asked[6:]
-    assert len(measured) == len(texts) and out["asks"] == len(texts)
+    assert len(measured) == 4 and out["asks"] == 4
     assert all(profile_ask.WARMUP_TAG in q for q in warm) and len(set(warm)) == 6
     assert not set(warm) & set(measured)
     assert not any(profile_ask.WARMUP_TAG in q for q in measured)
-    # the warm-up draws from the pool in turn: every question's words are warmed
-    assert {q.split(profile_ask.WARMUP_TAG)[0] for q in warm} == set(texts)
+    # the measured questions in turn: every measured question's words are warmed
+    assert {q.split(profile_ask.WARMUP_TAG)[0] for q in warm} == set(texts[:4])
     assert engine.closed
 
 
-def test_warm_up_is_on_by_default_and_can_be_turned_off(engine, questions, capsys):
+def test_default_is_one_pass_over_the_measured_questions_and_can_be_turned_off(engine, questions, capsys):
     path, texts = questions
     profile_ask.main(["--questions", str(path)])
-    assert json.loads(capsys.readouterr().out)["warm-up asks before measuring (not measured)"] == 30
-    assert len(engine.asked) == 30 + len(texts)
+    assert json.loads(capsys.readouterr().out)[KEY] == len(texts)
+    assert len(engine.asked) == 2 * len(texts) and engine.asked[len(texts):] == texts
     engine.asked.clear()
     profile_ask.main(["--questions", str(path), "--warmup", "0"])
-    assert json.loads(capsys.readouterr().out)["warm-up asks before measuring (not measured)"] == 0
+    assert json.loads(capsys.readouterr().out)[KEY] == 0
     assert engine.asked == texts
+
+
+def test_warm_up_on_the_files_other_questions(engine, questions, capsys):
+    """--warmup-pool others: the questions beyond --limit, none of the measured ones."""
+    path, texts = questions
+    profile_ask.main(["--questions", str(path), "--limit", "4", "--warmup", "3", "--warmup-pool", "others"])
+    out = json.loads(capsys.readouterr().out)
+    assert out[KEY] == 3 and out["warm-up questions"] == "others of the file"
+    assert {q.split(profile_ask.WARMUP_TAG)[0] for q in engine.asked[:3]} == set(texts[4:])
+    assert engine.asked[3:] == texts[:4]
