@@ -29,6 +29,15 @@ Little's law its mean latency is just N / throughput, so it says nothing about l
 at a realistic load. The open-loop rate mode measures latency at a given offered load,
 which is what makes a target such as "p95 ≤ 100 ms at 50 asks/s" meaningful.
 
+Users follow the permission rules (docs/api.md, "Roles and scopes"): before a run the
+client reads each account (``GET /auth/me``) and the court tree (``GET /courts``), and
+applies the server's own review rule (``assistant.kb.services.qa.review_scope_in_tree``).
+A judge's contribution is approved by a ``--reviewer`` whose scope holds the judge's court
+(several reviewers may be given, comma-separated); a judge no reviewer covers — a high
+court's judge beside a province's reviewer — only asks (the report lists them as
+``ask_only_judges``), since approving their entry would be a 404, i.e. an error of the
+load test's choosing, not the server's. Statistics pages are the viewer's own scope.
+
 ``--questions`` takes a JSONL/JSON file (objects with a "question" field) or a text
 file (one question per line); asks draw from it uniformly with the seeded RNG.
 ``--fold-share F`` sends that share of asks without diacritics (judges type that way on
@@ -59,6 +68,7 @@ from urllib.parse import urlparse
 
 import httpx
 
+from assistant.kb.services.qa import review_scope_in_tree
 from corpus.vietnamese import fold_diacritics  # as a judge types on a phone
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
@@ -196,6 +206,47 @@ def login(client: httpx.Client, username: str, password: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class Plan:
+    """Who contributes and who approves it: each contributing judge (credential key) with
+    the reviewer (credential key) whose review scope holds the judge's court."""
+
+    reviewer_of: dict[str, str]
+    ask_only: list[str]  # usernames of judges no given reviewer may approve
+
+    @property
+    def contributors(self) -> list[str]:
+        return list(self.reviewer_of)
+
+
+def review_plan(client: httpx.Client, headers: dict[str, dict[str, str]], judges: list[str],
+                reviewers: list[str], usernames: dict[str, str]) -> Plan:
+    """Pair each judge with a reviewer who may approve the judge's entries, by the
+    server's rule over the tree and accounts read through the API; judges take the
+    reviewers that cover them in turn. ``headers``/``usernames`` are keyed like
+    :attr:`Load.creds`."""
+    r = client.get("/api/v1/courts", headers=headers[judges[0]])
+    r.raise_for_status()
+    parents = {c["id"]: c["parent_id"] for c in r.json()}
+    me: dict[str, dict] = {}
+    for key in judges + reviewers:
+        r = client.get("/api/v1/auth/me", headers=headers[key])
+        r.raise_for_status()
+        me[key] = r.json()
+    scopes = {key: review_scope_in_tree(me[key]["role"], me[key]["court_id"], parents) for key in reviewers}
+    reviewer_of: dict[str, str] = {}
+    ask_only: list[str] = []
+    for n, judge in enumerate(judges):
+        court = me[judge]["court_id"]
+        able = [key for key, scope in scopes.items() if me[key]["id"] != me[judge]["id"]  # no self-approval
+                and (scope is None or (court is not None and court in scope))]
+        if able:
+            reviewer_of[judge] = able[n % len(able)]
+        else:
+            ask_only.append(usernames[judge])
+    return Plan(reviewer_of, ask_only)
+
+
+@dataclass(frozen=True)
 class Slot:
     """One unit of traffic: what to send, and when it was due (``perf_counter`` time).
 
@@ -227,8 +278,13 @@ class Load:
         # them in turn, as a court system's traffic comes from many accounts and courts
         names = [n.strip() for n in judge[0].split(",") if n.strip()]
         self.judges = [f"judge{i}" for i in range(len(names))]
-        self.creds = {"reviewer": reviewer, "stats": stats_user} | {
-            key: (name, judge[1]) for key, name in zip(self.judges, names, strict=True)}
+        # several reviewers likewise: each contribution goes to one whose scope holds its court
+        reviewer_names = [n.strip() for n in reviewer[0].split(",") if n.strip()]
+        self.reviewers = [f"reviewer{i}" for i in range(len(reviewer_names))]
+        self.creds = {"stats": stats_user} | {
+            key: (name, judge[1]) for key, name in zip(self.judges, names, strict=True)} | {
+            key: (name, reviewer[1]) for key, name in zip(self.reviewers, reviewer_names, strict=True)}
+        self.plan: Plan | None = None  # read from the server before the first run
         self.seed = seed
         self.questions = list(questions) if questions is not None else None
         self.fold_share = fold_share
@@ -310,14 +366,16 @@ class Load:
             r = client.get("/api/v1/stats", params=view, headers=headers["stats"])
             self._check(r, "stats", 200, t0)
         else:
-            r = client.post("/api/v1/qa", headers=headers[self.judges[slot.index % len(self.judges)]], json={
+            assert self.plan is not None
+            author = self.plan.contributors[slot.index % len(self.plan.contributors)]
+            r = client.post("/api/v1/qa", headers=headers[author], json={
                 "question": f"Câu hỏi thử tải số {slot.index}-{time.time_ns()} về thời hạn "
                             "kháng cáo?",
                 "answer": "15 ngày kể từ ngày tuyên án.", "field": "dân sự", "submit": True})
             if self._check(r, "contribute", 201, t0):
                 t1 = time.perf_counter()  # the approval follows the answer, it is not scheduled
                 r = client.post(f"/api/v1/review/{r.json()['id']}/approve",
-                                headers=headers["reviewer"])
+                                headers=headers[self.plan.reviewer_of[author]])
                 self._check(r, "review", 200, t1)
 
     def _check(self, r: httpx.Response, kind: str, want: int, t0: float) -> bool:
@@ -411,6 +469,13 @@ class Load:
         with httpx.Client(base_url=self.url, timeout=30) as c:
             headers = {k: login(c, *v) for k, v in self.creds.items()}
             self.stats_views = stats_views(c, headers["stats"])
+            if self.plan is None:
+                self.plan = review_plan(c, headers, self.judges, self.reviewers,
+                                        {k: v[0] for k, v in self.creds.items()})
+                if self.contribute_share > 0 and not self.plan.contributors:
+                    raise SystemExit("Không người duyệt nào được duyệt câu hỏi – trả lời của các thẩm "
+                                     "phán đã chọn (phạm vi duyệt); chọn người duyệt khác hoặc dùng "
+                                     "--contribute-share 0.")
         rss: list[tuple[float, float]] = []
         cpu0, client_cpu0 = tree_cpu_seconds(server_pid), time.process_time()
         started = time.perf_counter()
@@ -457,6 +522,9 @@ class Load:
                      "errors": dict(self.errors), "error_count": sum(self.errors.values()),
                      "error_samples": self.error_samples,
                      "distinct_questions": len(self.questions_sent)}
+        if self.plan is not None:
+            out["contributing_judges"] = len(self.plan.contributors)
+            out["ask_only_judges"] = self.plan.ask_only
         if rate is not None:
             out.update(_rate_stats(rate, poisson, self.start_lag, self.dropped))
         for kind, values in sorted(self.latency.items()):
@@ -518,7 +586,9 @@ def main(argv: list[str] | None = None) -> dict:
                    help="server pid: CPU and RSS are measured for it and its children")
     p.add_argument("--judge", default="an.nguyen",
                    help="the asking judge, or several comma-separated (taken in turn)")
-    p.add_argument("--reviewer", default="duyet.hanoi")
+    p.add_argument("--reviewer", default="duyet.hanoi",
+                   help="the approving reviewer, or several comma-separated: each contribution goes "
+                        "to one whose review scope holds the judge's court")
     p.add_argument("--stats-user", default="qt.hanoi")
     p.add_argument("--password", default="demo-toaan-2025")
     p.add_argument("--out", type=Path)

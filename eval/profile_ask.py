@@ -9,6 +9,17 @@ ask (stages are leaf-most first so that nothing is counted twice in the "rest"):
     python -m eval.profile_ask --questions ../shared/eval/court_subset/questions.jsonl [--limit 300] [--top 30]
     python -m eval.profile_ask --questions … --plain 3   # no profiler: CPU ms per ask, 3 rounds
 
+Warm-up (``--warmup N``; default one pass over the measured questions; 0 turns it off):
+before anything is measured, N asks load what an ask loads on first use (lazy facets and
+patterns, ONNX Runtime's first runs, underthesea) and fill the caches a busy server has
+full — those keyed by words and articles (diacritic restoration, folding of candidate
+articles' syllables), primed in a server by its earlier traffic. They are the measured
+questions in turn, each tagged " – khởi động i" (never a measured string: nothing keyed by
+a question's whole text is primed), as the load test's ``--distinct`` asks re-send its
+pool; ``--warmup-pool others`` takes the file's questions beyond ``--limit`` instead,
+which leaves the measured questions' words cold. The output says how many warm-up asks
+ran and from which pool.
+
 Prints a JSON object (per-ask ms of each stage, CPU time vs wall time) and, with
 ``--top``, cProfile's heaviest functions to stderr.
 """
@@ -48,6 +59,18 @@ def read_questions(path: Path, limit: int) -> list[str]:
     return list(dict.fromkeys(out))[:limit]
 
 
+WARMUP_TAG = " – khởi động"
+
+
+def warm_up(engine, questions: list[str], n: int) -> list[str]:
+    """Ask ``n`` warm-up questions (``questions`` in turn, each tagged so that it differs
+    from every measured string); returns what was asked."""
+    asked = [f"{questions[i % len(questions)]}{WARMUP_TAG} {i}" for i in range(n)] if questions else []
+    for q in asked:
+        engine.ask(q, top_k=5, qa_top_k=5)
+    return asked
+
+
 def stage_times(stats: pstats.Stats, n: int) -> dict[str, float]:
     """Inclusive ms per ask of each stage's functions (summed over every call site)."""
     totals = dict.fromkeys((name for name, _ in STAGES), 0.0)
@@ -66,6 +89,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--questions", type=Path, required=True, help="JSON lines with a 'question' key")
     ap.add_argument("--limit", type=int, default=300)
     ap.add_argument("--top", type=int, default=0, help="also print the N heaviest functions (stderr)")
+    ap.add_argument("--warmup", type=int, default=None, metavar="N",
+                    help="asks before measuring, not measured (default: one pass over the measured "
+                         "questions, each tagged; 0: none)")
+    ap.add_argument("--warmup-pool", choices=("measured", "others"), default="measured",
+                    help="warm up on the measured questions (tagged) or on the file's others")
     ap.add_argument("--plain", type=int, default=0, metavar="N",
                     help="no profiler: process CPU ms per ask over the questions, N rounds (each "
                          "question tagged ' – lượt r' as the load test's --distinct does: no cache "
@@ -78,9 +106,13 @@ def main(argv: list[str] | None = None) -> None:
     settings = get_settings().model_copy(update={"query_cache_size": 0})  # every question embedded
     engine = open_engine(settings, bulk=False)
     engine.warm_up()
-    questions = read_questions(args.questions, args.limit)
-    for q in questions[:20]:
-        engine.ask(q)
+    pool = read_questions(args.questions, 10**9)
+    questions = pool[:args.limit]
+    others = args.warmup_pool == "others" and len(pool) > args.limit
+    n = len(questions) if args.warmup is None else max(0, args.warmup)
+    warmup = {"warm-up asks before measuring (not measured)":
+              len(warm_up(engine, pool[args.limit:] if others else questions, n)),
+              "warm-up questions": "others of the file" if others else "the measured ones, tagged"}
     if args.plain:
         rounds = []
         for r in range(args.plain):
@@ -88,7 +120,8 @@ def main(argv: list[str] | None = None) -> None:
             for q in questions:
                 engine.ask(f"{q} – lượt {r}", top_k=5, qa_top_k=5)
             rounds.append(round(1000 * (time.process_time() - cpu) / len(questions), 2))
-        print(json.dumps({"asks": len(questions), "process CPU ms per ask, each round": rounds}))
+        print(json.dumps({"asks": len(questions), "process CPU ms per ask, each round": rounds} | warmup,
+                         ensure_ascii=False))
         engine.close()
         return
     profiler = cProfile.Profile()
@@ -99,7 +132,8 @@ def main(argv: list[str] | None = None) -> None:
     profiler.disable()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     stats = pstats.Stats(profiler)
-    out = {"asks": len(questions), "wall ms per ask (under the profiler)": round(1000 * wall / len(questions), 2),
+    out = warmup | {
+           "asks": len(questions), "wall ms per ask (under the profiler)": round(1000 * wall / len(questions), 2),
            "process CPU ms per ask (all threads)": round(1000 * cpu / len(questions), 2),
            "qa points": engine.qa_store.count_documents(),
            "documents": engine.count_documents()} | stage_times(stats, len(questions))

@@ -8,6 +8,7 @@ here too so that services, API schemas and exports share one definition.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime
 
 from sqlalchemy import (
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -73,6 +75,9 @@ UNANSWERED_STATUSES: dict[str, str] = {
 }
 DISMISS_REASONS: dict[str, str] = {"junk": "Không phải câu hỏi nghiệp vụ",
                                    "duplicate": "Trùng với câu hỏi khác"}
+# statuses of an item a repeated ask counts on: at most one such item per question text
+# (an answered item is history; the same question asked again files a new one)
+UNANSWERED_LIVE: tuple[str, ...] = ("open", "merged", "dismissed")
 
 
 def utcnow() -> datetime:
@@ -302,15 +307,38 @@ class Feedback(Base):
     entry: Mapped[QAEntry | None] = relationship()
 
 
+def question_hash(question: str) -> str:
+    """The key of an unanswered item's text: SHA-256 (hex) of the exact, cleaned text."""
+    return hashlib.sha256(question.encode("utf-8")).hexdigest()
+
+
+def _question_hash_default(context) -> str:
+    return question_hash(context.get_current_parameters()["question"])
+
+
+# the live statuses as SQL constants: PostgreSQL matches ON CONFLICT … WHERE to the
+# partial index only when the predicate holds no parameters
+UNANSWERED_LIVE_WHERE = text("status IN (" + ", ".join(f"'{s}'" for s in UNANSWERED_LIVE) + ")")
+
+
 class UnansweredQuestion(Base):
     __tablename__ = "unanswered_questions"
     # every unanswered ask looks its text up (to count it on the open item); a hash index on
     # PostgreSQL: equality is all it serves, and a 1,000-character question (up to 3 bytes a
     # character) may not fit a btree entry
-    __table_args__ = (Index("ix_unanswered_questions_question", "question", postgresql_using="hash"),)
+    # one live item per question text (open, merged or dismissed: what an ask counts on),
+    # enforced by the database: concurrent first asks of a new question file one item
+    # (assistant.kb.services.unanswered.record_ask inserts with ON CONFLICT); keyed by
+    # the text's SHA-256, as a 1,000-character question may not fit a btree entry
+    __table_args__ = (
+        Index("ix_unanswered_questions_question", "question", postgresql_using="hash"),
+        Index("uq_unanswered_questions_live_hash", "question_hash", unique=True,
+              sqlite_where=UNANSWERED_LIVE_WHERE, postgresql_where=UNANSWERED_LIVE_WHERE),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     question: Mapped[str] = mapped_column(Text)
+    question_hash: Mapped[str] = mapped_column(String(64), default=_question_hash_default)
     asked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     court_id: Mapped[int | None] = mapped_column(ForeignKey("courts.id", ondelete="SET NULL"))
     usage_event_id: Mapped[int | None] = mapped_column(

@@ -40,6 +40,7 @@ from assistant.kb.models import (
     UnansweredQuestion,
     UsageEvent,
     User,
+    question_hash,
 )
 
 # --- the court system after the 2025 reform ------------------------------------------
@@ -368,7 +369,7 @@ def generate(conn: Connection, *, scale: Scale, seed: int = 2025, year: int = 20
     vcols = ["id", "user_id", "court_id", "created_at", "query", "returned_ids", "best_score",
              "latency_ms", "answered"]
     fcols = ["id", "user_id", "entry_id", "article_id", "usage_event_id", "helpful", "comment", "created_at"]
-    qcols = ["id", "question", "asked_by_id", "court_id", "usage_event_id", "status", "entry_id",
+    qcols = ["id", "question", "question_hash", "asked_by_id", "court_id", "usage_event_id", "status", "entry_id",
              "created_at", "answered_at", "last_asked_at"]
     # each item's first asker, as ``record_ask`` writes it: its counts equal a recount
     acols = ["item_id", "user_id", "times", "first_asked_at", "last_asked_at"]
@@ -410,9 +411,9 @@ def generate(conn: Connection, *, scale: Scale, seed: int = 2025, year: int = 20
                 queued.add(query)
                 un_id += 1
                 closed = rnd.random() < 0.2
-                un_rows.append((un_id, query, uid, court_id, ev_id, "answered" if closed else "open", None,
-                                _ts(conn, ts), _ts(conn, ts + timedelta(days=7)) if closed else None,
-                                _ts(conn, ts)))
+                un_rows.append((un_id, query, question_hash(query), uid, court_id, ev_id,
+                                "answered" if closed else "open", None, _ts(conn, ts),
+                                _ts(conn, ts + timedelta(days=7)) if closed else None, _ts(conn, ts)))
                 asker_rows.append((un_id, uid, 1, _ts(conn, ts), _ts(conn, ts)))
         write(UsageEvent.__table__, vcols, ev_rows)
         write(Feedback.__table__, fcols, fb_rows)

@@ -95,3 +95,100 @@ def test_unanswered_queue_revision_down_and_up_keeps_the_queue(db_url):
     finally:
         engine.dispose()
     upgrade_database(db_url)
+
+
+def test_live_unique_revision_merges_duplicate_items_losing_nothing(db_url):
+    """0011_unanswered_live_unique: two live items of one text (what two concurrent first
+    asks used to file) become one — the one another item is folded into is kept, the
+    other's askers (times added per judge), notification, entry and assignee move onto it,
+    the counts are recounted over its group; an answered item of the same text (history)
+    stays. Afterwards the database refuses a second live item of a text, not a second
+    answered one; and the revision goes down and up again."""
+    from datetime import datetime
+
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from assistant.kb.models import question_hash
+
+    upgrade_database(db_url)
+    downgrade_database(db_url, "0010_document_job_heartbeat")
+    engine = make_engine(db_url)
+    t = [datetime(2026, 11, d, 9, 0) for d in range(1, 6)]
+    try:
+        with engine.begin() as conn:
+            for name in ("mig-a", "mig-b", "mig-c"):
+                conn.execute(text("INSERT INTO users (username, full_name, password_hash, role, "
+                                  "is_active, password_changed_at, created_at) VALUES (:u, :u, 'x', "
+                                  "'judge', true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"u": name})
+            a, b, c = (conn.scalar(text("SELECT id FROM users WHERE username = :u"), {"u": u})
+                       for u in ("mig-a", "mig-b", "mig-c"))
+
+            def item(question: str, status: str, created: datetime, **extra) -> int:
+                cols = {"question": question, "status": status, "created_at": created,
+                        "last_asked_at": created, "asked_by_id": extra.pop("by", None)} | extra
+                conn.execute(text(f"INSERT INTO unanswered_questions ({', '.join(cols)}) "
+                                  f"VALUES ({', '.join(':' + k for k in cols)})"), cols)
+                return conn.scalar(text("SELECT MAX(id) FROM unanswered_questions"))
+
+            def asked(item_id: int, user: int, times: int, first: datetime, last: datetime) -> None:
+                conn.execute(text("INSERT INTO unanswered_askers (item_id, user_id, times, first_asked_at, "
+                                  "last_asked_at) VALUES (:i, :u, :n, :f, :l)"),
+                             {"i": item_id, "u": user, "n": times, "f": first, "l": last})
+
+            old = item("câu hỏi trùng", "answered", t[0], by=a)       # history: stays as it is
+            asked(old, a, 1, t[0], t[0])
+            kept = item("câu hỏi trùng", "open", t[1], by=a)          # the root of a merge
+            twin = item("câu hỏi trùng", "open", t[2], by=c, assignee_id=b)  # filed by a racing ask
+            child = item("câu hỏi khác", "merged", t[3], by=c, duplicate_of_id=kept)
+            asked(kept, a, 2, t[1], t[2])
+            asked(kept, b, 1, t[1], t[1])
+            asked(twin, a, 1, t[3], t[4])
+            asked(twin, c, 3, t[2], t[3])
+            asked(child, c, 1, t[3], t[3])
+            conn.execute(text("INSERT INTO notifications (user_id, kind, message, unanswered_id, created_at) "
+                              "VALUES (:u, 'question_answered', 'x', :i, CURRENT_TIMESTAMP)"), {"u": c, "i": twin})
+            conn.execute(text("INSERT INTO qa_entries (question, answer, field, tags, article_ids, citation_text, "
+                              "status, author_id, source_unanswered_id, created_at, updated_at, version) "
+                              "VALUES ('q', 'a', 'dân sự', '[]', '[]', '', 'draft', :u, :i, CURRENT_TIMESTAMP, "
+                              "CURRENT_TIMESTAMP, 1)"), {"u": b, "i": twin})
+        upgrade_database(db_url)
+        with engine.begin() as conn:
+            rows = conn.execute(text("SELECT id, status, ask_count, asker_count, assignee_id, asked_by_id, "
+                                     "duplicate_of_id FROM unanswered_questions ORDER BY id")).all()
+            assert [tuple(r) for r in rows] == [
+                (old, "answered", 1, 1, None, a, None),
+                (kept, "open", 2 + 1 + 1 + 3 + 1, 3, b, a, None),
+                (child, "merged", 1, 1, None, c, kept)]
+            askers = {tuple(r) for r in conn.execute(text(
+                "SELECT item_id, user_id, times FROM unanswered_askers WHERE item_id = :k"), {"k": kept})}
+            assert askers == {(kept, a, 3), (kept, b, 1), (kept, c, 3)}
+            widened = conn.execute(text("SELECT first_asked_at, last_asked_at FROM unanswered_askers "
+                                        "WHERE item_id = :k AND user_id = :u"), {"k": kept, "u": a}).one()
+            assert [str(v)[:16] for v in widened] == ["2026-11-02 09:00", "2026-11-05 09:00"]
+            assert conn.scalar(text("SELECT unanswered_id FROM notifications WHERE user_id = :u"), {"u": c}) == kept
+            assert conn.scalar(text("SELECT source_unanswered_id FROM qa_entries WHERE author_id = :u"),
+                               {"u": b}) == kept
+            hashes = conn.execute(text("SELECT question_hash FROM unanswered_questions ORDER BY id")).scalars().all()
+            assert hashes[0] == hashes[1] == question_hash("câu hỏi trùng") != hashes[2]  # as the service keys it
+        # the database now refuses a second live item of the text; history may repeat it
+        for status, refused in (("open", True), ("dismissed", True), ("answered", False)):
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text("INSERT INTO unanswered_questions (question, question_hash, status, "
+                                      "created_at) VALUES ('câu hỏi trùng', :h, :s, CURRENT_TIMESTAMP)"),
+                                 {"h": hashes[0], "s": status})
+                    conn.execute(text("DELETE FROM unanswered_questions WHERE id > :c"), {"c": child})
+                accepted = True
+            except IntegrityError:
+                accepted = False
+            assert accepted is not refused, status
+        downgrade_database(db_url, "0010_document_job_heartbeat")
+        upgrade_database(db_url)
+        with engine.begin() as conn:
+            assert conn.scalar(text("SELECT COUNT(*) FROM unanswered_askers")) == 5
+            for table in ("notifications", "qa_entries", "unanswered_askers", "unanswered_questions"):
+                conn.execute(text(f"DELETE FROM {table}"))
+            conn.execute(text("DELETE FROM users WHERE username LIKE 'mig-%'"))
+    finally:
+        engine.dispose()

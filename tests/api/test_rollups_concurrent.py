@@ -207,3 +207,117 @@ def test_concurrent_repeated_unanswered_asks_keep_queue_counts_exact(pg, tmp_pat
         asked_group = sum((n + r) % 4 < 3 for n in range(threads) for r in range(rounds))
         assert root.ask_count == 3 + asked_group
         assert root.asker_count == 6
+
+
+NEW_QUESTION = "Ủy thác tư pháp ra nước ngoài để tống đạt văn bản mất bao lâu?"
+
+
+def test_concurrent_first_asks_of_a_new_question_file_one_item(pg):
+    """Eight threads, each with its own connection, file the same new unanswered question
+    at once (``unanswered.record_ask``, released together by a barrier): one queue item,
+    counted eight times by the six judges who asked it. (A whole POST /ask also waits on
+    the question's statistics row first, which happens to serialise such asks; the queue
+    must not rely on that.) Without the unique index this test filed several items."""
+    threads = 8
+    start = threading.Barrier(threads)
+    ids: list[int] = []
+    errors: list[BaseException] = []
+
+    def judge(n: int) -> None:
+        try:
+            with session_scope(pg) as s:
+                me = s.scalar(select(User).where(User.username == f"tp{n % 6}"))
+                start.wait()
+                ids.append(unanswered.record_ask(s, me, NEW_QUESTION))
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            errors.append(exc)
+            start.abort()
+
+    workers = [threading.Thread(target=judge, args=(n,)) for n in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    assert not errors, errors
+    assert len(ids) == threads and len(set(ids)) == 1
+    with session_scope(pg) as s:
+        items = list(s.scalars(select(UnansweredQuestion).where(UnansweredQuestion.question == NEW_QUESTION)))
+        assert [(i.id, i.status, i.ask_count, i.asker_count) for i in items] == [(ids[0], "open", threads, 6)]
+        assert unanswered.count_mismatches(s) == []
+
+
+def test_concurrent_first_asks_through_the_ask_service_file_one_item(pg, tmp_path):
+    """The same through the whole ask (usage event, rollups, queue), six judges in eight
+    threads: one item whose count is eight, and eight usage events."""
+    search = FakeSearchEngine()
+    thresholds = Settings(data_dir=tmp_path, _env_file=None).match_thresholds()
+    threads = 8
+    start = threading.Barrier(threads)
+    ids: list[int | None] = []
+    errors: list[BaseException] = []
+
+    def judge(n: int) -> None:
+        try:
+            with session_scope(pg) as s:
+                me = s.scalar(select(User).where(User.username == f"tp{n % 6}"))
+                start.wait()
+                ids.append(ask_service.ask(s, search, me, NEW_QUESTION, thresholds=thresholds).unanswered_id)
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            errors.append(exc)
+            start.abort()
+
+    workers = [threading.Thread(target=judge, args=(n,)) for n in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    assert not errors, errors
+    assert len(ids) == threads and len(set(ids)) == 1 and ids[0] is not None
+    with session_scope(pg) as s:
+        items = list(s.scalars(select(UnansweredQuestion).where(UnansweredQuestion.question == NEW_QUESTION)))
+        assert [(i.id, i.ask_count, i.asker_count) for i in items] == [(ids[0], threads, 6)]
+        assert s.scalar(select(func.count()).select_from(UsageEvent)) == threads
+
+
+def test_a_first_ask_racing_an_uncommitted_one_counts_on_its_item(pg):
+    """The race itself, made deterministic: judge A's first ask of a new question has filed
+    its item but not committed; judge B's ask of the same text cannot see that item, so
+    it inserts — and the unique index on the live items' text makes B's insert wait for
+    A (observed in pg_blocking_pids, no sleep). Once A commits, B's ask counts on A's
+    item: one item, two asks, two judges. Without the index B filed a second item at once
+    (this test then fails on "did not wait")."""
+    with session_scope(pg) as s:
+        a_id, b_id = (s.scalar(select(User.id).where(User.username == name)) for name in ("tp0", "tp1"))
+    first = pg()
+    try:
+        item_id = unanswered.record_ask(first, first.get(User, a_id), NEW_QUESTION)
+        backend: queue.Queue[int] = queue.Queue()
+        result: dict[str, object] = {}
+
+        def second() -> None:
+            try:
+                with session_scope(pg) as s:
+                    backend.put(s.scalar(text("SELECT pg_backend_pid()")))
+                    result["id"] = unanswered.record_ask(s, s.get(User, b_id), NEW_QUESTION)
+            except BaseException as exc:  # noqa: BLE001 - reported to the test
+                result["error"] = exc
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        pid = backend.get()
+        with pg.kw["bind"].connect() as watcher:  # autocommit-free reads: each sees the present
+            waiting = False
+            while thread.is_alive() and not waiting:
+                waiting = bool(watcher.scalar(text("SELECT cardinality(pg_blocking_pids(:p)) > 0"), {"p": pid}))
+                watcher.rollback()
+        assert waiting, f"the second ask did not wait for the first: {result}"
+        first.commit()
+    finally:
+        first.close()
+    thread.join()
+    assert "error" not in result, result
+    assert result["id"] == item_id
+    with session_scope(pg) as s:
+        items = list(s.scalars(select(UnansweredQuestion).where(UnansweredQuestion.question == NEW_QUESTION)))
+        assert [(i.id, i.ask_count, i.asker_count) for i in items] == [(item_id, 2, 2)]
+        assert s.scalar(select(func.sum(UnansweredAsker.times)).where(UnansweredAsker.item_id == item_id)) == 2

@@ -93,3 +93,54 @@ def test_a_judges_second_ask_of_a_group_counts_one_judge(env):
             select(UnansweredQuestion).where(UnansweredQuestion.id.in_([root, child])))}
         assert counts == {root: (4, 2), child: (2, 2)}
         assert svc.count_mismatches(s) == []
+
+
+def test_concurrent_first_asks_file_one_item_on_either_database(env):
+    """Six threads ask the same new question through the ask service at once (released by
+    a barrier): one open item whose count is six, asked by the six accounts. On SQLite the
+    ask's write takes its turn (``committed_write``); on PostgreSQL the unique index on the
+    live items' text does it (the deterministic race is in test_rollups_concurrent.py). A
+    second live item of the text is refused by the database either way."""
+    import threading
+
+    from sqlalchemy.exc import IntegrityError
+
+    from assistant.kb.models import question_hash
+    from assistant.kb.services import ask as ask_service
+
+    question = "Đồng thời: thủ tục ủy thác tư pháp để lấy lời khai người ở nước ngoài?"
+    names = ["judge1", "judge2", "judge3", "reviewer", "reviewer2", "hnadmin"]
+    start = threading.Barrier(len(names))
+    ids: list[int | None] = []
+    errors: list[BaseException] = []
+    thresholds = env.settings.match_thresholds()
+
+    def ask(name: str) -> None:
+        try:
+            with env.session() as s:
+                me = s.get(User, env.users[name])
+                start.wait()
+                ids.append(ask_service.ask(s, env.search, me, question, thresholds=thresholds).unanswered_id)
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            errors.append(exc)
+            start.abort()
+
+    workers = [threading.Thread(target=ask, args=(name,)) for name in names]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    assert not errors, errors
+    assert len(ids) == len(names) and len(set(ids)) == 1 and ids[0] is not None
+    with env.session() as s:
+        items = list(s.scalars(select(UnansweredQuestion).where(UnansweredQuestion.question == question)))
+        assert [(i.id, i.status, i.ask_count, i.asker_count) for i in items] == [(ids[0], "open", 6, 6)]
+        assert items[0].question_hash == question_hash(question)
+        assert svc.count_mismatches(s) == []
+    try:
+        with env.session() as s:
+            s.add(UnansweredQuestion(question=question, status="open"))
+        refused = False
+    except IntegrityError:
+        refused = True
+    assert refused

@@ -18,13 +18,18 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import uvicorn
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
 
 from api.app import create_app
 from assistant.kb.db import session_scope
-from assistant.kb.services.courts import create_court
+from assistant.kb.models import QAEntry, UsageEvent, User
+from assistant.kb.services.courts import court_parents, create_court, descendant_ids
+from assistant.kb.services.qa import review_scope, review_scope_in_tree
 from assistant.kb.services.users import create_user
 from assistant.settings import Settings
 from eval.load_test import Load, fold_diacritics, load_questions, main, process_tree, rss_mb
@@ -45,9 +50,9 @@ def _load(url: str, **kwargs) -> Load:
                 **kwargs)
 
 
-@pytest.fixture
-def server_url(tmp_path) -> Iterator[str]:
-    """A real uvicorn server on 127.0.0.1 (fake engine, one court, the three load users)."""
+@contextmanager
+def _running_server(tmp_path) -> Iterator[tuple[str, object]]:
+    """A real uvicorn server on 127.0.0.1 (fake engine): its URL and session factory."""
     settings = Settings(data_dir=tmp_path, jwt_secret="s" * 40, log_format="none",
                         _env_file=None)
     app = create_app(settings, search_engine=FakeSearchEngine())
@@ -60,15 +65,104 @@ def server_url(tmp_path) -> Iterator[str]:
         while not server.started:
             assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
             time.sleep(0.05)
-        with session_scope(app.state.session_factory) as s:  # opened by the lifespan
+        yield f"http://127.0.0.1:{port}", app.state.session_factory  # opened by the lifespan
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def server_url(tmp_path) -> Iterator[str]:
+    """A real uvicorn server on 127.0.0.1 (fake engine, one court, the three load users)."""
+    with _running_server(tmp_path) as (url, factory):
+        with session_scope(factory) as s:
             create_court(s, name="Tòa án nhân dân tỉnh Thử", code="T", level="tinh")
             for username, role in USERS:
                 create_user(s, username=username, full_name=username, password=PASSWORD, role=role,
                             court_code="T")
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        yield url
+
+
+@pytest.fixture
+def court_tree(tmp_path) -> Iterator[tuple[str, object]]:
+    """A server with the court levels of the reform: the Supreme Court, a high court, a
+    province under it and a regional court under that; a judge in each of the last three,
+    the province's reviewer and the high court's reviewer, the province's court admin."""
+    with _running_server(tmp_path) as (url, factory):
+        with session_scope(factory) as s:
+            for code, level, parent in (("TC", "tandtc", None), ("CC", "cap_cao", "TC"),
+                                        ("T", "tinh", "CC"), ("T-KV1", "khu_vuc", "T")):
+                create_court(s, name=f"Tòa án nhân dân {code}", code=code, level=level, parent_code=parent)
+            for username, role, court in (("tp.cc", "judge", "CC"), ("tp.t", "judge", "T"),
+                                          ("tp.kv", "judge", "T-KV1"), ("duyet.t", "reviewer", "T"),
+                                          ("duyet.cc", "reviewer", "CC"), ("qt.t", "court_admin", "T")):
+                create_user(s, username=username, full_name=username, password=PASSWORD, role=role,
+                            court_code=court)
+        yield url, factory
+
+
+def _authors_and_approvers(factory) -> set[tuple[str, str]]:
+    with session_scope(factory) as s:
+        author, reviewer = aliased(User), aliased(User)
+        return {tuple(r) for r in s.execute(
+            select(author.username, reviewer.username).select_from(QAEntry)
+            .join(author, author.id == QAEntry.author_id).join(reviewer, reviewer.id == QAEntry.reviewer_id)
+            .where(QAEntry.status == "approved"))}
+
+
+def test_contributions_go_to_a_reviewer_whose_scope_holds_the_judges_court(court_tree):
+    """A high court's judge beside a province's reviewer: approving that judge's entry is
+    a 404 by the scope rule, which the load test used to count as an error. Now the
+    judge only asks (listed as ask-only) and the others' entries are approved, 0 errors."""
+    url, factory = court_tree
+    load = Load(url, ("tp.cc,tp.kv,tp.t", PASSWORD), ("duyet.t", PASSWORD), ("qt.t", PASSWORD),
+                contribute_share=0.4)
+    report = load.run(duration=4, concurrency=4, max_requests=120)
+    assert report["error_count"] == 0, report["error_samples"]
+    assert report["ask_only_judges"] == ["tp.cc"] and report["contributing_judges"] == 2
+    assert report["contribute"]["n"] == report["review"]["n"] > 0
+    assert _authors_and_approvers(factory) == {("tp.kv", "duyet.t"), ("tp.t", "duyet.t")}
+    with session_scope(factory) as s:  # the high court's judge still asked
+        askers = set(s.scalars(select(User.username).join(UsageEvent, UsageEvent.user_id == User.id)))
+    assert askers == {"tp.cc", "tp.kv", "tp.t"}
+
+
+def test_each_judge_gets_a_reviewer_who_covers_their_court(court_tree):
+    """With the high court's reviewer given too, its judge contributes and that reviewer
+    approves; the province's judges go to either reviewer that covers them (both do)."""
+    url, factory = court_tree
+    load = Load(url, ("tp.cc,tp.kv", PASSWORD), ("duyet.t,duyet.cc", PASSWORD), ("qt.t", PASSWORD),
+                contribute_share=0.5)
+    report = load.run(duration=4, concurrency=4, max_requests=120)
+    assert report["error_count"] == 0, report["error_samples"]
+    assert report["ask_only_judges"] == [] and report["contributing_judges"] == 2
+    pairs = _authors_and_approvers(factory)
+    assert ("tp.cc", "duyet.cc") in pairs and ("tp.cc", "duyet.t") not in pairs
+    assert {author for author, _ in pairs} == {"tp.cc", "tp.kv"}
+
+
+def test_no_reviewer_for_any_judge_refuses_to_contribute(court_tree):
+    """Only judges outside every given reviewer's scope and contributions asked for: the
+    run refuses to start (it would only measure 404s); without contributions it runs."""
+    url, _ = court_tree
+    with pytest.raises(SystemExit, match="phạm vi duyệt"):
+        Load(url, ("tp.cc", PASSWORD), ("duyet.t", PASSWORD), ("qt.t", PASSWORD)).run(
+            duration=1, concurrency=1, max_requests=5)
+    report = Load(url, ("tp.cc", PASSWORD), ("duyet.t", PASSWORD), ("qt.t", PASSWORD),
+                  contribute_share=0.0).run(duration=1, concurrency=2, max_requests=20)
+    assert report["error_count"] == 0 and report["ask_only_judges"] == ["tp.cc"]
+
+
+def test_the_plan_applies_the_servers_review_rule(court_tree):
+    """The client's pairing rests on review_scope_in_tree; the server decides with
+    review_scope: for every account of the tree the two agree."""
+    url, factory = court_tree
+    with session_scope(factory) as s:
+        parents = court_parents(s)
+        for user in s.scalars(select(User)):
+            assert review_scope(s, user) == review_scope_in_tree(user.role, user.court_id, parents), user.username
+        top = s.scalar(select(User).where(User.username == "duyet.cc"))
+        assert review_scope(s, top) == descendant_ids(s, top.court_id) != set(parents)
 
 
 def test_mixed_load_smoke(server_url):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -82,10 +83,21 @@ def list_courts(session: Session) -> list[Court]:
     return list(session.scalars(select(Court).order_by(Court.id)))
 
 
+def court_parents(session: Session) -> dict[int, int | None]:
+    """The court tree: each court's id → its parent's id (``None`` at the top)."""
+    return {cid: parent for cid, parent in session.execute(select(Court.id, Court.parent_id))}
+
+
 def descendant_ids(session: Session, court_id: int) -> set[int]:
     """``court_id`` and every court below it."""
+    return descendants_in_tree(court_id, court_parents(session))
+
+
+def descendants_in_tree(court_id: int, parents: Mapping[int, int | None]) -> set[int]:
+    """``court_id`` and every court below it in a tree given as id → parent id (no
+    database: a client that read the tree through ``GET /courts`` uses it too)."""
     children: dict[int | None, list[int]] = {}
-    for cid, parent in session.execute(select(Court.id, Court.parent_id)):
+    for cid, parent in parents.items():
         children.setdefault(parent, []).append(cid)
     out, stack = set(), [court_id]
     while stack:

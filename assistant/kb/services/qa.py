@@ -14,6 +14,7 @@ retired ones are removed from it (``delete_qa``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 
@@ -23,9 +24,9 @@ from sqlalchemy.orm import Session
 from assistant.answer_match.thresholds import Thresholds
 from assistant.kb.citations import engine_resolver, resolve_citations
 from assistant.kb.errors import Conflict, Forbidden, InvalidInput, NotFound, ServiceUnavailable
-from assistant.kb.models import FIELDS, Court, QAEntry, QARevision, User, utcnow
+from assistant.kb.models import FIELDS, QAEntry, QARevision, User, utcnow
 from assistant.kb.services import notifications
-from assistant.kb.services.courts import descendant_ids
+from assistant.kb.services.courts import court_parents, descendants_in_tree
 from assistant.kb.services.entry_articles import citation_ids, hand_attached_ids
 from assistant.kb.text import clean, clean_tags
 from assistant.search_types import INDEXED_STATUSES, SIMILAR_STATUSES, QAIndexEntry, SearchEngine
@@ -55,14 +56,23 @@ def review_scope(session: Session, user: User) -> set[int] | None:
     a top court (no court above it — the Supreme Court) sees all. Anyone else, or a
     reviewer without a court: nothing (an empty set). Decision recorded in docs/api.md.
     """
-    if user.role == "admin":
+    if user.role != "reviewer" or user.court_id is None:  # no tree needed
+        return review_scope_in_tree(user.role, user.court_id, {})
+    return review_scope_in_tree(user.role, user.court_id, court_parents(session))
+
+
+def review_scope_in_tree(role: str, court_id: int | None,
+                         parents: Mapping[int, int | None]) -> set[int] | None:
+    """:func:`review_scope`'s rule for a role and court over a court tree given as id →
+    parent id: the one rule, which a client that reads the tree and the accounts through
+    the API (the load test, eval/load_test.py) applies as the server does."""
+    if role == "admin":
         return ALL_COURTS
-    if user.role != "reviewer" or user.court_id is None:
+    if role != "reviewer" or court_id is None:
         return set()
-    court = session.get(Court, user.court_id)
-    if court is not None and court.parent_id is None:
+    if court_id in parents and parents[court_id] is None:
         return ALL_COURTS
-    return descendant_ids(session, user.court_id)
+    return descendants_in_tree(court_id, parents)
 
 
 def in_review_scope(session: Session, user: User, entry: QAEntry) -> bool:

@@ -31,11 +31,14 @@ from sqlalchemy.sql.base import Executable
 from assistant.kb.errors import Conflict, Forbidden, InvalidInput, NotFound
 from assistant.kb.models import (
     DISMISS_REASONS,
+    UNANSWERED_LIVE,
+    UNANSWERED_LIVE_WHERE,
     Court,
     QAEntry,
     UnansweredAsker,
     UnansweredQuestion,
     User,
+    question_hash,
     utcnow,
 )
 from assistant.kb.rollups import dialect_insert
@@ -87,7 +90,8 @@ def refresh_counts(session: Session, item: UnansweredQuestion) -> None:
     item.last_asked_at = last or item.last_asked_at or item.created_at
 
 
-_LIVE = ("open", *FOLDED)  # an item a repeated ask counts on (an answered one: a new item)
+_LIVE = UNANSWERED_LIVE  # an item a repeated ask counts on (an answered one: a new item)
+assert set(_LIVE) == {"open", *FOLDED}
 
 items_t = cast(Table, UnansweredQuestion.__table__)
 askers_t = cast(Table, UnansweredAsker.__table__)
@@ -125,7 +129,21 @@ def _statements(conn: Connection) -> dict[str, Executable]:
         other.c.user_id == bindparam("user"), other.c.item_id != bindparam("item"),
         or_(other.c.item_id == q.id, other.c.item_id.in_(folded_into)))
     judge = update(items_t).where(q.id.in_(ids), ~asked_group).values(asker_count=q.asker_count + 1)
-    built = _STATEMENTS[conn.dialect.name] = {"bump": bump, "asker": asker, "judge": judge}
+    live = q.status.in_(_LIVE)
+    find = (select(q.id, q.status, q.duplicate_of_id)
+            .where(q.question_hash == bindparam("key"), live, q.question == bindparam("asked")))
+    # a new item, unless another transaction has just filed one for the same text: the
+    # partial unique index on the live items' text hash makes PostgreSQL wait for that
+    # transaction, then skip the row (nothing returned); SQLite's writers take turns
+    new = dialect_insert(conn)(items_t).values(
+        question=bindparam("asked"), question_hash=bindparam("key"), asked_by_id=bindparam("user"),
+        court_id=bindparam("court"), usage_event_id=bindparam("event"), status="open",
+        ask_count=1, asker_count=1, created_at=now, last_asked_at=now,
+    ).on_conflict_do_nothing(index_elements=[q.question_hash], index_where=UNANSWERED_LIVE_WHERE).returning(q.id)
+    first = askers_t.insert().values(item_id=bindparam("item"), user_id=bindparam("user"), times=1,
+                                     first_asked_at=now, last_asked_at=now)
+    built = _STATEMENTS[conn.dialect.name] = {"bump": bump, "asker": asker, "judge": judge,
+                                              "find": find, "new": new, "first": first}
     return built
 
 
@@ -133,10 +151,12 @@ def record_ask(session: Session, actor: User, question: str,
                usage_event_id: int | None = None) -> int:
     """File an unanswered ask; returns the id of the item it counts on.
 
-    The newest item with the same text counts one more ask (and the item it was merged
-    into, its root); otherwise — no such item, or only ones closed as answered (the
-    assistant still could not answer it) — a new open item. One dismissed as junk stays
-    dismissed, only counted.
+    The live item with the same text (open, merged or dismissed: at most one, a unique
+    index on the text's hash) counts one more ask (and the item it was merged into, its
+    root); otherwise — no such item, or only ones closed as answered (the assistant still
+    could not answer it) — a new open item. One dismissed as junk stays dismissed, only
+    counted. Concurrent first asks of a new text file one item: the insert is ``ON
+    CONFLICT DO NOTHING`` on that index, and the asks that lose count on the winner's item.
 
     Why increments, not a recount of the group: a repeated unanswered question was a
     fifth of the API process's time under load (re-reading the item, its asker row and
@@ -147,25 +167,31 @@ def record_ask(session: Session, actor: User, question: str,
     statement, after the lock) sees every asker committed before it."""
     session.flush()
     conn = session.connection()
-    now = utcnow()
-    q = items_t.c
-    found = conn.execute(select(q.id, q.status, q.duplicate_of_id).where(
-        q.question == question, q.status.in_(_LIVE)).order_by(q.id.desc()).limit(1)).first()
-    if found is None:
+    sql = _statements(conn)
+    # (no key named after a column: Core's UPDATE would add it to its SET clause)
+    params = {"asked": question, "key": question_hash(question), "user": actor.id,
+              "court": actor.court_id, "event": usage_event_id, "now": utcnow()}
+    found: Any = conn.execute(sql["find"], params).first()
+    for _attempt in range(3):
+        if found is not None:
+            break
         # a new item: its one asker and counts are known, and no other transaction can
         # reference the uncommitted row, so no lock and no recount
-        item_id: int = conn.execute(items_t.insert().values(
-            question=question, asked_by_id=actor.id, court_id=actor.court_id,
-            usage_event_id=usage_event_id, status="open", ask_count=1, asker_count=1,
-            created_at=now, last_asked_at=now).returning(q.id)).scalar_one()
-        conn.execute(askers_t.insert().values(item_id=item_id, user_id=actor.id, times=1,
-                                              first_asked_at=now, last_asked_at=now))
-        return item_id
-    item_id, status, parent = found
+        new_id = conn.execute(sql["new"], params).scalar_one_or_none()
+        if new_id is not None:
+            conn.execute(sql["first"], params | {"item": new_id})
+            return int(new_id)
+        # a concurrent first ask of the same text filed it (and has committed: the insert
+        # waited for it); this ask counts on that item like any repeated ask (unless it
+        # was answered in between: then a new item again)
+        found = conn.execute(sql["find"], params).first()
+    if found is None:  # three inserts lost to items answered at once: never silent
+        raise Conflict("Câu hỏi vừa được ghi nhận đồng thời; vui lòng hỏi lại.")
+    item_id: int = found.id
+    status, parent = found.status, found.duplicate_of_id
     # merges are flattened (:func:`_fold_into`), so the root is at most one level up
     root_id = parent if status in FOLDED and parent is not None else item_id
-    params = {"item": item_id, "root": root_id, "user": actor.id, "now": now}
-    sql = _statements(conn)
+    params |= {"item": item_id, "root": root_id}
     conn.execute(sql["bump"], params)
     if conn.execute(sql["asker"], params).scalar_one() == 1:
         conn.execute(sql["judge"], params)
