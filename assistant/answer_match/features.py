@@ -279,7 +279,7 @@ def answer_strength(question: QuestionView, candidate: QuestionView) -> float:
     confidence 0.59)."""
     if question.vector is None or candidate.answer_vector is None:
         return 1.0
-    return float(margin_strength("dense_cos", np.float64(np.dot(question.vector, candidate.answer_vector))))
+    return float(margin_strength("dense_cos", np.asarray(np.dot(question.vector, candidate.answer_vector))))
 
 
 def answer_shortfall(question: QuestionView, candidates: Sequence[QuestionView]) -> np.ndarray:
