@@ -34,6 +34,7 @@ from assistant.kb.models import (
     StatsDaily,
     StatsMonthly,
     StatsQuestionMonthly,
+    StatsYearly,
     UnansweredQuestion,
     UsageEvent,
     User,
@@ -182,6 +183,24 @@ def _rollup_source(p: Period):
     return StatsDaily, None, "day", first, end
 
 
+def _user_sources(user_t, tcol: str, first: date, end: date) -> list[tuple[Any, str, date, date]]:
+    """(table, time column, first, end) pieces whose per-user rows add up to the period.
+
+    Month-aligned periods read the whole calendar years they cover from the yearly rollup
+    and the months around them from the monthly one; other ranges the daily rows. Why: the
+    national year page summed the year's 170,832 monthly user rows on every view (50–70 ms
+    of PostgreSQL CPU, ~135 ms on SQLite); a year is 38,421 yearly rows."""
+    if tcol != "month":
+        return [(user_t, tcol, first, end)]
+    y0 = first if first.month == 1 else date(first.year + 1, 1, 1)
+    y1 = date(end.year, 1, 1)
+    if y0 >= y1:
+        return [(user_t, tcol, first, end)]
+    pieces = [(StatsMonthly, "month", first, y0)] if first < y0 else []
+    pieces.append((StatsYearly, "year", y0, y1))
+    return pieces + ([(StatsMonthly, "month", y1, end)] if y1 < end else [])
+
+
 def compute_statistics(session: Session, actor: User, *, court_id: int | None = None,
                        field: str | None = None, period: str = "month", ref: date | None = None,
                        date_from: date | None = None, date_to: date | None = None,
@@ -248,12 +267,27 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
 
     # per user: (asked, contributed, approved, last active) -------------------------------
     # (last active read as stored and converted to UTC for the rows built only)
-    last_at = type_coerce(func.max(user_t.last_at), UTCDateTime.impl)
-    stmt = scoped(select(user_t.user_id, func.sum(user_t.asked), func.sum(user_t.contributed),
-                         func.sum(user_t.approved), last_at), user_t)
+    def piece(table, col: str, lo: date, hi: date):
+        stmt = _in_scope(select(table.user_id, table.asked, table.contributed, table.approved,
+                                type_coerce(table.last_at, UTCDateTime.impl).label("last_at")),
+                         table.court_id, scope)
+        stmt = stmt.where(getattr(table, col) >= lo, getattr(table, col) < hi)
+        return stmt.where(table.field.in_(fields)) if fields else stmt
+
+    pieces = _user_sources(user_t, tcol, first, end)
+    if len(pieces) == 1:
+        table, col, lo, hi = pieces[0]
+        last_at = type_coerce(func.max(table.last_at), UTCDateTime.impl)
+        stmt = _in_scope(select(table.user_id, func.sum(table.asked), func.sum(table.contributed),
+                                func.sum(table.approved), last_at), table.court_id, scope)
+        stmt = stmt.where(getattr(table, col) >= lo, getattr(table, col) < hi)
+        stmt = (stmt.where(table.field.in_(fields)) if fields else stmt).group_by(table.user_id)
+    else:
+        u = union_all(*[piece(*p) for p in pieces]).subquery()
+        stmt = select(u.c.user_id, func.sum(u.c.asked), func.sum(u.c.contributed), func.sum(u.c.approved),
+                      type_coerce(func.max(u.c.last_at), UTCDateTime.impl)).group_by(u.c.user_id)
     per_user = {uid: (int(asked or 0), int(contributed or 0), int(approved or 0), last)
-                for uid, asked, contributed, approved, last
-                in _rows(conn, stmt.group_by(user_t.user_id))}
+                for uid, asked, contributed, approved, last in _rows(conn, stmt)}
 
     # the judge table: every judge ordered and counted per court, rows built for the first
     # ``judges_limit`` only (sort keys are unique: the user id ends them)
