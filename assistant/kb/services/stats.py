@@ -177,7 +177,8 @@ def _natural(name: str) -> tuple:
 
 def _rollup_source(p: Period):
     """(user table, court table, time column name, first, end) for a period: month-aligned
-    periods read the monthly rollups, other (custom) ranges the daily ones."""
+    periods read the monthly rollups (the per-user sums read their whole calendar years from
+    the yearly one: :func:`_user_sources`), other (custom) ranges the daily ones."""
     first = p.start.astimezone(VN_TZ).date()
     end = p.end.astimezone(VN_TZ).date()
     if first.day == 1 and end.day == 1:
