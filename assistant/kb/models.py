@@ -462,6 +462,25 @@ class StatsMonthly(Base):
     last_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class StatsYearly(Base):
+    """The same per calendar year (``year`` = its 1 January): the monthly rows of a user
+    summed, so a year page sums ~38,000 rows instead of the year's ~171,000 monthly ones
+    (national set, issue 13 item 2)."""
+
+    __tablename__ = "stats_yearly"
+    __table_args__ = (Index("ix_stats_yearly_year", "year"),)
+
+    court_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    year: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    field: Mapped[str] = mapped_column(String(64), primary_key=True)
+    asked: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0)
+    contributed: Mapped[int] = mapped_column(Integer, default=0)
+    approved: Mapped[int] = mapped_column(Integer, default=0)
+    last_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class StatsCourtMonthly(Base):
     """Per (court, month, field), all users summed: court tables and time series."""
 

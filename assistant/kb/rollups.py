@@ -11,21 +11,21 @@ How it stays correct:
   Q&A entry and Q&A revision, whatever code wrote it (the ask and review services, the
   demo, imports, tests), so the services need no call of their own.
 * A new ask (an inserted usage event: what every POST /ask writes) *increments* its
-  daily, monthly and court-month cells, one upsert statement each (``INSERT … ON CONFLICT
-  DO UPDATE SET asked = asked + …``, on SQLite and PostgreSQL alike): an event is inserted
-  once, and a rolled-back ask rolls its increments back too. Why: recounting the three
+  daily, monthly, yearly and court-month cells, one upsert statement each (``INSERT … ON
+  CONFLICT DO UPDATE SET asked = asked + …``, on SQLite and PostgreSQL alike): an event is
+  inserted once, and a rolled-back ask rolls its increments back too. Why: recounting the three
   cells took ~10 statements per ask, a quarter of the API process's time under load.
 * Anything else — an event changed or deleted, every contribution and approval — *recounts*
   the daily cells from the raw rows of that (user, court, day), so a field edited by a
   reviewer moves its count and a cell can always be repaired; monthly cells are recounted
-  from the daily ones, court-month cells from the monthly ones. A cell recounted in a
+  from the daily ones, yearly and court-month cells from the monthly ones. A cell recounted in a
   flush is not also incremented (the recount already sees the flush's new rows).
 * On PostgreSQL a recounted cell row is created if missing, then locked (``FOR UPDATE``)
   before its recount statement: under READ COMMITTED that statement sees every transaction
   that held the lock before, so concurrent asks of one judge or one court never lose a
   count. An increment locks its row by the upsert itself and adds to the latest committed
-  value. Cells are written in one order (daily, monthly, court-month; sorted keys): no
-  deadlock. On SQLite writers are serialised anyway.
+  value. Cells are written in one order (daily, monthly, yearly, court-month; sorted
+  keys): no deadlock. On SQLite writers are serialised anyway.
 * Question counts (the "most asked" and unanswered lists) are kept per court *subtree*:
   an ask counts under its court, every court above it and -1 (all courts), so any scope
   reads one key. They are incremented once per inserted event (an event is inserted once;
@@ -67,6 +67,7 @@ from assistant.kb.models import (
     StatsDaily,
     StatsMonthly,
     StatsQuestionMonthly,
+    StatsYearly,
     UsageEvent,
 )
 
@@ -77,11 +78,12 @@ ASKS = ""  # StatsDaily.field of the asks row
 
 daily_t = StatsDaily.__table__
 monthly_t = StatsMonthly.__table__
+yearly_t = StatsYearly.__table__
 court_t = StatsCourtMonthly.__table__
 question_t = StatsQuestionMonthly.__table__
 events_t = UsageEvent.__table__
 entries_t = QAEntry.__table__
-TABLES = (daily_t, monthly_t, court_t, question_t)
+TABLES = (daily_t, monthly_t, yearly_t, court_t, question_t)
 
 
 # --- small helpers ------------------------------------------------------------------
@@ -103,6 +105,10 @@ def month_of(d: date) -> date:
 
 def next_month(d: date) -> date:
     return date(d.year + d.month // 12, d.month % 12 + 1, 1)
+
+
+def year_of(d: date) -> date:
+    return date(d.year, 1, 1)
 
 
 def question_key(question: str) -> tuple[str, str]:
@@ -246,6 +252,7 @@ def apply_changes(conn: Connection, ask_cells, contrib_cells, questions, new_ask
     for (court, day, user), (n, answered, last) in daily_inc.items():
         if (court, user, month_of(day), ASKS) not in monthly:
             _add(monthly_inc, (court, user, month_of(day), ASKS), answered, last, n)
+    yearly: set[tuple[int, int, date, str]] = set()
     for court, user, month, fld in sorted(monthly | set(monthly_inc)):
         if (court, user, month, fld) in monthly_inc:
             _increment(conn, monthly_t, dict(court_id=court, month=month, user_id=user, field=fld),
@@ -253,6 +260,17 @@ def apply_changes(conn: Connection, ask_cells, contrib_cells, questions, new_ask
             continue
         _recount_monthly(conn, court, user, month, fld)
         court_cells.add((court, month, fld))
+        yearly.add((court, user, year_of(month), fld))
+    yearly_inc: dict[tuple, list] = {}
+    for (court, user, month, fld), (n, answered, last) in monthly_inc.items():
+        if (court, user, year_of(month), fld) not in yearly:
+            _add(yearly_inc, (court, user, year_of(month), fld), answered, last, n)
+    for court, user, year, fld in sorted(yearly | set(yearly_inc)):
+        if (court, user, year, fld) in yearly_inc:
+            _increment(conn, yearly_t, dict(court_id=court, year=year, user_id=user, field=fld),
+                       yearly_inc[(court, user, year, fld)])
+        else:
+            _recount_yearly(conn, court, user, year, fld)
     court_inc: dict[tuple, list] = {}
     for (court, _user, month, fld), (n, answered, last) in monthly_inc.items():
         if (court, month, fld) not in court_cells:
@@ -358,6 +376,19 @@ def _recount_monthly(conn: Connection, court: int, user: int, month: date, fld: 
         last_at=select(func.max(d.last_at)).where(src).scalar_subquery()))
 
 
+def _recount_yearly(conn: Connection, court: int, user: int, year: date, fld: str) -> None:
+    _ensure_and_lock(conn, yearly_t, [dict(court_id=court, year=year, user_id=user, field=fld)])
+    m = monthly_t.c
+    src = and_(m.court_id == court, m.user_id == user, m.field == fld, m.month >= year,
+               m.month < date(year.year + 1, 1, 1))
+    y = yearly_t.c
+    conn.execute(update(yearly_t).where(y.court_id == court, y.year == year, y.user_id == user,
+                                        y.field == fld).values(
+        **{k: select(_sum(m[k])).where(src).scalar_subquery()
+           for k in ("asked", "answered", "contributed", "approved")},
+        last_at=select(func.max(m.last_at)).where(src).scalar_subquery()))
+
+
 def _recount_court(conn: Connection, court: int, month: date, fld: str) -> None:
     _ensure_and_lock(conn, court_t, [dict(court_id=court, month=month, field=fld)])
     m = monthly_t.c
@@ -422,6 +453,12 @@ def _month_expr(conn: Connection, day_column):
     return func.strftime("%Y-%m-01", day_column)
 
 
+def _year_expr(conn: Connection, day_column):
+    if _dialect(conn) == "postgresql":
+        return cast(func.date_trunc("year", day_column), Date)
+    return func.strftime("%Y-01-01", day_column)
+
+
 def _expected_daily(conn: Connection):
     ev, q = events_t.c, entries_t.c
     day = _day_expr(conn, ev.created_at)
@@ -452,6 +489,24 @@ def _expected_monthly(conn: Connection):
     return select(month.label("month"), d.user_id, d.court_id, d.field,
                   *[_sum(d[k]).label(k) for k in COUNTS], func.max(d.last_at).label("last_at")
                   ).group_by(month, d.user_id, d.court_id, d.field).having(_any(d))
+
+
+def _expected_yearly(conn: Connection):
+    m = monthly_t.c
+    year = _year_expr(conn, m.month)
+    return select(year.label("year"), m.user_id, m.court_id, m.field,
+                  *[_sum(m[k]).label(k) for k in COUNTS], func.max(m.last_at).label("last_at")
+                  ).group_by(year, m.user_id, m.court_id, m.field).having(_any(m))
+
+
+YEARLY_COLUMNS = ["year", "user_id", "court_id", "field", *COUNTS, "last_at"]
+
+
+def fill_yearly(conn: Connection) -> None:
+    """Empty the yearly rollup and sum it from the monthly one (also run by the migration
+    that creates it: an upgraded installation keeps its history)."""
+    conn.execute(delete(yearly_t))
+    conn.execute(yearly_t.insert().from_select(YEARLY_COLUMNS, _expected_yearly(conn)))
 
 
 def _expected_court(conn: Connection):
@@ -504,13 +559,15 @@ def _event_months(conn: Connection) -> list[date]:
     return out
 
 
-def rebuild(conn: Connection, progress=None) -> dict[str, int]:
+def rebuild(conn: Connection, progress=None, *, yearly: bool = True) -> dict[str, int]:
     """Empty the rollups and recompute them from usage events and Q&A entries.
 
-    ``progress(step: str)`` is called before each step (the CLI shows it).
+    ``progress(step: str)`` is called before each step (the CLI shows it). ``yearly=False``:
+    leave the yearly table alone (migration 0005 runs before the one that creates it).
     """
     say = progress or (lambda _step: None)
-    for table in TABLES:
+    tables = TABLES if yearly else tuple(t for t in TABLES if t is not yearly_t)
+    for table in tables:
         conn.execute(delete(table))
     say("ngày")
     cols = ["day", "user_id", "court_id", "field", *COUNTS, "last_at"]
@@ -518,6 +575,9 @@ def rebuild(conn: Connection, progress=None) -> dict[str, int]:
     say("tháng")
     cols = ["month", "user_id", "court_id", "field", *COUNTS, "last_at"]
     conn.execute(monthly_t.insert().from_select(cols, _expected_monthly(conn)))
+    if yearly:
+        say("năm")
+        conn.execute(yearly_t.insert().from_select(YEARLY_COLUMNS, _expected_yearly(conn)))
     conn.execute(court_t.insert().from_select(["month", "court_id", "field", *COUNTS], _expected_court(conn)))
     for month in _event_months(conn):
         say(f"câu hỏi {month:%m/%Y}")
@@ -525,7 +585,7 @@ def rebuild(conn: Connection, progress=None) -> dict[str, int]:
                 for k, v in _expected_questions(conn, month).items()]
         for i in range(0, len(rows), 20000):
             conn.execute(question_t.insert(), rows[i:i + 20000])
-    return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in TABLES}
+    return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in tables}
 
 
 def _nonzero(table):
@@ -538,6 +598,7 @@ def check(conn: Connection) -> dict[str, int]:
     out: dict[str, int] = {}
     pairs = [(daily_t, _expected_daily(conn), ["day", "user_id", "court_id", "field", *COUNTS, "last_at"]),
              (monthly_t, _expected_monthly(conn), ["month", "user_id", "court_id", "field", *COUNTS, "last_at"]),
+             (yearly_t, _expected_yearly(conn), YEARLY_COLUMNS),
              (court_t, _expected_court(conn), ["month", "court_id", "field", *COUNTS])]
     for table, expected, cols in pairs:
         exp = expected.subquery()
@@ -567,5 +628,5 @@ def group_sizes(conn: Connection) -> dict[str, int]:
     return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one() for t in TABLES}
 
 
-__all__ = ["ALL_COURTS", "ASKS", "VN_TZ", "apply_changes", "check", "day_bounds", "local_day",
-           "month_of", "next_month", "question_key", "rebuild"]
+__all__ = ["ALL_COURTS", "ASKS", "VN_TZ", "apply_changes", "check", "day_bounds", "fill_yearly", "local_day",
+           "month_of", "next_month", "question_key", "rebuild", "year_of"]

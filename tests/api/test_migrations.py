@@ -192,3 +192,54 @@ def test_live_unique_revision_merges_duplicate_items_losing_nothing(db_url):
             conn.execute(text("DELETE FROM users WHERE username LIKE 'mig-%'"))
     finally:
         engine.dispose()
+
+
+def test_yearly_rollup_migration_fills_it_from_the_monthly_rollup(db_url):
+    """0012_stats_yearly: an installation upgraded with history gets its yearly rollup summed
+    from the monthly one (asks of two users over two years, with an ask at 23:30 on 31/12 in
+    Vietnam, which counts in the year it was asked there), equal to a rebuild; down and up again."""
+    from sqlalchemy import text
+
+    from assistant.kb import rollups
+
+    upgrade_database(db_url)
+    downgrade_database(db_url, "0011_unanswered_live_unique")
+    engine = make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            assert "stats_yearly" not in inspect(conn).get_table_names()
+            conn.execute(text("DELETE FROM usage_events"))
+            conn.execute(text("DELETE FROM users WHERE username LIKE 'mig-%'"))
+            for name in ("mig-a", "mig-b"):
+                conn.execute(text("INSERT INTO users (username, full_name, password_hash, role, "
+                                  "is_active, password_changed_at, created_at) VALUES (:u, :u, 'x', "
+                                  "'judge', true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"u": name})
+            a, b = [r[0] for r in conn.execute(
+                text("SELECT id FROM users WHERE username LIKE 'mig-%' ORDER BY username"))]
+            for uid, ts, answered in ((a, "2024-03-05 03:00:00", True), (a, "2024-12-31 16:30:00", False),
+                                      (a, "2025-01-02 03:00:00", True), (b, "2025-07-01 03:00:00", True),
+                                      (b, "2025-08-01 03:00:00", False)):
+                conn.execute(text("INSERT INTO usage_events (user_id, created_at, query, returned_ids, "
+                                  "latency_ms, answered) VALUES (:u, :t, 'câu hỏi cũ', '[]', 1, :a)"),
+                             {"u": uid, "t": ts, "a": answered})
+            rollups.rebuild(conn, yearly=False)  # what the installation's rollups held before the yearly rollup
+        upgrade_database(db_url)
+        with engine.begin() as conn:
+            rows = conn.execute(text("SELECT user_id, year, asked, answered FROM stats_yearly "
+                                     "ORDER BY user_id, year")).all()
+            assert [(u, str(y), n, k) for u, y, n, k in rows] == [
+                (a, "2024-01-01", 2, 1), (a, "2025-01-01", 1, 1), (b, "2025-01-01", 2, 1)]
+            assert set(rollups.check(conn).values()) == {0}
+        downgrade_database(db_url, "0011_unanswered_live_unique")
+        with engine.connect() as conn:
+            assert "stats_yearly" not in inspect(conn).get_table_names()
+        upgrade_database(db_url)
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT count(*) FROM stats_yearly")).scalar() == 3
+            for table in ("stats_question_monthly", "stats_court_monthly", "stats_yearly", "stats_monthly",
+                          "stats_daily", "usage_events"):
+                conn.execute(text(f"DELETE FROM {table}"))
+            conn.execute(text("DELETE FROM users WHERE username LIKE 'mig-%'"))
+    finally:
+        engine.dispose()
+    upgrade_database(db_url)

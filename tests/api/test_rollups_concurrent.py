@@ -32,6 +32,7 @@ from assistant.kb.models import (
     QAEntry,
     StatsDaily,
     StatsQuestionMonthly,
+    StatsYearly,
     UnansweredAsker,
     UnansweredQuestion,
     UsageEvent,
@@ -143,11 +144,14 @@ def test_concurrent_asks_contributions_and_approvals_keep_rollups_exact(pg, tmp_
 
     with session_scope(pg) as s:
         conn = s.connection()
-        assert rollups.check(conn) == {"stats_daily": 0, "stats_monthly": 0, "stats_court_monthly": 0,
+        assert rollups.check(conn) == {"stats_daily": 0, "stats_monthly": 0, "stats_yearly": 0,
+                                       "stats_court_monthly": 0,
                                        "stats_question_monthly": 0}
         events = s.scalar(select(func.count()).select_from(UsageEvent))
         assert events == 6 * rounds
         assert s.scalar(select(func.sum(StatsDaily.asked))) == events
+        assert s.scalar(select(func.sum(StatsYearly.asked))) == events  # increments of one yearly cell
+        assert s.scalar(select(func.sum(StatsYearly.contributed))) == 6 * rounds  # recounts of shared ones
         assert s.scalar(select(func.sum(StatsQuestionMonthly.asked)).where(
             StatsQuestionMonthly.court_id == rollups.ALL_COURTS)) == events
         assert s.scalar(select(func.sum(StatsDaily.contributed))) == 6 * rounds

@@ -147,3 +147,53 @@ def test_cached_page_and_export_are_kept_apart(env):
         page = cache.page(s, admin, period="year", ref=date(2025, 6, 1), judges_limit=3)
         export = cache.page(s, admin, period="year", ref=date(2025, 6, 1))
         assert len(page["judges"]) == 3 and len(export["judges"]) == export["judges_total"] > 3
+
+
+def test_pages_pause_the_garbage_collector_and_give_it_back(env):
+    """A page runs with the cyclic collector off and leaves it as it found it: on after a
+    page (also one that fails, also when two overlap in threads: on only when the last ends),
+    off after a page if it was off before."""
+    import gc
+    import threading
+
+    from assistant.kb.errors import InvalidInput
+    from assistant.kb.services.stats import _gc_paused
+
+    seen = []
+    with env.session() as s:
+        admin = s.get(User, env.users["admin"])
+        assert gc.isenabled()
+        compute_statistics(s, admin, period="year", ref=date(2025, 6, 1))
+        assert gc.isenabled()
+        with pytest.raises(InvalidInput):
+            compute_statistics(s, admin, period="tuần")
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            compute_statistics(s, admin, period="year", ref=date(2025, 6, 1))
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+
+    inside, leave = threading.Event(), threading.Event()
+
+    @_gc_paused
+    def first():
+        seen.append(gc.isenabled())
+        inside.set()
+        leave.wait()
+
+    @_gc_paused
+    def second():
+        seen.append(gc.isenabled())
+
+    t = threading.Thread(target=first)
+    t.start()
+    inside.wait()
+    try:
+        second()  # ends while ``first`` is still inside: the collector stays off
+        assert not gc.isenabled()
+    finally:
+        leave.set()
+        t.join()
+    assert seen == [False, False] and gc.isenabled()

@@ -68,7 +68,7 @@ def _random_activity(env, seed: int) -> None:
 def _assert_consistent(env) -> None:
     with env.session() as s:
         diff = rollups.check(s.connection())
-    assert diff == {"stats_daily": 0, "stats_monthly": 0, "stats_court_monthly": 0,
+    assert diff == {"stats_daily": 0, "stats_monthly": 0, "stats_yearly": 0, "stats_court_monthly": 0,
                     "stats_question_monthly": 0}, diff
 
 
@@ -275,3 +275,111 @@ def test_top_questions_of_a_flat_spread_and_of_one_month(env):
             assert sorted((v["count"] for v in got.values()), reverse=True) == sorted(
                 (n for h, n, _ in full if h in rare), reverse=True)[:8]
             assert {(h, v["count"], v["answered"]) for h, v in got.items()} <= {tuple(r) for r in full}
+
+
+def test_year_rollup_pages_equal_a_raw_aggregation_across_years(env):
+    """Pages of whole years (read from the yearly rollup), of whole years with months around
+    them (yearly + monthly rows), of months within a year (monthly) and of mid-month ranges
+    (daily) give each judge, court and total the figures of a plain count of the raw usage
+    events and Q&A entries: random asks from mid-2024 to early 2026 written through the ORM
+    in several flushes, contributions approved across the new year, an ask moved from
+    December into January and one deleted, a reviewer's field correction; the whole country,
+    one province, with and without a field; and the rollups equal the rebuild (check)."""
+    from datetime import date
+
+    from assistant.kb.services.stats import _user_sources, compute_statistics, period_bounds, scope_courts
+
+    rnd = random.Random(2026)
+    judges = [env.users[u] for u in ("judge1", "judge2", "judge3", "reviewer")]
+    base = datetime(2024, 6, 1, tzinfo=UTC)
+    span = 60 * 24 * 670  # to the end of March 2026
+    with env.session() as s:
+        court_of = {uid: s.get(User, uid).court_id for uid in judges}
+        for i in range(400):
+            uid = rnd.choice(judges)
+            s.add(UsageEvent(user_id=uid, court_id=court_of[uid], query=f"câu hỏi năm {rnd.randrange(30)}",
+                             created_at=base + timedelta(minutes=rnd.randrange(span)),
+                             returned_ids=[], best_score=0.5, latency_ms=2, answered=rnd.random() < 0.6))
+            if i % 37 == 0:
+                s.flush()
+        new_year = datetime(2024, 12, 31, 16, 30, tzinfo=UTC)  # 23:30 on 31/12 in Vietnam
+        moved = UsageEvent(user_id=judges[0], court_id=court_of[judges[0]], query="câu hỏi năm 1",
+                           created_at=new_year, returned_ids=[], best_score=0.5, latency_ms=2, answered=True)
+        gone = UsageEvent(user_id=judges[1], court_id=court_of[judges[1]], query="câu hỏi năm 2",
+                          created_at=new_year, returned_ids=[], best_score=0.5, latency_ms=2, answered=False)
+        s.add_all([moved, gone])
+        entries = []
+        for _ in range(50):
+            uid = rnd.choice(judges)
+            created = base + timedelta(minutes=rnd.randrange(span))
+            e = QAEntry(question="Câu hỏi đóng góp qua năm", answer="Trả lời", field=rnd.choice(FIELDS[:3]),
+                        tags=[], article_ids=[], citation_text="", status="pending", author_id=uid,
+                        court_id=court_of[uid], created_at=created, updated_at=created, version=1)
+            s.add(e)
+            entries.append(e)
+        s.flush()
+        for e in entries:
+            if rnd.random() < 0.6:  # some approved after the new year
+                e.status, e.approved_at = "approved", e.created_at + timedelta(days=rnd.randrange(60))
+            if rnd.random() < 0.2:
+                e.field = rnd.choice(FIELDS[:3])
+        s.flush()
+        moved.created_at = new_year + timedelta(hours=1)  # into 2025 (Vietnam time)
+        s.delete(gone)
+    _assert_consistent(env)
+
+    def raw(s, scope, p, field):
+        """user id → [asked, contributed, approved, last active]; court id → [asked, answered]."""
+        users: dict[int, list] = {}
+        courts: dict[int, list[int]] = {}
+        for uid, court, created, answered in s.execute(select(
+                UsageEvent.user_id, UsageEvent.court_id, UsageEvent.created_at, UsageEvent.answered)):
+            if p.start <= created < p.end and (scope is None or court in scope):
+                row = users.setdefault(uid, [0, 0, 0, None])
+                row[0] += 1
+                row[3] = max(row[3] or created, created)
+                acc = courts.setdefault(court, [0, 0])
+                acc[0] += 1
+                acc[1] += int(answered)
+        for e in s.scalars(select(QAEntry)):
+            if (scope is not None and e.court_id not in scope) or (field and e.field != field):
+                continue
+            if p.start <= e.created_at < p.end:
+                row = users.setdefault(e.author_id, [0, 0, 0, None])
+                row[1] += 1
+                row[3] = max(row[3] or e.created_at, e.created_at)
+            if e.approved_at and p.start <= e.approved_at < p.end and e.status in rollups.APPROVED_STATUSES:
+                users.setdefault(e.author_id, [0, 0, 0, None])[2] += 1
+        return users, courts
+
+    cases = [
+        {"period": "year", "ref": date(2025, 6, 1)},  # one whole year: yearly rows only
+        {"period": "year", "ref": date(2024, 2, 1), "field": "dân sự"},  # a year that began mid-data
+        {"period": "half", "ref": date(2025, 9, 1)},  # months within a year: monthly rows
+        {"period": "custom", "date_from": date(2024, 7, 1), "date_to": date(2025, 12, 31)},  # months + a year
+        {"period": "custom", "date_from": date(2024, 11, 1), "date_to": date(2026, 2, 28)},  # months, year, months
+        {"period": "custom", "date_from": date(2024, 12, 15), "date_to": date(2026, 1, 10)},  # mid-month: daily
+        {"period": "custom", "date_from": date(2025, 3, 1), "date_to": date(2025, 8, 31), "field": "hình sự"},
+    ]
+    with env.session() as s:
+        admin = s.get(User, env.users["admin"])
+        assert [len(_user_sources(None, "month", date(2024, 11, 1), date(2026, 3, 1))),
+                len(_user_sources(None, "month", date(2025, 1, 1), date(2026, 1, 1)))] == [3, 1]
+        for court in (None, env.courts["HN"]):
+            for filters in cases:
+                scope = scope_courts(s, admin, court)
+                p = period_bounds(filters["period"], filters.get("ref"), filters.get("date_from"),
+                                  filters.get("date_to"))
+                page = compute_statistics(s, admin, court_id=court, **filters)
+                users, courts = raw(s, scope, p, filters.get("field"))
+                assert users, filters
+                for j in page["judges"]:
+                    asked, contributed, approved, last = users.get(j["user_id"], [0, 0, 0, None])
+                    assert (j["asked"], j["contributed"], j["approved"], j["last_active"]) == (
+                        asked, contributed, approved, last.isoformat() if last else None), (court, filters, j)
+                assert page["totals"]["asked"] == sum(a for a, _ in courts.values())
+                assert page["totals"]["answered"] == sum(n for _, n in courts.values())
+                assert page["totals"]["contributed"] == sum(u[1] for u in users.values())
+                assert page["totals"]["approved"] == sum(u[2] for u in users.values())
+                used = {j["user_id"] for j in page["judges"] if j["used"]}
+                assert used == {j["user_id"] for j in page["judges"] if users.get(j["user_id"], [0])[0]}

@@ -304,7 +304,7 @@ def test_concurrent_writers_on_both_workers_keep_the_rollups_exact(server, worke
     with engine.connect() as conn:
         diff = rollups.check(conn)
     engine.dispose()
-    assert diff == {"stats_daily": 0, "stats_monthly": 0, "stats_court_monthly": 0,
+    assert diff == {"stats_daily": 0, "stats_monthly": 0, "stats_yearly": 0, "stats_court_monthly": 0,
                     "stats_question_monthly": 0}, diff
     seen = [w.call("GET", f"{API}/stats", w.login("duyet01"), params={"period": "year"}) for w in workers]
     assert all(r.status_code == 200 for r in seen)
