@@ -203,8 +203,9 @@ def threshold_sweep(outcomes: Sequence[dict], thresholds: Sequence[float] = SWEE
     (``best``, ``confidence``) is the answer when its confidence reaches the threshold.
 
     Why: the answer threshold trades answered-right against near-misses and unrelated
-    questions answered; this shows the trade on the evaluation set without a re-run. Only
-    candidates above the *related* bar are seen, so thresholds below it read too low."""
+    questions answered; this shows the trade on the evaluation set without a re-run. The best
+    candidate is the one the page shows first (the answer, else the first related entry, else
+    the closest entry listed when nothing passes the related bar)."""
     rows = []
     for t in thresholds:
         decided = [{**o, "answer": o["best"] if o.get("confidence") is not None and o["confidence"] >= t
