@@ -253,12 +253,25 @@ class LegalSearchEngine:
         return hits[:top_k]
 
     def candidate_view(self, meta: dict, embedding: Any) -> QuestionView:
+        """The verifier's view of an indexed entry: its words, facets and article numbers
+        read from the point (``meta.view``, written by :meth:`stored_view`), or built from
+        its text when the point has none or one built with other vocabularies."""
+        stored = meta.get("view")
         return self.analyzer.view(
             str(meta.get("question") or ""), embedding, law_keys=meta.get("law_keys") or [],
             articles=meta.get("article_ids") or (), entry_field=str(meta.get("field") or ""),
             entry_id=str(meta.get("entry_id") or ""), status=str(meta.get("status") or "approved"),
             answer=str(meta.get("answer") or ""), answer_vector=unpack_vector(meta.get("answer_vector")),
+            stored=stored if isinstance(stored, dict) else None,
         )
+
+    def stored_view(self, meta: dict) -> dict:
+        """The text-derived part of an entry's view, for its index point (``meta.view``): made
+        by the analyzer's one function for it, from the very fields :meth:`candidate_view`
+        reads back."""
+        question = str(meta.get("question") or "")
+        return self.analyzer.text_parts(question, self.analyzer._keys(question, meta.get("law_keys") or []),
+                                        str(meta.get("field") or ""), str(meta.get("answer") or ""))
 
     def ask(self, query: str, top_k: int = 5, qa_top_k: int = 3,
             statuses: tuple[str, ...] = ASK_STATUSES, draft_author: int | None = None) -> AskResult:
@@ -327,6 +340,7 @@ class LegalSearchEngine:
         docs = []
         for entry in entries:
             doc = qa_document(entry, self._entry_law_keys(entry))
+            doc.meta["view"] = self.stored_view(doc.meta)
             dense_text = self.pipeline.get_component("preprocess").run(query=doc.meta["question"])["dense_text"]
             docs.append(Document(id=doc.id, content=doc.content, meta=doc.meta, embedding=self._embed(dense_text)))
         answers = sorted({d.meta["answer"] for d in docs if d.meta["answer"]})  # each text once

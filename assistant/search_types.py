@@ -58,7 +58,9 @@ class QAIndexEntry:
     citation_text: str = ""
 
 
-QA_INDEX_VERSION = 3  # 2: the point is the entry's question (q↔q vector), status payload; 3: answer vector
+# 2: the point is the entry's question (q↔q vector), status payload; 3: answer vector;
+# 4: the verifier's view of the entry (words, facets, article numbers: ``meta.view``)
+QA_INDEX_VERSION = 4
 
 
 def qa_fingerprint(entry: QAIndexEntry, version: int | None = QA_INDEX_VERSION) -> str:

@@ -484,3 +484,60 @@ def test_query_kinds_in_training_set():
     kinds = {q.kind for q in make_queries(FIXTURE)}
     assert kinds == {"positive", "swap", "unrelated"}
     assert isinstance(make_queries(FIXTURE)[0], Query)
+
+
+# ------------------------------------------------------------------ views stored in index points
+def _fields(view) -> dict:
+    from dataclasses import fields
+
+    out = {}
+    for f in fields(view):
+        value = getattr(view, f.name)
+        out[f.name] = value.tolist() if isinstance(value, np.ndarray) else value
+    return out
+
+
+STORED_CASES = [  # (question, law keys, field, answer)
+    ("Thời hạn kháng cáo bản án dân sự sơ thẩm là bao lâu?", ("BLTTDS",), "dân sự",
+     "15 ngày, kể từ ngày tuyên án (Điều 273 BLTTDS)."),
+    ("thoi han khang cao ban an ds so tham bao lau", (), "", ""),
+    ("Theo Điều 217 BLTTDS, HĐXX đình chỉ giải quyết vụ án khi nào?", ("BLTTDS",), "kinh doanh thương mại",
+     "Khi người khởi kiện rút toàn bộ yêu cầu khởi kiện; VKS được gửi quyết định."),
+    ("Án phí hình sự phúc thẩm do ai nộp?", ("BLTTHS", "NQ326"), "hình sự",
+     "Bị cáo kháng cáo mà bản án bị giữ nguyên."),
+]
+
+
+@pytest.mark.parametrize(("text", "keys", "field", "answer"), STORED_CASES)
+def test_a_view_read_from_its_stored_parts_equals_the_view_built_from_text(text, keys, field, answer):
+    """What an index point stores (``text_parts``, JSON round trip) reads back as the very
+    view the text gives: the verifier cannot tell which way a candidate's view was made."""
+    an = QuestionAnalyzer()
+    stored = json.loads(json.dumps(an.text_parts(text, keys, field, answer), ensure_ascii=False))
+    assert stored["key"] == an.view_key
+    common = {"law_keys": keys, "articles": ("37.5.LQ.273",), "entry_field": field, "entry_id": "7",
+              "status": "pending", "answer": answer, "answer_vector": stand_in_vector(answer or "x")}
+    built = an.view(text, stand_in_vector(text), **common)
+    read = an.view(text, stand_in_vector(text), stored=stored, **common)
+    assert _fields(read) == _fields(built)
+    assert read.tokens and read.facets  # not two empty views
+    # and a fresh analyzer (another process) reads it the same way
+    assert _fields(QuestionAnalyzer().view(text, stand_in_vector(text), stored=stored, **common)) == _fields(built)
+
+
+def test_a_view_stored_with_other_vocabularies_is_built_from_text(tmp_path):
+    """A point written before the facet vocabulary (or the abbreviations) changed carries
+    another key: its stored words and facets are not read, the text is."""
+    an = QuestionAnalyzer()
+    text, answer = STORED_CASES[0][0], STORED_CASES[0][3]
+    stale = an.text_parts(text, ("BLTTDS",), "dân sự", answer) | {"tokens": ["khac"], "facets": {"act": ["khác"]}}
+    for key in ("0" * 16, None):
+        view = an.view(text, law_keys=("BLTTDS",), entry_field="dân sự", answer=answer, stored=stale | {"key": key})
+        assert _fields(view) == _fields(an.view(text, law_keys=("BLTTDS",), entry_field="dân sự", answer=answer))
+    # an edited vocabulary gives another key
+    vocabulary = tmp_path / "facets.tsv"
+    from importlib import resources
+
+    source = resources.files("corpus").joinpath("data/legal_facets.tsv").read_text("utf-8")
+    vocabulary.write_text(source + "act\tthử nghiệm\t\tthử nghiệm\n", "utf-8")
+    assert QuestionAnalyzer(str(vocabulary)).view_key != an.view_key

@@ -10,18 +10,20 @@ question retrieves are the ones the entry cites, and whether the named law match
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
 from haystack import component, default_from_dict, default_to_dict
 
-from assistant.answer_match.facets import FACETS, FacetExtractor, Facets, load_vocabulary
-from assistant.answer_match.text import content_tokens  # noqa: F401 - re-exported
-from corpus.abbreviations import expand_abbreviations
+from assistant.answer_match.facets import FACETS, FacetExtractor, Facets, FacetVocabulary, load_vocabulary
+from assistant.answer_match.text import FILLER, FOLDED_STOPWORDS, content_tokens
+from corpus.abbreviations import expand_abbreviations, load_abbreviations
 from corpus.laws import laws_in_text
 from corpus.vietnamese import fold_diacritics, normalize_text
 
@@ -106,6 +108,26 @@ def _unit(vector: Sequence[float] | np.ndarray | None) -> np.ndarray | None:
     return v / n if n > 0 else v
 
 
+# The text-derived part of an entry's view is written into its index point (``meta.view``)
+# when the entry is written, so an ask only reads it: at 50,000 entries nearly every
+# candidate is one no earlier ask has viewed, and building a view (abbreviations, facets,
+# the answer's words) was most of the Q&A stage's extra time (docs/benchmarks.md).
+# VIEW_LAYOUT: bump when what a view holds or how it is built changes.
+VIEW_LAYOUT = 1
+
+
+def view_key(vocabulary: FacetVocabulary | None = None, vocabulary_path: str | None = None) -> str:
+    """What a stored view was built with: the layout, the facet vocabulary, the abbreviations
+    and the stop words. A view stored under another key is not read (it is built from the
+    text instead), so editing a data file never leaves asks reading stale facets."""
+    vocab = vocabulary or load_vocabulary(vocabulary_path)
+    abbreviations = sorted((k, repr(v)) for k, v in load_abbreviations().items())
+    parts = [VIEW_LAYOUT, sorted((" ".join(w), repr(r)) for w, r in vocab.accented.items()),
+             sorted((k, repr(r)) for k, r in vocab.laws.items()), sorted(map(list, vocab.groups.items())),
+             abbreviations, sorted(FOLDED_STOPWORDS), sorted(FILLER)]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
 @component
 class QuestionAnalyzer:
     """text (+ vector, laws, articles) → :class:`QuestionView`."""
@@ -113,33 +135,63 @@ class QuestionAnalyzer:
     def __init__(self, vocabulary_path: str | None = None) -> None:
         self.vocabulary_path = vocabulary_path
         self.facets = FacetExtractor(vocabulary_path)
+        self.view_key = view_key(self.facets.vocabulary)
         # Every ask views its ~10 candidate entries, and popular entries come back ask after
         # ask: the text-derived part of a view (tokens, facets, numbers) is kept, the vector
         # added per call. A candidate's view was ~0.7 ms of CPU (abbreviation expansion most
         # of it), 11 views a third of an ask's Q&A stage (docs/benchmarks.md).
         self._text_view = lru_cache(maxsize=8192)(self._build_text_view)
 
-    def _build_text_view(self, text: str, keys: tuple[str, ...], articles: tuple[str, ...],
-                         entry_field: str | None, entry_id: str, status: str, answer: str) -> QuestionView:
-        tokens = content_tokens(text)
+    def text_parts(self, text: str, keys: tuple[str, ...], entry_field: str | None, answer: str) -> dict:
+        """The text-derived part of a view as plain JSON (what an index point stores under
+        ``meta.view``, with :attr:`view_key`): the one place a view's words, facets and
+        article numbers are computed, at ask time and at index time alike."""
         facets = self.facets.extract(text, entry_field, keys)
         folded = fold_diacritics(normalize_text(text, keep_newlines=False)).lower()
+        return {
+            "key": self.view_key,
+            "tokens": list(content_tokens(text)),
+            "facets": {name: sorted(values) for name, values in sorted(facets.items())},
+            "article_numbers": sorted(set(_ARTICLE_NUMBER.findall(folded))),
+            "answer_tokens": sorted(set(content_tokens(answer))) if answer else [],
+        }
+
+    @staticmethod
+    def _from_parts(parts: Mapping, text: str, keys: tuple[str, ...], articles: tuple[str, ...],
+                    entry_field: str | None, entry_id: str, status: str) -> QuestionView:
+        tokens = tuple(parts["tokens"])
         return QuestionView(
-            text=text, facets=facets, tokens=frozenset(tokens),
+            text=text, facets={name: frozenset(values) for name, values in parts["facets"].items()},
+            tokens=frozenset(tokens),
             bigrams=frozenset(f"{a} {b}" for a, b in zip(tokens, tokens[1:], strict=False)),
             vector=None, law_keys=frozenset(keys),
-            articles=articles, article_numbers=frozenset(_ARTICLE_NUMBER.findall(folded)),
+            articles=articles, article_numbers=frozenset(parts["article_numbers"]),
             entry_id=entry_id, status=status, entry_field=entry_field or "",
-            answer_tokens=frozenset(content_tokens(answer)) if answer else frozenset(),
+            answer_tokens=frozenset(parts["answer_tokens"]),
         )
+
+    def _build_text_view(self, text: str, keys: tuple[str, ...], articles: tuple[str, ...],
+                         entry_field: str | None, entry_id: str, status: str, answer: str) -> QuestionView:
+        parts = self.text_parts(text, keys, entry_field, answer)
+        return self._from_parts(parts, text, keys, articles, entry_field, entry_id, status)
+
+    @staticmethod
+    def _keys(text: str, law_keys: Iterable[str] | None) -> tuple[str, ...]:
+        if law_keys is None:
+            law_keys = [law.key for law in laws_in_text(expand_abbreviations(text))]
+        return tuple(sorted({str(k) for k in law_keys if k}))
 
     def view(self, text: str, vector=None, *, law_keys: Iterable[str] | None = None,
              articles: Iterable[str] = (), entry_field: str | None = None, entry_id: str = "",
-             status: str = "approved", answer: str = "", answer_vector=None) -> QuestionView:
-        if law_keys is None:
-            law_keys = [law.key for law in laws_in_text(expand_abbreviations(text))]
-        keys = tuple(sorted({str(k) for k in law_keys if k}))
-        base = self._text_view(text, keys, tuple(articles), entry_field, str(entry_id), status, answer)
+             status: str = "approved", answer: str = "", answer_vector=None,
+             stored: Mapping | None = None) -> QuestionView:
+        """``stored``: the text-derived part an index point carries (:meth:`text_parts`); read
+        as it is when it was built with this analyzer's :attr:`view_key`, else ignored."""
+        keys = self._keys(text, law_keys)
+        if stored is not None and stored.get("key") == self.view_key:
+            base = self._from_parts(stored, text, keys, tuple(articles), entry_field, str(entry_id), status)
+        else:
+            base = self._text_view(text, keys, tuple(articles), entry_field, str(entry_id), status, answer)
         # a view of its own: callers fill ``extra``
         return replace(base, vector=_unit(vector), answer_vector=_unit(answer_vector), extra={})
 
