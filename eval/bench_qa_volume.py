@@ -4,13 +4,20 @@ beside the demo-size knowledge base (issue 13 item 3).
 Why: every ask also looks for an approved entry that answers it, and every new
 contribution for look-alikes (POST /qa/similar); both are filtered hybrid queries over the
 Q&A points followed by the answer_match verifier. The target is a p95 within 20 % of the
-demo-size figure, so both sizes are measured in one run, on the same index and questions:
+demo-size figure, so both sizes are measured in one process, on the same legal index and
+questions, alternating question by question (a shared machine's load moves both alike):
 
-1. **demo size**: the 91 entries of ``eval/data/qa_eval.jsonl``, approved;
-2. **volume**: the same plus ``--entries`` synthetic approved entries (and ``--others``
-   pending entries and drafts of 200 authors, which only the duplicate check sees),
-   embedded and written exactly as approvals write them (``upsert_qa``), then timed again
-   before and after the Edge optimiser runs (an embedded shard has no background optimiser).
+1. **demo size**: a Q&A store holding the 91 entries of ``eval/data/qa_eval.jsonl``;
+2. **volume**: a Q&A store holding the same plus ``--entries`` synthetic approved entries
+   (and ``--others`` pending entries and drafts of 200 authors, which only the duplicate
+   check sees), embedded and written exactly as approvals write them (``upsert_qa``), then
+   optimised (an embedded shard has no background optimiser);
+3. **volume, views built at ask time**: the volume store read as before the entries' views
+   were stored in their points (``meta.view`` ignored): the change's before/after on one store.
+
+Both stores (and one copy of the legal shard they share) are kept in ``--work-dir`` and
+reused by the next run: writing 50,000 entries is ~25 minutes of embedding, and before /
+after comparisons should read the same store. A stopped write resumes where it stopped.
 
 Synthetic entries are judges' phrasings of the indexed articles' titles ("Theo BLTTDS
 2015, thời hạn kháng cáo được quy định thế nào …?"), each citing its article: distinct
@@ -18,11 +25,9 @@ texts over the real vocabulary. Questions are the set's reworded, near-miss and 
 questions, every one distinct, with the query-vector cache off. It also reports whether
 the reworded questions still find their entry first among the 50,000 (``top1``).
 
-    TROLY_DATA_DIR=… python -m eval.bench_qa_volume --entries 50000 --keep
+    TROLY_DATA_DIR=… python -m eval.bench_qa_volume --entries 50000 --work-dir /tmp/qa-volume
 
-Needs a data directory with the legal index (``troly index laws …``). Entries are written
-with ``court_code`` = ``bench-volume`` and removed at the end unless ``--keep`` (a kept
-set is reused by the next run).
+Needs a data directory with the legal index (``troly index laws …``) and the model.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -138,40 +144,80 @@ class StageTimer:
         engine._match_qa = timed
 
 
-def measure(engine: Any, questions: list[dict], expected_ids: dict[str, str], answer_threshold: float,
-            passes: int = 2) -> dict[str, Any]:
-    """Each call kind over all questions, ``passes`` times (the key figures twice)."""
-    stage = StageTimer(engine)
-    calls: dict[str, Callable[[str], Any]] = {
-        "ask (articles + Q&A, /ask)": lambda q: engine.ask(q, top_k=5, qa_top_k=5, statuses=ASK_STATUSES),
-        "duplicate check (/qa/similar)": lambda q: engine.search_qa(q, top_k=6, statuses=SIMILAR_STATUSES,
-                                                                    draft_author=7),
-    }
+class Variant:
+    """One way of answering the questions: an engine (demo-size or volume store) and a
+    change to it that holds only during its calls (``patch`` returns the undo)."""
+
+    def __init__(self, name: str, engine: Any, patch: Callable[[Any], Callable[[], None]] | None = None) -> None:
+        self.name, self.engine, self.patch = name, engine, patch
+        self.stage = StageTimer(engine) if not hasattr(engine, "_bench_stage") else engine._bench_stage
+        engine._bench_stage = self.stage
+
+    def call(self, fn: Callable[[Any], Any]) -> tuple[Any, float, float, float]:
+        """(result, wall ms, thread CPU ms, Q&A stage wall ms)."""
+        undo = self.patch(self.engine) if self.patch else None
+        try:
+            cpu, started = time.thread_time(), time.perf_counter()
+            result = fn(self.engine)
+            wall, cpu = (time.perf_counter() - started) * 1000, (time.thread_time() - cpu) * 1000
+        finally:
+            if undo:
+                undo()
+        return result, wall, cpu, self.stage.last
+
+
+def views_built_at_ask_time(engine: Any) -> Callable[[], None]:
+    """The engine as before views were stored: every candidate's view built from its text
+    (the analyzer's cache of text views still in use, as it was)."""
+    inner = engine.candidate_view
+
+    def without_stored(meta: dict, embedding: Any) -> Any:
+        return inner({k: v for k, v in meta.items() if k != "view"}, embedding)
+
+    engine.candidate_view = without_stored
+    return lambda: setattr(engine, "candidate_view", inner)
+
+
+CALLS: dict[str, Callable[[str], Callable[[Any], Any]]] = {
+    "ask": lambda q: lambda e: e.ask(q, top_k=5, qa_top_k=5, statuses=ASK_STATUSES),
+    "duplicate check": lambda q: lambda e: e.search_qa(q, top_k=6, statuses=SIMILAR_STATUSES, draft_author=7),
+}
+
+
+def measure(variants: list[Variant], questions: list[dict], expected_ids: dict[str, str],
+            answer_threshold: float, passes: int = 2) -> dict[str, Any]:
+    """Every variant on every question, alternating question by question (the order of the
+    variants rotates), ``passes`` times; per pass and variant: the call's wall and thread
+    CPU, its Q&A stage, and for the ask whether the reworded questions find their entry."""
     out: dict[str, Any] = {}
-    for name, call in calls.items():
-        for p in range(passes):
-            total, qa_stage = [], []
-            top1 = answered = answered_right = reworded = 0
-            for q in questions:
-                started = time.perf_counter()
-                result = call(q["question"])
-                total.append((time.perf_counter() - started) * 1000)
-                qa_stage.append(stage.last)
-                hits = result.qa if hasattr(result, "qa") else result
-                if q["expected"] is not None and name.startswith("ask"):
-                    reworded += 1
-                    best = hits[0] if hits else None
-                    right = best is not None and best.entry_id == expected_ids[q["expected"]]
-                    top1 += right
-                    if best is not None and best.confidence >= answer_threshold:
-                        answered += 1
-                        answered_right += right
-            row: dict[str, Any] = {"call": _pct(total), "Q&A stage (query + verifier)": _pct(qa_stage)}
-            if reworded:
-                row["reworded: right entry first"] = round(top1 / reworded, 3)
-                row["reworded: answered right / wrong"] = [round(answered_right / reworded, 3),
-                                                           round((answered - answered_right) / reworded, 3)]
-            out[f"{name}, pass {p + 1}"] = row
+    for p in range(passes):
+        rows: dict[tuple[str, str], dict[str, list[float]]] = {}
+        quality: dict[str, list[int]] = {v.name: [0, 0, 0, 0] for v in variants}  # reworded, top1, right, wrong
+        for i, q in enumerate(questions):
+            for call_name, make in CALLS.items():
+                for j in range(len(variants)):
+                    v = variants[(i + j) % len(variants)]
+                    result, wall, cpu, stage = v.call(make(q["question"]))
+                    row = rows.setdefault((call_name, v.name), {"wall": [], "cpu": [], "stage": []})
+                    row["wall"].append(wall)
+                    row["cpu"].append(cpu)
+                    row["stage"].append(stage)
+                    if call_name == "ask" and q["expected"] is not None:
+                        best = result.qa[0] if result.qa else None
+                        right = best is not None and best.entry_id == expected_ids[q["expected"]]
+                        counts = quality[v.name]
+                        counts[0] += 1
+                        counts[1] += right
+                        if best is not None and best.confidence >= answer_threshold:
+                            counts[2 if right else 3] += 1
+        for (call_name, name), row in rows.items():
+            entry: dict[str, Any] = {"call wall": _pct(row["wall"]), "call thread CPU": _pct(row["cpu"]),
+                                     "Q&A stage wall": _pct(row["stage"])}
+            if call_name == "ask":
+                n, top1, right, wrong = quality[name]
+                entry["reworded: right entry first"] = round(top1 / n, 3)
+                entry["reworded: answered right / wrong"] = [round(right / n, 3), round(wrong / n, 3)]
+            out[f"pass {p + 1}: {call_name}, {name}"] = entry
     return out
 
 
@@ -181,58 +227,98 @@ def _note(result: dict[str, Any], key: str, value: Any) -> None:
     print(json.dumps({key: value}, ensure_ascii=False), file=sys.stderr, flush=True)
 
 
+def _data_dir(work: Path, size: str, source: Path) -> Path:
+    """``work/<size>``: a data directory sharing the model and the legal shard (one copy in
+    ``work/legal``, opened once: both engines' legal stores are the same shard) with a Q&A
+    store of its own."""
+    data = work / size
+    index = data / "index"
+    index.mkdir(parents=True, exist_ok=True)
+    if not (data / "models").exists():
+        (data / "models").symlink_to((source / "models").resolve())
+    if not (index / "legal").exists():
+        (index / "legal").symlink_to((work / "legal").resolve())
+    restorer = source / "index" / "diacritics.json"
+    if restorer.is_file() and not (index / "diacritics.json").exists():
+        shutil.copy2(restorer, index / "diacritics.json")
+    return data
+
+
+def open_size(settings: Any, data: Path, bulk: bool = False) -> Any:
+    from assistant.engine_factory import open_engine
+
+    return open_engine(settings.model_copy(update={"data_dir": data}), bulk=bulk)
+
+
+def fill(engine: Any, entries: list[QAIndexEntry], note: Callable[[str, Any], None]) -> None:
+    """Write the entries the store lacks (a stopped run resumes), then build its graph."""
+    present = set(engine.qa_store.scroll_ids({"field": "meta.court_code", "operator": "==", "value": BENCH_COURT}))
+    missing = [e for e in entries if f"qa:{e.entry_id}" not in present]
+    if missing:
+        seconds = write_entries(engine, missing)
+        note("embedded and written", {"entries": len(missing), "s": round(seconds, 1),
+                                      "entries/s": round(len(missing) / seconds, 1)})
+        started = time.perf_counter()
+        engine.optimize_index()
+        note("optimize s", round(time.perf_counter() - started, 1))
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--entries", type=int, default=50_000, help="synthetic approved entries")
     ap.add_argument("--others", type=int, default=0, help="synthetic pending entries and drafts besides")
     ap.add_argument("--passes", type=int, default=2)
-    ap.add_argument("--keep", action="store_true", help="leave the synthetic entries in the index")
-    ap.add_argument("--skip-demo", action="store_true", help="do not measure the demo size first")
+    ap.add_argument("--work-dir", type=Path, default=None,
+                    help="where the two Q&A stores (and a copy of the legal shard) are kept and reused "
+                         "between runs; default <data dir>/bench-qa-volume")
+    ap.add_argument("--write-only", action="store_true", help="write the stores, measure nothing")
+    ap.add_argument("--questions", type=int, default=0, help="only the first N questions (0 = all)")
     args = ap.parse_args(argv)
 
     from assistant.answer_match.thresholds import model_thresholds
-    from assistant.engine_factory import open_engine
     from assistant.settings import get_settings
     from eval.qa_eval import load_qa_eval
 
     settings = get_settings().model_copy(update={"query_cache_size": 0})  # every question embedded
-    engine = open_engine(settings, bulk=False)
+    source = settings.data_dir
+    work = args.work_dir or source / "bench-qa-volume"
+    if not (work / "legal").exists():
+        work.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(source / "index" / "legal", work / "legal")  # opening a shard rewrites its files
     data = load_qa_eval(QA_EVAL)
     demo = [QAIndexEntry(f"demo-{e.key}", e.question, e.answer, e.field, court_code=BENCH_COURT,
                          article_ids=e.article_ids, citation_text=e.citation) for e in data.entries]
     expected_ids = {e.key: f"demo-{e.key}" for e in data.entries}
     questions = [{"question": q.question, "expected": q.expected} for q in data.questions]
-    threshold = model_thresholds(settings.data_dir).answer
+    questions = questions[: args.questions] if args.questions else questions
+    threshold = model_thresholds(source).answer
     result: dict[str, Any] = {"date": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(),
                               "load_before": [round(x, 1) for x in os.getloadavg()],
-                              "questions": len(questions), "legal_documents": engine.count_documents()}
+                              "questions": len(questions)}
+
+    def note(key: str, value: Any) -> None:
+        _note(result, key, value)
+
+    engines = {size: open_size(settings, _data_dir(work, size, source), bulk=args.write_only)
+               for size in ("demo", "volume")}
     try:
-        existing = _bench_count(engine)
-        if existing < len(demo):
-            engine.upsert_qa(demo)
+        fill(engines["demo"], demo, note)
+        articles = indexed_articles(engines["volume"])
+        fill(engines["volume"], demo + synthetic_entries(articles, args.entries, args.others), note)
+        for size, engine in engines.items():
+            note(f"{size}: Q&A points", engine.qa_store.count_documents())
+        if args.write_only:
+            return
         for q in questions[:20]:
-            engine.ask(str(q["question"]))  # warm caches and models as a running server has them
-        if not args.skip_demo and existing <= len(demo):
-            _note(result, "demo size", {"entries": _bench_count(engine)} | measure(
-                engine, questions, expected_ids, threshold, args.passes))
-        wanted = args.entries + args.others
-        if existing < len(demo) + wanted:
-            entries = synthetic_entries(indexed_articles(engine), args.entries, args.others)
-            seconds = write_entries(engine, entries)
-            _note(result, "embedded and written", {"entries": len(entries), "s": round(seconds, 1),
-                                                   "entries/s": round(len(entries) / seconds, 1)})
-            _note(result, "volume, before optimize", {"entries": _bench_count(engine)} | measure(
-                engine, questions, expected_ids, threshold, args.passes))
-        started = time.perf_counter()
-        engine.optimize_index()
-        _note(result, "optimize s", round(time.perf_counter() - started, 1))
-        _note(result, "volume", {"entries": _bench_count(engine)} | measure(
-            engine, questions, expected_ids, threshold, args.passes))
+            for engine in engines.values():
+                engine.ask(str(q["question"]))  # warm caches and models as a running server has them
+        variants = [Variant("demo size", engines["demo"]), Variant("volume", engines["volume"]),
+                    Variant("volume, views built at ask time", engines["volume"], views_built_at_ask_time)]
+        note("measured", measure(variants, questions, expected_ids, threshold, args.passes))
         result["load_after"] = [round(x, 1) for x in os.getloadavg()]
     finally:
-        if not args.keep:
-            engine.qa_store.delete_by_filter({"field": "meta.court_code", "operator": "==", "value": BENCH_COURT})
-        engine.close()
+        for engine in engines.values():
+            engine.close()
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 
