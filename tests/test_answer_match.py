@@ -541,3 +541,19 @@ def test_a_view_stored_with_other_vocabularies_is_built_from_text(tmp_path):
     source = resources.files("corpus").joinpath("data/legal_facets.tsv").read_text("utf-8")
     vocabulary.write_text(source + "act\tthử nghiệm\t\tthử nghiệm\n", "utf-8")
     assert QuestionAnalyzer(str(vocabulary)).view_key != an.view_key
+
+
+def test_the_view_key_is_the_same_in_every_process():
+    """The key is compared across processes (the one that wrote a point, the one that reads
+    it): it must not depend on the order of a set, which string hashing changes per process."""
+    import os
+    import subprocess
+    import sys
+
+    code = "from assistant.answer_match.features import view_key; print(view_key())"
+    keys = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip()
+            for seed in ("1", "2", "3")}
+    from assistant.answer_match.features import view_key
+
+    assert keys == {view_key()}

@@ -121,9 +121,15 @@ def view_key(vocabulary: FacetVocabulary | None = None, vocabulary_path: str | N
     and the stop words. A view stored under another key is not read (it is built from the
     text instead), so editing a data file never leaves asks reading stale facets."""
     vocab = vocabulary or load_vocabulary(vocabulary_path)
-    abbreviations = sorted((k, repr(v)) for k, v in load_abbreviations().items())
-    parts = [VIEW_LAYOUT, sorted((" ".join(w), repr(r)) for w, r in vocab.accented.items()),
-             sorted((k, repr(r)) for k, r in vocab.laws.items()), sorted(map(list, vocab.groups.items())),
+
+    def rows(table: Mapping) -> list:
+        return sorted((" ".join(k) if isinstance(k, tuple) else k, [[r.facet, r.value, r.group] for r in v])
+                      for k, v in table.items())
+
+    # plain values only, sets sorted: a set's order (string hashing) changes from one process to the next
+    abbreviations = sorted([k, a.short, a.expansion, a.upper_only, sorted(a.after), a.after_expansion]
+                           for k, a in load_abbreviations().items())
+    parts = [VIEW_LAYOUT, rows(vocab.accented), rows(vocab.laws), sorted([*k, g] for k, g in vocab.groups.items()),
              abbreviations, sorted(FOLDED_STOPWORDS), sorted(FILLER)]
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()[:16]
 
