@@ -52,12 +52,13 @@ bench: model
 
 # Search at volume (docs/benchmarks.md "Search at volume"): the legal index at a million points
 # (the real corpus + synthetic passages near it; shard kept in $(DATA)/bench-volume), 50,000
-# approved Q&A entries beside the demo-size set (removed afterwards), one ask profiled.
+# approved Q&A entries beside the demo-size set (two Q&A stores kept in $(DATA)/bench-qa-volume
+# and reused), one ask profiled.
 # About 1.5 hours on 2 quiet cores, most of it the HNSW build and embedding 50,000 questions.
 bench-volume: index
 	nice -n 5 $(BIN)/python -m indexing.bench_volume --source $(TROLY_DATA_DIR)/index --questions $(EVALSET) \
 		--points 1000000 --client-points 10000 --workdir $(DATA)/bench-volume
-	nice -n 5 $(BIN)/python -m eval.bench_qa_volume --entries 50000
+	nice -n 5 $(BIN)/python -m eval.bench_qa_volume --entries 50000 --work-dir $(DATA)/bench-qa-volume
 	nice -n 5 $(BIN)/python -m eval.profile_ask --questions $(EVALSET)
 
 fuzz: install
