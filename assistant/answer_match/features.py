@@ -109,10 +109,11 @@ def _unit(vector: Sequence[float] | np.ndarray | None) -> np.ndarray | None:
 
 
 # The text-derived part of an entry's view is written into its index point (``meta.view``)
-# when the entry is written, so an ask only reads it: at 50,000 entries nearly every
-# candidate is one no earlier ask has viewed, and building a view (abbreviations, facets,
-# the answer's words) was most of the Q&A stage's extra time (docs/benchmarks.md).
-# VIEW_LAYOUT: bump when what a view holds or how it is built changes.
+# when the entry is written, so an ask only reads it: at 50,000 entries most candidates are
+# entries no earlier ask has viewed, and building their views (abbreviations, facets, the
+# answer's words; ~0.5 ms each) cost ~2 ms of an ask's Q&A stage (docs/benchmarks.md, "The
+# Q&A stage at 50,000 entries"). VIEW_LAYOUT: bump when what a view holds or how it is built
+# changes (the tokenizer, the facet reader).
 VIEW_LAYOUT = 1
 
 
