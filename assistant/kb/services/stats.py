@@ -339,8 +339,6 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
         acc[1] += answered
         acc[2] += contributed
         acc[3] += approved
-    by_court = {cid: Counter(asked=a, answered=n, contributed=c, approved=p)
-                for cid, (a, n, c, p) in court_sums.items()}
 
     # per user: (asked, contributed, approved, last active) -------------------------------
     # (last active read as stored and converted to UTC for the rows built only)
@@ -363,8 +361,8 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
         u = union_all(*[piece(*p) for p in pieces]).subquery()
         stmt = select(u.c.user_id, func.sum(u.c.asked), func.sum(u.c.contributed), func.sum(u.c.approved),
                       type_coerce(func.max(u.c.last_at), UTCDateTime.impl)).group_by(u.c.user_id)
-    per_user = {uid: (int(asked or 0), int(contributed or 0), int(approved or 0), last)
-                for uid, asked, contributed, approved, last in _rows(conn, stmt)}
+    # (the sums of NOT NULL integer columns: ints already, on SQLite and PostgreSQL)
+    per_user = {row[0]: row[1:] for row in _rows(conn, stmt)}
 
     # the judge table: every judge ordered and counted per court, rows built for the first
     # ``judges_limit`` only (sort keys are unique: the user id ends them)
@@ -403,11 +401,11 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
         children[parent if parent in courts and (scope is None or parent in scope) else None].append(cid)
     per_court = []
 
-    def walk(cid: int, depth: int) -> Counter:
-        own = by_court.get(cid, Counter())
-        total = Counter(own)
-        total["judges"] += judges_in[cid]
-        total["judges_used"] += used_in[cid]
+    nothing = (0, 0, 0, 0)
+
+    def walk(cid: int, depth: int) -> list[int]:
+        # [asked, answered, contributed, approved, judges, judges used] of the subtree
+        total = [*court_sums.get(cid, nothing), judges_in[cid], used_in[cid]]
         row = {"court_id": cid, "code": courts[cid]["code"], "name": courts[cid]["name"],
                "level": COURT_LEVELS.get(courts[cid]["level"], courts[cid]["level"]),
                "parent_id": courts[cid]["parent_id"], "depth": depth}
@@ -415,32 +413,35 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
         kids = sorted(children.get(cid, []), key=court_order.__getitem__)
         row["children"] = len(kids)
         for kid in kids:
-            total.update(walk(kid, depth + 1))
-        n, used = total["judges"], total["judges_used"]
-        row.update(judges=n, judges_used=used, usage=f"{used}/{n}", contributed=total["contributed"],
-                   approved=total["approved"], asked=total["asked"],
-                   entries_per_judge=round(total["contributed"] / n, 2) if n else 0.0)
+            total = [a + b for a, b in zip(total, walk(kid, depth + 1), strict=True)]
+        asked, _, contributed, approved, n, used = total
+        row.update(judges=n, judges_used=used, usage=f"{used}/{n}", contributed=contributed,
+                   approved=approved, asked=asked, entries_per_judge=round(contributed / n, 2) if n else 0.0)
         return total
 
     for root in sorted(children.get(None, []), key=court_order.__getitem__):
         walk(root, 0)
 
     n_judges, n_used = sum(judges_in.values()), sum(used_in.values())
-    all_figs = Counter()
-    for cid, figs in by_court.items():
+    all_figs = [0, 0, 0, 0]  # asked, answered, contributed, approved
+    for cid, figs in court_sums.items():
         if scope is None or cid in scope:
-            all_figs.update(figs)
+            all_figs = [a + b for a, b in zip(all_figs, figs, strict=True)]
+    all_asked, all_answered, all_contributed, all_approved = all_figs
     totals = {
         "judges": n_judges, "judges_used": n_used, "usage": f"{n_used}/{n_judges}",
-        "contributed": all_figs["contributed"], "approved": all_figs["approved"],
-        "asked": all_figs["asked"], "answered": all_figs["answered"],
-        "unanswered": all_figs["asked"] - all_figs["answered"],
+        "contributed": all_contributed, "approved": all_approved,
+        "asked": all_asked, "answered": all_answered, "unanswered": all_asked - all_answered,
     }
 
-    # the top contributors (position in the per-user rows breaks full ties, as a stable sort)
+    # the top contributors (position in the per-user rows breaks full ties, as a stable sort);
+    # only users approved at least as often as the top-th are keyed: when that count is above
+    # 0, every one of the top has it (~100 keyed instead of ~11,400 nationally)
+    approved_counts = [fig[2] for uid, fig in per_user.items() if uid in users]
+    floor = sorted(approved_counts)[-top] if 0 < top <= len(approved_counts) else 0
     ranked = heapq.nsmallest(top, ((-approved, -contributed, users[uid][2], i, uid)
                                    for i, (uid, (_, contributed, approved, _)) in enumerate(per_user.items())
-                                   if (contributed or approved) and uid in users))
+                                   if approved >= floor and (contributed or approved) and uid in users))
     contributors = []
     for minus_approved, minus_contributed, _, _, uid in ranked:
         u = users[uid]
