@@ -288,9 +288,9 @@ def compute_statistics(session: Session, actor: User, *, court_id: int | None = 
 
     Why rollups: grouping the usage events of a national year took 22–26 s (issue 13);
     the rollups hold at most one row per (court, month, user, field), so a page costs
-    the same after a year of asks as after a week. Users and courts are read as plain
-    rows (no ORM objects; the large results as tuples, :func:`_rows`): a national page
-    covers 12,000 accounts.
+    the same after a year of asks as after a week. Users and courts come from the
+    process's copy, read again when they change (:func:`_directory`: a national page
+    covers 12,000 accounts); the large results are read as tuples (:func:`_rows`).
 
     ``judges_limit``: only the first N rows of the judge table are built (the API page
     shows :data:`PAGE_JUDGES`); ``judges_total``, the court table and the totals still
