@@ -61,11 +61,20 @@ def _decode(value, kind):
     return value
 
 
+# not data: the token of the statistics' kept courts and accounts (migration 0013). A JSON
+# restore keeps the target's row, and its inserts into users and courts give it a new token
+NOT_DATA = frozenset({"directory_version"})
+
+
+def _data_tables() -> list:
+    return [t for t in Base.metadata.sorted_tables if t.name not in NOT_DATA]
+
+
 def dump_json(engine: Engine, target: Path) -> dict[str, int]:
-    """Every table of the schema to ``target`` (one JSON object per row)."""
+    """Every data table of the schema to ``target`` (one JSON object per row)."""
     counts: dict[str, int] = {}
     with engine.connect() as conn, target.open("w", encoding="utf-8") as out:
-        for table in Base.metadata.sorted_tables:
+        for table in _data_tables():
             counts[table.name] = 0
             pk = list(table.primary_key.columns)
             for row in conn.execute(select(table).order_by(*pk)).mappings():
@@ -77,8 +86,8 @@ def dump_json(engine: Engine, target: Path) -> dict[str, int]:
 
 
 def load_json(engine: Engine, source: Path, batch: int = 500) -> dict[str, int]:
-    """Replace every table's rows with the dump's (schema upgraded by the caller)."""
-    tables = {t.name: t for t in Base.metadata.sorted_tables}
+    """Replace every data table's rows with the dump's (schema upgraded by the caller)."""
+    tables = {t.name: t for t in _data_tables()}
     rows: dict[str, list[dict]] = {name: [] for name in tables}
     with source.open(encoding="utf-8") as f:
         for line in f:
@@ -87,14 +96,14 @@ def load_json(engine: Engine, source: Path, batch: int = 500) -> dict[str, int]:
             rows[table.name].append({c.name: _decode(item["row"].get(c.name), _kind(c))
                                      for c in table.columns if c.name in item["row"]})
     with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
+        for table in reversed(_data_tables()):
             conn.execute(delete(table))
-        for table in Base.metadata.sorted_tables:
+        for table in _data_tables():
             data = rows[table.name]
             for start in range(0, len(data), batch):
                 conn.execute(table.insert(), data[start : start + batch])
         if engine.dialect.name == "postgresql":  # ids continue after the restored ones
-            for table in Base.metadata.sorted_tables:
+            for table in _data_tables():
                 if "id" in table.columns and rows[table.name]:
                     conn.execute(text(
                         f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
@@ -139,7 +148,7 @@ def restore_database(url: str, directory: Path, *, prefer_json: bool = False) ->
         try:
             with engine.connect() as conn:
                 return {t.name: conn.scalar(select(func.count()).select_from(t))
-                        for t in Base.metadata.sorted_tables}
+                        for t in _data_tables()}
         finally:
             engine.dispose()
     upgrade_database(url)

@@ -132,6 +132,24 @@ class Court(Base):
     parent: Mapped[Court | None] = relationship(remote_side=[id])
 
 
+class DirectoryVersion(Base):
+    """One row whose ``token`` changes, by database triggers, in every statement that
+    inserts, updates or deletes users or courts (migration 0013).
+
+    Why: a statistics page needs every account and court (12,000 and 393 nationally: ~10 ms
+    of a page's CPU to read) but they change a few times a day; a process keeps them and
+    reads this token instead (:func:`assistant.kb.services.stats._directory`). A random
+    token, not a counter: a rolled-back change's value is never reused. Triggers, not ORM
+    events, so that the CLI, migrations and raw SQL bump it too. A migration that rebuilds
+    ``users`` or ``courts`` on SQLite (``batch_alter_table``) drops their triggers and must
+    create them again (``tests/api/test_stats_directory.py`` fails otherwise)."""
+
+    __tablename__ = "directory_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+
+
 class User(Base):
     __tablename__ = "users"
 
