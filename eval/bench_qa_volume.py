@@ -150,10 +150,9 @@ class Variant:
     """One way of answering the questions: an engine (demo-size or volume store) and a
     change to it that holds only during its calls (``patch`` returns the undo)."""
 
-    def __init__(self, name: str, engine: Any, patch: Callable[[Any], Callable[[], None]] | None = None) -> None:
-        self.name, self.engine, self.patch = name, engine, patch
-        self.stage = StageTimer(engine) if not hasattr(engine, "_bench_stage") else engine._bench_stage
-        engine._bench_stage = self.stage
+    def __init__(self, name: str, stage: StageTimer,
+                 patch: Callable[[Any], Callable[[], None]] | None = None) -> None:
+        self.name, self.stage, self.engine, self.patch = name, stage, stage.engine, patch
 
     def call(self, fn: Callable[[Any], Any]) -> tuple[Any, float, float, float, float]:
         """(result, wall ms, process CPU ms, Q&A stage wall ms, its process CPU ms): the CPU of
@@ -362,9 +361,10 @@ def main(argv: list[str] | None = None) -> None:
         for q in questions[:20]:
             for engine in engines.values():
                 engine.ask(str(q["question"]))  # warm caches and models as a running server has them
-        variants = [Variant("demo size", engines["demo"]), Variant("volume", engines["volume"]),
-                    Variant("volume, views built at ask time", engines["volume"], views_built_at_ask_time)]
-        variants += [Variant(f"volume, hnsw_ef {ef}", engines["volume"], with_hnsw_ef(ef)) for ef in args.hnsw_ef]
+        demo_stage, volume_stage = StageTimer(engines["demo"]), StageTimer(engines["volume"])  # one per engine
+        variants = [Variant("demo size", demo_stage), Variant("volume", volume_stage),
+                    Variant("volume, views built at ask time", volume_stage, views_built_at_ask_time)]
+        variants += [Variant(f"volume, hnsw_ef {ef}", volume_stage, with_hnsw_ef(ef)) for ef in args.hnsw_ef]
         note("measured", measure(variants, questions, expected_ids, threshold, args.passes))
         result["load_after"] = [round(x, 1) for x in os.getloadavg()]
     finally:
