@@ -270,7 +270,7 @@ class LegalSearchEngine:
         by the analyzer's one function for it, from the very fields :meth:`candidate_view`
         reads back."""
         question = str(meta.get("question") or "")
-        return self.analyzer.text_parts(question, self.analyzer._keys(question, meta.get("law_keys") or []),
+        return self.analyzer.text_parts(question, self.analyzer.law_key_tuple(question, meta.get("law_keys") or []),
                                         str(meta.get("field") or ""), str(meta.get("answer") or ""))
 
     def ask(self, query: str, top_k: int = 5, qa_top_k: int = 3,

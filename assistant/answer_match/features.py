@@ -183,7 +183,9 @@ class QuestionAnalyzer:
         return self._from_parts(parts, text, keys, articles, entry_field, entry_id, status)
 
     @staticmethod
-    def _keys(text: str, law_keys: Iterable[str] | None) -> tuple[str, ...]:
+    def law_key_tuple(text: str, law_keys: Iterable[str] | None) -> tuple[str, ...]:
+        """The laws a view is about, as its cache key holds them: ``law_keys`` when the caller
+        knows them, else those the text names."""
         if law_keys is None:
             law_keys = [law.key for law in laws_in_text(expand_abbreviations(text))]
         return tuple(sorted({str(k) for k in law_keys if k}))
@@ -194,7 +196,7 @@ class QuestionAnalyzer:
              stored: Mapping | None = None) -> QuestionView:
         """``stored``: the text-derived part an index point carries (:meth:`text_parts`); read
         as it is when it was built with this analyzer's :attr:`view_key`, else ignored."""
-        keys = self._keys(text, law_keys)
+        keys = self.law_key_tuple(text, law_keys)
         if stored is not None and stored.get("key") == self.view_key:
             base = self._from_parts(stored, text, keys, tuple(articles), entry_field, str(entry_id), status)
         else:

@@ -577,7 +577,7 @@ def rebuild(conn: Connection, progress=None, *, yearly: bool = True) -> dict[str
     conn.execute(monthly_t.insert().from_select(cols, _expected_monthly(conn)))
     if yearly:
         say("năm")
-        conn.execute(yearly_t.insert().from_select(YEARLY_COLUMNS, _expected_yearly(conn)))
+        fill_yearly(conn)
     conn.execute(court_t.insert().from_select(["month", "court_id", "field", *COUNTS], _expected_court(conn)))
     for month in _event_months(conn):
         say(f"câu hỏi {month:%m/%Y}")

@@ -74,7 +74,7 @@ def upgrade() -> None:
 
     from assistant.kb import rollups
 
-    # the yearly rollup does not exist yet: migration 0011 creates it and fills it from these
+    # the yearly rollup does not exist yet: migration 0012 creates it and fills it from these
     rollups.rebuild(op.get_bind(), yearly=False)
 
 
