@@ -21,7 +21,7 @@ from assistant.kb.services.index_sync import reconcile_qa
 from assistant.kb.services.qa import index_entry
 from assistant.query_pipeline import QA_FILTER
 from assistant.search_engine import MOVED, LegalSearchEngine
-from assistant.search_types import qa_fingerprint
+from assistant.search_types import QAIndexEntry, qa_fingerprint
 from assistant.settings import Settings
 from tests.test_search_contract import APPEAL, _entry, indexed_dir, kb  # noqa: F401 - fixtures
 
@@ -59,18 +59,23 @@ def test_entries_go_to_their_own_store_and_leave_the_laws_ranking_alone(engine):
     assert engine.qa_store.count_documents() == 0
 
 
-def test_reconcile_moves_entries_left_in_the_legal_store(engine, kb):  # noqa: F811
-    """An index written before the entries had a store of their own holds them among the
-    laws: they read as :data:`MOVED`, so the reconcile deletes them there and writes the
-    entry into the Q&A store; one the database no longer has is just deleted."""
-    factory, ids = kb
+def _approved_appeal_entry(factory, ids) -> QAIndexEntry:
+    """An approved entry on the civil appeal deadline in the database, as the index writes it."""
     with session_scope(factory) as s:
         row = QAEntry(question=APPEAL, answer="15 ngày, kể từ ngày tuyên án.", field="dân sự",
                       citation_text="Điều 273 BLTTDS", article_ids=["37.5.LQ.273"], tags=[],
                       status="approved", author_id=ids["judge"], court_id=ids["court"])
         s.add(row)
         s.flush()
-        current = index_entry(row)
+        return index_entry(row)
+
+
+def test_reconcile_moves_entries_left_in_the_legal_store(engine, kb):  # noqa: F811
+    """An index written before the entries had a store of their own holds them among the
+    laws: they read as :data:`MOVED`, so the reconcile deletes them there and writes the
+    entry into the Q&A store; one the database no longer has is just deleted."""
+    factory, ids = kb
+    current = _approved_appeal_entry(factory, ids)
     # what an earlier release wrote: one store for both
     earlier = LegalSearchEngine(engine.store, engine._text_embedder, qa_store=engine.store)
     earlier.upsert_qa([current, replace(current, entry_id="987654")])
@@ -128,13 +133,7 @@ def test_reconcile_rewrites_points_written_before_views_were_stored(engine, kb):
     """A point of an earlier layout (QA_INDEX_VERSION 3: no ``meta.view``) reads as stale, so
     the reconcile rewrites it with the view; the second reconcile writes nothing."""
     factory, ids = kb
-    with session_scope(factory) as s:
-        row = QAEntry(question=APPEAL, answer="15 ngày, kể từ ngày tuyên án.", field="dân sự",
-                      citation_text="Điều 273 BLTTDS", article_ids=["37.5.LQ.273"], tags=[],
-                      status="approved", author_id=ids["judge"], court_id=ids["court"])
-        s.add(row)
-        s.flush()
-        current = index_entry(row)
+    current = _approved_appeal_entry(factory, ids)
     with session_scope(factory) as s:  # the index as the database has it (the module's rows)
         reconcile_qa(s, engine)
     doc = engine.qa_store.get_documents_by_id([f"qa:{current.entry_id}"])[0]
