@@ -105,6 +105,29 @@ def test_a_stage_named_by_its_procedure_is_not_what_is_asked():
     assert f["stage"] == {"phúc thẩm"} and "thụ lý" in f["act"]
 
 
+def test_what_a_scenario_question_asks_is_read_from_its_whole_phrase():
+    """Forms that judges' scenario questions use and that used to be read as something else
+    (each found as a false facet conflict between a training question and its own entry):
+    "chậm nhất khi nào" asks for a deadline, not a condition ("khi nào"); "quyền" inside
+    "quyền sử dụng đất" asks about no right; "hết quyền yêu cầu" is a limitation period;
+    "yêu cầu thi hành án" is civil enforcement; "rút quyết định truy tố" names the indictment,
+    not the prosecution stage; "ai quyết định" is a narrower way to ask "thẩm quyền"."""
+    assert facets("Tòa thụ lý ngày 01/6 thì hạn chuẩn bị xét xử chậm nhất khi nào?")["asked"] == {"thời hạn"}
+    assert facets("toa thu ly ngay 01/3 thi cham nhat khi nao phai mo phien toa")["asked"] == {"thời hạn"}
+    assert facets("Khi nào Tòa án đình chỉ giải quyết vụ án?")["asked"] == {"điều kiện, trường hợp"}
+    assert facets("Tranh chấp quyền sử dụng đất thì nộp đơn ở Tòa án nơi nào?")["asked"] == {"thẩm quyền"}
+    assert facets("Bị can có những quyền gì?")["asked"] == {"quyền, nghĩa vụ"}
+    f = facets("Bản án dân sự có hiệu lực bao lâu thì hết quyền yêu cầu thi hành án?")
+    assert "thi hành án" in f["field"] and "quyền, nghĩa vụ" not in f["asked"]
+    assert "stage" not in facets("Viện kiểm sát rút quyết định truy tố thì Tòa án làm gì?")
+    an, verifier = QuestionAnalyzer(), AnswerVerifier()
+    row = dict(zip(FEATURES, verifier.features(
+        an.view("tham quyen ra qd dinh chi vu an ds", stand_in_vector("q")),
+        [an.view("Ai có thẩm quyền ra quyết định đình chỉ giải quyết vụ án dân sự?", stand_in_vector("q"))])[0],
+        strict=False))
+    assert row["conflict_asked"] == 0
+
+
 def test_longest_form_wins_within_a_facet():
     assert facets("Khi nào tạm đình chỉ giải quyết vụ án?")["act"] == {"tạm đình chỉ"}
     assert facets("Khi nào đình chỉ giải quyết vụ án?")["act"] == {"đình chỉ"}
