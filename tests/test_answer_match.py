@@ -128,6 +128,24 @@ def test_what_a_scenario_question_asks_is_read_from_its_whole_phrase():
     assert row["conflict_asked"] == 0
 
 
+def test_an_entry_on_a_special_procedure_the_question_does_not_name_counts_against():
+    """A question naming no stage asks about the ordinary procedure: an entry on the appeal or
+    the simplified procedure is marked (and said so in the reasons), the general one is not,
+    nor is the appeal entry for a question that names the appeal."""
+    an, verifier = QuestionAnalyzer(), AnswerVerifier()
+    general = an.view("Thời hạn chuẩn bị xét xử vụ án hình sự là bao lâu?", stand_in_vector("g"))
+    special = an.view("Thời hạn chuẩn bị xét xử phúc thẩm vụ án hình sự theo thủ tục rút gọn là bao lâu?",
+                      stand_in_vector("s"))
+    col = FEATURES.index("c_only_special_stage")
+    plain_q = an.view("toa an phai dua vu an hinh su ra xet xu trong bao lau ke tu ngay thu ly", stand_in_vector("q"))
+    x = verifier.features(plain_q, [general, special])
+    assert x[0, col] == 0 and x[1, col] == 1
+    appeal_q = an.view("Tòa phúc thẩm phải đưa vụ án hình sự ra xét xử trong bao lâu?", stand_in_vector("q"))
+    assert verifier.features(appeal_q, [special])[0, col] == 0
+    verdict = verifier.verify(plain_q, [special])[0]
+    assert any("không nêu thủ tục phúc thẩm, rút gọn" in r for r in verdict.reasons)
+
+
 def test_longest_form_wins_within_a_facet():
     assert facets("Khi nào tạm đình chỉ giải quyết vụ án?")["act"] == {"tạm đình chỉ"}
     assert facets("Khi nào đình chỉ giải quyết vụ án?")["act"] == {"đình chỉ"}

@@ -36,13 +36,14 @@ FEATURES: tuple[str, ...] = (
     "q_only_minor", "c_only_core", "c_only_minor",
     "article_rr", "cites_nothing", "law_agree", "law_conflict", "article_number_conflict",
     "clean_dense", "clean_lex", "dense_margin", "lex_margin", "answer_cover", "answer_gain",
-    "conflict_act_consequence",
+    "conflict_act_consequence", "c_only_special_stage",
 )
 # The side each feature's weight may take (+1 for, -1 against, 0 either): agreement is never
 # evidence against a match and a conflict never evidence for it (assistant.logistic).
 _FOR = ("dense_cos", "lex_cos", "bigram_jaccard", "article_rr", "law_agree", "clean_dense", "clean_lex",
         "dense_margin", "lex_margin", "answer_cover")
-_AGAINST = ("query_uncovered", "conflict_field_detail", "law_conflict", "article_number_conflict")
+_AGAINST = ("query_uncovered", "conflict_field_detail", "law_conflict", "article_number_conflict",
+            "c_only_special_stage")
 FEATURE_SIGNS: tuple[int, ...] = tuple(
     1 if n in _FOR or n.startswith("agree_") else -1 if n in _AGAINST or n.startswith("conflict_") else 0
     for n in FEATURES)
@@ -59,6 +60,11 @@ LISTWISE = {"dense_margin": "dense_cos", "lex_margin": "lex_cos"}
 # ("… phúc thẩm" against an entry that names no stage); a party or object left unsaid
 # seldom does.
 CORE_FACETS = frozenset({"field", "stage", "act", "asked"})
+# The procedures a question is about only when it names them: one that names no stage asks
+# about the ordinary first-instance procedure, so an entry on the appeal, a review or the
+# simplified procedure ("Thời hạn chuẩn bị xét xử phúc thẩm … rút gọn") answers it less
+# than the general entry does ("… đưa vụ án ra xét xử trong bao lâu kể từ ngày thụ lý?").
+SPECIAL_STAGES = frozenset({"phúc thẩm", "giám đốc thẩm", "tái thẩm", "rút gọn"})
 MARGIN_CAP = {"dense_margin": 0.05, "lex_margin": 0.5}
 # What an unrelated entry's question scores against a question (e5 cosines of unrelated
 # procedural questions sit near 0.80–0.85; they share almost no weighted words).
@@ -321,11 +327,12 @@ def pair_features(q: QuestionView, c: QuestionView, idf: Idf, vocabulary=None) -
     consequence = conflicts[act] if "hậu quả" in q.facets.get("asked", frozenset()) else 0.0
     conflicts[act] -= consequence
     clean = not any(conflicts) and not law_conflict and not num_conflict
+    special_only = not q.facets.get("stage") and bool(c.facets.get("stage", frozenset()) & SPECIAL_STAGES)
     return [cos, lex, bigram, q_unc, c_unc, *conflicts, detail, *agrees, q_extra, c_extra,
             q_only[True], q_only[False], c_only[True], c_only[False], rr, float(not c.articles),
             law_agree, law_conflict, num_conflict,
             max(0.0, cos - 0.85) if clean else 0.0, lex if clean else 0.0, 0.0, 0.0,
-            answer_cover, answer_gain, consequence]
+            answer_cover, answer_gain, consequence, float(special_only)]
 
 
 def answer_strength(question: QuestionView, candidate: QuestionView) -> float:

@@ -16,7 +16,13 @@ import numpy as np
 from haystack import component
 
 from assistant.answer_match.facets import FACET_LABELS, FACETS
-from assistant.answer_match.features import FEATURES, PairFeaturizer, QuestionView, answer_shortfall
+from assistant.answer_match.features import (
+    FEATURES,
+    SPECIAL_STAGES,
+    PairFeaturizer,
+    QuestionView,
+    answer_shortfall,
+)
 from assistant.answer_match.model import MatchModel, load_model
 
 MAX_REASONS = 3
@@ -51,6 +57,9 @@ def reasons_for(q: QuestionView, c: QuestionView, row: np.ndarray, model: MatchM
             against.append(f"khác lĩnh vực: {_values(a)} ≠ {_values(b)}")
     if f["law_conflict"]:
         against.append(f"khác văn bản luật: {_values(q.law_keys)} ≠ {_values(c.law_keys)}")
+    if f["c_only_special_stage"]:
+        stages = c.facets.get("stage", frozenset()) & SPECIAL_STAGES
+        against.append(f"câu hỏi không nêu thủ tục {_values(stages)}")
     if f["article_number_conflict"]:
         against.append("khác điều luật: Điều " + _values(q.article_numbers)
                        + " ≠ Điều " + _values(c.article_numbers))
