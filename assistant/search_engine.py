@@ -26,7 +26,7 @@ from haystack.document_stores.types import DuplicatePolicy
 from assistant.answer_match.features import CITED_BY_ARTICLES, CITED_CANDIDATES, QuestionAnalyzer, QuestionView
 from assistant.answer_match.verifier import AnswerVerifier
 from assistant.match_bound import confidence_bound
-from assistant.qa_vectors import ANSWER, KEYS, STORED_FIELDS, EmbeddingIdentity, reusable, wanted_keys
+from assistant.qa_vectors import ANSWER, KEYS, STORED_FIELDS, EmbeddingIdentity, Reused, reusable, wanted_keys
 from assistant.query_pipeline import QA_FILTER, build_query_pipeline, qa_status_filter
 from assistant.query_processing import QueryError
 from assistant.ranking_config import RankingConfig
@@ -366,12 +366,12 @@ class LegalSearchEngine:
         out = []
         for doc, text, keys in zip(docs, texts, wanted, strict=True):
             before = stored.get(doc.id)
-            kept = reusable(keys, before.meta, before.embedding) if before is not None else None
-            vector = kept.question if kept is not None and kept.question is not None else None
+            kept = reusable(keys, before.meta, before.embedding) if before is not None else Reused()
+            vector = kept.question
             if vector is None:
                 vector = self._embed(text)
                 self._count("question")
-            if kept is not None and kept.answer is not None:
+            if kept.answer is not None:
                 doc.meta["answer_vector"] = kept.answer
             out.append(replace(doc, embedding=vector))
         self._embed_answers(out)
