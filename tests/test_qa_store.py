@@ -5,6 +5,10 @@ written when both lived in one store is put right by the reconcile.
 Why it matters: Qdrant's IDF counts every point of a collection, so 50,000 entries in the
 laws' collection re-weighted the legal terms (529 of 682 court_subset rankings moved) and
 every legal query filtered them out of its scan (docs/benchmarks.md, "Search at volume").
+
+The last tests hold rewrites to embedding only what changed (``assistant.qa_vectors``),
+with the Q&A points on an Edge shard and on qdrant-client's local mode: counted by the
+engine's ``qa_embedded``, no timing.
 """
 
 from __future__ import annotations
