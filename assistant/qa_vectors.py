@@ -16,8 +16,8 @@ another embedder is ever kept; a point written before the keys existed has none 
 embedded as before.
 
 The sparse vector, the laws and the verifier's view (``meta.view``) are recomputed on
-every write: they cost a small part of one embedding (docs/benchmarks.md, "Q&A writes
-reuse unchanged vectors").
+every write: together they cost a fraction of one embedding (docs/benchmarks.md, "Q&A
+writes keep the vectors whose text did not change").
 """
 
 from __future__ import annotations

@@ -20,11 +20,11 @@ hour of embedding first; the national generator's entries share their texts the 
 
 Process CPU (every thread: ONNX Runtime's and the shard's) and wall time per phase; the
 engine's count of embedded texts unless ``--baseline`` (the code before reuse has none:
-run this file with ``PYTHONPATH`` set to a checkout of that code). The entries are those
+copy this file into a checkout of that code and run it there). The entries are those
 of ``eval.bench_qa_volume`` with distinct answers (as contributions have), so each answer
 is embedded once.
 
-    TROLY_DATA_DIR=… python eval/bench_qa_reuse.py --entries 2000 --work-dir /tmp/qa-reuse
+    TROLY_DATA_DIR=… python -m eval.bench_qa_reuse --entries 2000 --work-dir /tmp/qa-reuse
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ from typing import Any
 
 from haystack.document_stores.types import DuplicatePolicy
 
+from assistant.kb.services.index_sync import UPSERT_BATCH as BATCH
 from assistant.search_types import QA_INDEX_VERSION, QAIndexEntry, qa_fingerprint
 from eval.bench_qa_volume import _data_dir, indexed_articles, open_size, synthetic_entries
 
-BATCH = 256  # assistant.kb.services.index_sync.UPSERT_BATCH
 QA_POINTS = {"field": "meta.kind", "operator": "==", "value": "qa"}
 
 
