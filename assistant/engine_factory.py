@@ -60,12 +60,17 @@ def open_engine(settings: Settings | None = None, *, mode: str | None = None, bu
     one approved entry at a time, without ONNX threads spinning beside the asks.
     ``ranking`` replaces the settings' ranking options; ``mode`` then overrides its mode."""
     from assistant.answer_match.verifier import AnswerVerifier
+    from assistant.qa_vectors import EmbeddingIdentity
     from assistant.search_engine import QA_COMPANION, RESTORER_FILE, LegalSearchEngine
-    from indexing.embedders import document_embedder, text_embedder
+    from indexing.embedders import document_embedder, embedding_identity, text_embedder
 
     settings = settings or get_settings()
     check_model(settings)
     backend = settings.embedding_backend
+    identity = EmbeddingIdentity(  # the same choices as the two embedders below
+        question=embedding_identity(settings.model_dir, backend, "query"),
+        answer=embedding_identity(settings.model_dir, backend, "passage", settings.passage_max_tokens),
+    )
     return LegalSearchEngine(
         open_store(settings),
         text_embedder(settings.model_dir, backend, cache_size=settings.query_cache_size),
@@ -75,4 +80,5 @@ def open_engine(settings: Settings | None = None, *, mode: str | None = None, bu
         restorer_path=settings.index_dir / RESTORER_FILE,
         ranking=replace(ranking or settings.ranking, **({"mode": mode} if mode else {})),
         verifier=AnswerVerifier(data_dir=str(settings.data_dir)),
+        embedding_identity=identity,
     )

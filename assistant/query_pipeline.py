@@ -32,7 +32,7 @@ from indexing.sparse import VietnameseSparseTextEmbedder
 
 # Legal documents are everything that is not a Q&A entry (kinds: article, clause, qa): Q&A
 # entries have a store of their own, but a legal store written by an earlier release holds
-# them until the reconcile moves them (assistant.search_engine.MOVED).
+# them until the reconcile moves them (assistant.search_types.MOVED).
 # Spelt as "!= qa" because Qdrant Edge evaluates a negated single value about twice as
 # fast as a two-value "in" over every point of a filtered full scan (5.4 → 2.7 ms/query).
 LEGAL_FILTER = {"field": "meta.kind", "operator": "!=", "value": "qa"}

@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +26,13 @@ from haystack.document_stores.types import DuplicatePolicy
 from assistant.answer_match.features import CITED_BY_ARTICLES, CITED_CANDIDATES, QuestionAnalyzer, QuestionView
 from assistant.answer_match.verifier import AnswerVerifier
 from assistant.match_bound import confidence_bound
+from assistant.qa_vectors import ANSWER, KEYS, STORED_FIELDS, EmbeddingIdentity, Reused, reusable, wanted_keys
 from assistant.query_pipeline import QA_FILTER, build_query_pipeline, qa_status_filter
 from assistant.query_processing import QueryError
 from assistant.ranking_config import RankingConfig
 from assistant.search_types import (
     ASK_STATUSES,
+    MOVED,
     QA_INDEX_VERSION,
     ArticleHit,
     AskResult,
@@ -50,7 +53,6 @@ from indexing.vector_payload import pack_vector, unpack_vector
 
 RESTORER_FILE = "diacritics.json"
 QA_COMPANION = "qa"  # the Q&A store: the legal collection's companion (indexing.qdrant_collections)
-MOVED = "moved-to-the-qa-store"  # the fingerprint of a Q&A point left in the legal store
 
 
 def _body(content: str, number: str) -> str:
@@ -142,10 +144,14 @@ class LegalSearchEngine:
         ranking: RankingConfig | None = None,
         verifier: AnswerVerifier | None = None,
         qa_candidates: int = 10,
+        embedding_identity: EmbeddingIdentity | None = None,
     ) -> None:
         """``store`` holds the laws, ``qa_store`` the Q&A entries (the same store is allowed: an
         index written before they were apart reads as it did). ``ranking`` = the ranking
-        options (usually ``Settings.ranking``; None = production defaults)."""
+        options (usually ``Settings.ranking``; None = production defaults).
+        ``embedding_identity``: the embedders' identities (``assistant.qa_vectors``); with
+        it, rewriting a Q&A entry keeps the vectors whose text did not change (None: every
+        write embeds, and the points carry no keys)."""
         self.store = store
         self.qa_store = qa_store
         self.verifier = verifier or AnswerVerifier()
@@ -153,7 +159,11 @@ class LegalSearchEngine:
         self.qa_candidates = qa_candidates
         self.document_embedder = document_embedder
         self.restorer_path = restorer_path
+        self.embedding_identity = embedding_identity
+        # texts embedded by Q&A writes, "question" / "answer": what reuse saves is counted here
+        self.qa_embedded: Counter[str] = Counter()
         self._lock = threading.Lock()
+        self._count_lock = threading.Lock()
         self.ranking = ranking or RankingConfig()
         self._text_embedder = text_embedder
         self.reload()
@@ -333,25 +343,59 @@ class LegalSearchEngine:
                     keys.append(str(doc.meta["law_key"]))
         return sorted({k for k in keys if k})
 
-    def _qa_points(self, entries: list[QAIndexEntry]) -> list[Document]:
+    def _qa_points(self, entries: list[QAIndexEntry], *, reuse: bool = False) -> list[Document]:
         """Index points of entries: the question's "query:" vector as the point's vector, the
         answer's "passage:" vector packed in the payload (``answer_vector``: the verifier orders
-        candidates by it; embedded in one batch)."""
-        docs = []
+        candidates by it; embedded in one batch). ``reuse``: the vectors of the points being
+        overwritten are kept where the text they came from is unchanged (one retrieve for
+        all of them; :mod:`assistant.qa_vectors`)."""
+        preprocess = self.pipeline.get_component("preprocess")
+        docs, texts = [], []
         for entry in entries:
             doc = qa_document(entry, self._entry_law_keys(entry))
             doc.meta["view"] = self.stored_view(doc.meta)
-            dense_text = self.pipeline.get_component("preprocess").run(query=doc.meta["question"])["dense_text"]
-            docs.append(Document(id=doc.id, content=doc.content, meta=doc.meta, embedding=self._embed(dense_text)))
-        answers = sorted({d.meta["answer"] for d in docs if d.meta["answer"]})  # each text once
-        if answers and self.document_embedder is not None:
-            self.document_embedder.warm_up()
-            embedded = self.document_embedder.run(documents=[Document(content=a) for a in answers])["documents"]
-            packed = {a: pack_vector(e.embedding) for a, e in zip(answers, embedded, strict=True)}
-            for d in docs:
-                if d.meta["answer"]:
-                    d.meta["answer_vector"] = packed[d.meta["answer"]]
-        return docs
+            docs.append(doc)
+            texts.append(preprocess.run(query=doc.meta["question"])["dense_text"])
+        identity = self.embedding_identity
+        wanted = [wanted_keys(identity, t, d.meta["answer"]) if identity else {}
+                  for d, t in zip(docs, texts, strict=True)]
+        stored: dict[str, Document] = {}
+        if reuse and identity is not None:
+            stored = {d.id: d for d in self.qa_store.get_documents_by_id([d.id for d in docs],
+                                                                           meta_fields=STORED_FIELDS)}
+        out = []
+        for doc, text, keys in zip(docs, texts, wanted, strict=True):
+            before = stored.get(doc.id)
+            kept = reusable(keys, before.meta, before.embedding) if before is not None else Reused()
+            vector = kept.question
+            if vector is None:
+                vector = self._embed(text)
+                self._count("question")
+            if kept.answer is not None:
+                doc.meta["answer_vector"] = kept.answer
+            out.append(replace(doc, embedding=vector))
+        self._embed_answers(out)
+        for doc, keys in zip(out, wanted, strict=True):
+            if keys:  # a key only for a vector the point holds
+                doc.meta[KEYS] = {k: v for k, v in keys.items() if k != ANSWER or "answer_vector" in doc.meta}
+        return out
+
+    def _embed_answers(self, docs: list[Document]) -> None:
+        """Answer vectors of the points that have none yet, each distinct answer embedded once."""
+        answers = sorted({d.meta["answer"] for d in docs if d.meta["answer"] and "answer_vector" not in d.meta})
+        if not answers or self.document_embedder is None:
+            return
+        self.document_embedder.warm_up()
+        embedded = self.document_embedder.run(documents=[Document(content=a) for a in answers])["documents"]
+        self._count("answer", len(answers))
+        packed = {a: pack_vector(e.embedding) for a, e in zip(answers, embedded, strict=True)}
+        for d in docs:
+            if d.meta["answer"] and "answer_vector" not in d.meta:
+                d.meta["answer_vector"] = packed[d.meta["answer"]]
+
+    def _count(self, vector: str, n: int = 1) -> None:
+        with self._count_lock:
+            self.qa_embedded[vector] += n
 
     def entry_view(self, entry: QAIndexEntry) -> QuestionView:
         """The verifier's view of an entry exactly as it would be indexed (for calibration)."""
@@ -361,10 +405,12 @@ class LegalSearchEngine:
     def upsert_qa(self, entries: list[QAIndexEntry]) -> None:
         """Write entries (any indexed status): the question preprocessed exactly like a query
         (normalised, abbreviations expanded, diacritics restored) and embedded with the
-        "query: " prefix, so question ↔ question similarity is symmetric."""
+        "query: " prefix, so question ↔ question similarity is symmetric. A vector whose text
+        is that of the point being overwritten is kept, not embedded again (an approval, a
+        tag, a layout upgrade: :mod:`assistant.qa_vectors`)."""
         if not entries:
             return
-        docs = self._qa_points(entries)
+        docs = self._qa_points(entries, reuse=True)
         with self._lock:
             docs = VietnameseSparseDocumentEmbedder(meta_fields=["title"]).run(docs)["documents"]
             self.qa_store.write_documents(docs, policy=DuplicatePolicy.OVERWRITE)

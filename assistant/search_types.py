@@ -75,6 +75,11 @@ def qa_fingerprint(entry: QAIndexEntry, version: int | None = QA_INDEX_VERSION) 
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
+# The fingerprint :meth:`SearchEngine.qa_fingerprints` gives a point that must be deleted, not
+# overwritten: a Q&A point left in the legal store by a release before the entries had a store
+# of their own. No entry has it, so the entry reads as stale.
+MOVED = "moved-to-the-qa-store"
+
 # The statuses an ask sees, and the ones the duplicate check sees (drafts: the actor's own).
 ASK_STATUSES: tuple[str, ...] = ("approved",)
 SIMILAR_STATUSES: tuple[str, ...] = ("approved", "pending", "draft")

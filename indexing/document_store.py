@@ -137,10 +137,15 @@ class QdrantDocumentStore:
         return n
 
     # -- lookups -----------------------------------------------------------------------
-    def get_documents_by_id(self, ids: list[str], return_embedding: bool = True) -> list[Document]:
+    def get_documents_by_id(self, ids: list[str], return_embedding: bool = True,
+                            meta_fields: Sequence[str] | None = None) -> list[Document]:
+        """The documents of these ids that exist (in no particular order). ``meta_fields``:
+        only these keys of each ``meta`` are read, no content (a writer comparing what it
+        would overwrite needs a few small fields, not the whole payload)."""
         if not ids:
             return []
-        points = self.backend.retrieve([schema.point_id(i) for i in ids], True, return_embedding)
+        payload: PayloadSelection = True if meta_fields is None else ["id", *(f"meta.{f}" for f in meta_fields)]
+        points = self.backend.retrieve([schema.point_id(i) for i in ids], payload, return_embedding)
         return [_document(p) for p in points]
 
     def scroll_ids(self, filters: dict[str, Any] | None = None) -> list[str]:

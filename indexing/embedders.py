@@ -19,6 +19,7 @@ embedded: documents are normalised when the corpus is parsed, queries by
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,6 +117,26 @@ def document_embedder(
         tokenizer_kwargs={"model_max_length": limit} if limit else None,
         **_torch_kwargs(model_dir),
     )
+
+
+def embedding_identity(model_dir: Path, backend: str, kind: str, max_tokens: int | None = None) -> str:
+    """What decides the vectors an embedder of these factories computes from a text: the
+    model's source and format version (``.ready``, bumped whenever a prepared model embeds
+    differently), the backend, the prefix of ``kind`` ("query" / "passage") and the token
+    limit the text is cut at (``max_tokens`` as given to :func:`document_embedder`).
+
+    Why: a vector stored beside a hash of its text (a Q&A point's) may be reused only by
+    an embedder of the same identity; another model, backend or limit embeds again. Not
+    the folder's path: a data directory moved elsewhere still holds the same model.
+    """
+    marker = Path(model_dir) / ".ready"
+    try:
+        ready = json.loads(marker.read_text())
+    except (OSError, ValueError) as exc:
+        raise FileNotFoundError(f"{model_dir}: model not prepared (run `troly model prepare`)") from exc
+    limit = max_tokens if max_tokens and max_tokens < MAX_TOKENS else MAX_TOKENS
+    parts = [str(ready.get("source") or ""), f"format {ready.get('format', 1)}", backend, PROMPTS[kind], str(limit)]
+    return json.dumps(parts, ensure_ascii=False)
 
 
 def fresh_copy(component_instance: Any) -> Any:

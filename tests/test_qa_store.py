@@ -5,6 +5,10 @@ written when both lived in one store is put right by the reconcile.
 Why it matters: Qdrant's IDF counts every point of a collection, so 50,000 entries in the
 laws' collection re-weighted the legal terms (529 of 682 court_subset rankings moved) and
 every legal query filtered them out of its scan (docs/benchmarks.md, "Search at volume").
+
+The last tests hold rewrites to embedding only what changed (``assistant.qa_vectors``),
+with the Q&A points on an Edge shard and on qdrant-client's local mode: counted by the
+engine's ``qa_embedded``, no timing.
 """
 
 from __future__ import annotations
@@ -150,3 +154,125 @@ def test_reconcile_rewrites_points_written_before_views_were_stored(engine, kb):
     assert meta["view"]["key"] == engine.analyzer.view_key and meta["view"]["tokens"]
     with session_scope(factory) as s:
         assert reconcile_qa(s, engine)["qa_upserted"] == 0
+
+
+# ------------------------------------------------------------------ vectors kept on rewrite
+@pytest.fixture(params=["edge", "local"])
+def writer(request, engine):
+    """The engine writing its Q&A points to an Edge shard or to qdrant-client's local mode
+    (the server stand-in): reuse reads the points it overwrites through either backend."""
+    if request.param == "edge":
+        yield engine
+        return
+    from indexing.document_store import client_document_store
+
+    qa_store = client_document_store(location=":memory:", collection="legal", companion="qa")
+    local = _sibling(engine, qa_store, engine.embedding_identity)
+    yield local
+    qa_store.close()
+
+
+def _sibling(engine: LegalSearchEngine, qa_store, identity) -> LegalSearchEngine:
+    """Another engine on the same laws and embedders, writing to ``qa_store`` as ``identity``."""
+    return LegalSearchEngine(engine.store, engine._text_embedder, engine.document_embedder, qa_store=qa_store,
+                             restorer_path=engine.restorer_path, verifier=engine.verifier,
+                             embedding_identity=identity)
+
+
+def _point(engine: LegalSearchEngine, entry_id: str):
+    (doc,) = engine.qa_store.get_documents_by_id([f"qa:{entry_id}"])
+    return doc
+
+
+def _embedded(engine: LegalSearchEngine, entries) -> dict[str, int]:
+    """How many questions and answers one upsert_qa embedded."""
+    before = dict(engine.qa_embedded)
+    engine.upsert_qa(entries)
+    return {k: engine.qa_embedded[k] - before.get(k, 0) for k in ("question", "answer")}
+
+
+def test_a_status_change_keeps_the_vectors_and_embeds_nothing(writer):
+    pending = _entry("r1", status="pending", author=7)
+    assert _embedded(writer, [pending]) == {"question": 1, "answer": 1}
+    first = _point(writer, "r1")
+    assert set(first.meta["vector_keys"]) == {"question", "answer"}
+
+    approved = replace(pending, status="approved", tags=("kháng cáo",), citation_text="Điều 273 BLTTDS")
+    assert _embedded(writer, [approved]) == {"question": 0, "answer": 0}
+    point = _point(writer, "r1")
+    assert point.meta["status"] == "approved" and point.meta["tags"] == ["kháng cáo"]
+    assert point.meta["vector_keys"] == first.meta["vector_keys"]
+    assert point.meta["answer_vector"] == first.meta["answer_vector"]
+    assert point.embedding == pytest.approx(first.embedding, abs=1e-6)
+    assert point.sparse_embedding == first.sparse_embedding
+    assert writer.qa_fingerprints()["r1"] == [qa_fingerprint(approved)]
+    assert writer.search_qa(APPEAL, top_k=1)[0].entry_id == "r1"
+    writer.delete_qa(["r1"])
+
+
+def test_changed_text_is_embedded_again_and_only_that(writer):
+    entries = [_entry("t1"), _entry("t2", question="Thẩm phán trả lại đơn khởi kiện khi nào?",
+                                    answer="Khi người khởi kiện không có quyền khởi kiện.")]
+    assert _embedded(writer, entries) == {"question": 2, "answer": 2}
+    old = {e.entry_id: _point(writer, e.entry_id) for e in entries}
+
+    new_answer = replace(entries[0], answer="Một tháng, kể từ ngày tuyên án.")
+    assert _embedded(writer, [new_answer, entries[1]]) == {"question": 0, "answer": 1}
+    point = _point(writer, "t1")
+    assert point.meta["answer_vector"] != old["t1"].meta["answer_vector"]
+    assert point.embedding == pytest.approx(old["t1"].embedding, abs=1e-6)
+
+    new_question = replace(entries[1], question="Khi nào Thẩm phán trả lại đơn khởi kiện?")
+    assert _embedded(writer, [new_question]) == {"question": 1, "answer": 0}
+    point = _point(writer, "t2")
+    assert point.meta["vector_keys"]["question"] != old["t2"].meta["vector_keys"]["question"]
+    assert point.meta["answer_vector"] == old["t2"].meta["answer_vector"]
+    assert point.embedding != pytest.approx(old["t2"].embedding, abs=1e-6)
+
+    no_answer = replace(new_question, answer="")  # a draft may have none: no answer vector, no key
+    assert _embedded(writer, [no_answer]) == {"question": 0, "answer": 0}
+    assert "answer_vector" not in _point(writer, "t2").meta
+    assert set(_point(writer, "t2").meta["vector_keys"]) == {"question"}
+    writer.delete_qa(["t1", "t2"])
+
+
+def test_another_model_embeds_everything_again(writer):
+    from assistant.qa_vectors import EmbeddingIdentity
+
+    entry = _entry("m1")
+    writer.upsert_qa([entry])
+    ident = writer.embedding_identity
+    for changed in (replace(ident, question=ident.question + " v2"), replace(ident, answer=ident.answer + " v2")):
+        other = _sibling(writer, writer.qa_store, changed)
+        wanted = {"question": int(changed.question != ident.question), "answer": int(changed.answer != ident.answer)}
+        assert _embedded(other, [replace(entry, status="pending")]) == wanted
+        assert _embedded(writer, [entry]) == wanted  # and back: the keys are the other model's now
+    unkeyed = _sibling(writer, writer.qa_store, None)  # an engine that cannot name its model
+    assert _embedded(unkeyed, [entry]) == {"question": 1, "answer": 1}
+    assert "vector_keys" not in _point(writer, "m1").meta
+    assert _embedded(writer, [entry]) == {"question": 1, "answer": 1}  # a point without keys: embedded
+    assert isinstance(writer.embedding_identity, EmbeddingIdentity)
+    writer.delete_qa(["m1"])
+
+
+def test_a_layout_upgrade_rewrites_every_point_and_embeds_nothing(writer, kb):  # noqa: F811
+    """The start-up reconcile after a QA_INDEX_VERSION bump (an earlier layout's points read
+    as stale): each point is overwritten in place with its vectors kept, not deleted first."""
+    factory, ids = kb
+    current = _approved_appeal_entry(factory, ids)
+    with session_scope(factory) as s:  # the index as the database has it (the module's rows)
+        reconcile_qa(s, writer)
+    points = writer.qa_store.filter_documents(QA_FILTER)
+    assert current.entry_id in {d.meta["entry_id"] for d in points}
+    writer.qa_store.write_documents([replace(d, meta=d.meta | {"qa_index_version": 3}) for d in points],
+                                    policy=DuplicatePolicy.OVERWRITE)
+
+    before = dict(writer.qa_embedded)
+    with session_scope(factory) as s:
+        report = reconcile_qa(s, writer)
+    assert report["qa_stale"] == report["qa_upserted"] == len(points) and report["qa_deleted"] == 0
+    assert dict(writer.qa_embedded) == before
+    assert writer.qa_fingerprints()[current.entry_id] == [qa_fingerprint(current)]
+    for old in points:
+        assert _point(writer, old.meta["entry_id"]).embedding == pytest.approx(old.embedding, abs=1e-6)
+    assert current.entry_id in [h.entry_id for h in writer.search_qa(APPEAL, top_k=5)]

@@ -110,6 +110,25 @@ def test_document_with_blob_and_nested_meta_round_trips(store):
     assert store.get_documents_by_id(["blob-1"])[0].meta["tags"] == ["a", "b"]
 
 
+def test_get_by_id_reads_only_the_meta_fields_asked_for(store):
+    """What a Q&A write reads of the points it overwrites (their vector keys and packed
+    answer vector): the named meta keys, nested ones whole, no content; vectors on request."""
+    doc = Document(id="qa:1", content="Câu hỏi", embedding=unit(1),
+                   sparse_embedding=SparseEmbedding(indices=[1, 2], values=[1.0, 0.5]),
+                   meta={"kind": "qa", "vector_keys": {"question": "k1", "answer": "k2"},
+                         "answer_vector": "AAAA", "view": {"tokens": ["a"]}})
+    store.write_documents([doc, Document(id="qa:2", content="Khác", embedding=unit(2), meta={"kind": "qa"})])
+    got = store.get_documents_by_id(["qa:1", "qa:2", "qa:missing"], meta_fields=["vector_keys", "answer_vector"])
+    by_id = {d.id: d for d in got}
+    assert set(by_id) == {"qa:1", "qa:2"}
+    assert by_id["qa:1"].meta == {"vector_keys": {"question": "k1", "answer": "k2"}, "answer_vector": "AAAA"}
+    assert by_id["qa:1"].content is None and by_id["qa:2"].meta == {}
+    assert np.allclose(by_id["qa:1"].embedding, unit(1), atol=1e-6)
+    assert list(by_id["qa:1"].sparse_embedding.indices) == [1, 2]
+    bare = store.get_documents_by_id(["qa:1"], return_embedding=False, meta_fields=["vector_keys"])
+    assert bare[0].embedding is None and bare[0].meta == {"vector_keys": {"question": "k1", "answer": "k2"}}
+
+
 def test_write_empty(store):
     assert store.write_documents([]) == 0
 

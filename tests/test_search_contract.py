@@ -159,6 +159,26 @@ def test_search_qa_sees_statuses_and_only_the_authors_drafts(search):
         search.delete_qa([e.entry_id for e in entries])
 
 
+def test_an_approved_entry_answers_alike_however_it_was_written(search):
+    """Written pending and then approved (the real engine keeps the vectors of the pending
+    point: ``assistant.qa_vectors``) or written approved at once: the same hits, the same
+    confidences, through every implementation."""
+    pending = _entry("w-1", "pending", 5, tags=("kháng cáo",))
+    approved = replace(pending, status="approved", author_id=None, tags=())
+    try:
+        search.upsert_qa([pending])
+        search.upsert_qa([approved])
+        rewritten = search.search_qa(APPEAL, top_k=3)
+        search.delete_qa(["w-1"])
+        search.upsert_qa([approved])
+        fresh = search.search_qa(APPEAL, top_k=3)
+    finally:
+        search.delete_qa(["w-1"])
+    assert [h.entry_id for h in rewritten] == [h.entry_id for h in fresh] == ["w-1"]
+    assert [h.confidence for h in rewritten] == pytest.approx([h.confidence for h in fresh], abs=1e-6)
+    assert rewritten[0].status == "approved"
+
+
 def test_ask_returns_articles_and_verified_entries(search):
     search.upsert_qa([_entry("k-1")])
     try:

@@ -23,7 +23,7 @@ from assistant.kb.errors import KBError
 from assistant.kb.models import LegalDocument, QAEntry
 from assistant.kb.services.legal_documents import parse_document, upload_source
 from assistant.kb.services.qa import index_entry
-from assistant.search_types import INDEXED_STATUSES, QAIndexEntry, SearchEngine, qa_fingerprint
+from assistant.search_types import INDEXED_STATUSES, MOVED, QAIndexEntry, SearchEngine, qa_fingerprint
 from corpus.legal_model import LegalArticle
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,12 @@ def reconcile_qa(session: Session, search: SearchEngine,
     it commits, and holds the row until then), the index too, and only what still
     differs is written, from the rows as they are now. ``on_progress(done, total)`` after
     each batch of :data:`UPSERT_BATCH` written entries (a release that changes the point
-    layout rewrites them all: tens of minutes for a national knowledge base).
+    layout rewrites them all; the engine keeps every vector whose text did not change).
+
+    A stale entry's one point is overwritten in place, not deleted first: the engine reads
+    the point it overwrites and keeps the vectors whose text is unchanged (``upsert_qa``).
+    Only an entry with a point that must go — left in the legal store (:data:`MOVED`), or
+    several — is deleted before it is written.
     """
     wanted = _indexed(session.scalars(select(QAEntry).where(QAEntry.status.in_(tuple(INDEXED_STATUSES)))))
     present = search.qa_fingerprints()
@@ -78,9 +83,11 @@ def reconcile_qa(session: Session, search: SearchEngine,
             wanted.update(_indexed(session.scalars(
                 select(QAEntry).where(QAEntry.id.in_(numbers[start:start + LOCK_CHUNK]))
                 .with_for_update(read=True).execution_options(populate_existing=True))))
-        extra, stale, missing = _differences(wanted, search.qa_fingerprints(), ids)
-    if extra or stale:
-        search.delete_qa(extra + stale)
+        present = search.qa_fingerprints()
+        extra, stale, missing = _differences(wanted, present, ids)
+    doomed = extra + [i for i in stale if len(present[i]) != 1 or present[i] == [MOVED]]
+    if doomed:
+        search.delete_qa(doomed)
     for start in range(0, len(missing), UPSERT_BATCH):
         search.upsert_qa(missing[start:start + UPSERT_BATCH])
         if on_progress:
