@@ -41,9 +41,10 @@ _SCROLL_BATCH = 1_000
 _BACKENDS: dict[str, type] = {f"{c.__module__}.{c.__name__}": c for c in (EdgeBackend, ClientBackend)}
 
 
-def _document(point: StoredPoint) -> Document:
-    return schema.payload_to_document(point.payload, score=point.score, embedding=point.dense,
-                                      sparse_embedding=point.sparse)
+def _document(point: StoredPoint, score: float | None = None) -> Document:
+    """The point as a Document, scored ``score`` when given (a fused score), else its own."""
+    return schema.payload_to_document(point.payload, score=point.score if score is None else score,
+                                      embedding=point.dense, sparse_embedding=point.sparse)
 
 
 class QdrantDocumentStore:
@@ -230,7 +231,7 @@ class QdrantDocumentStore:
         lists = [[(p.id, float(p.score or 0.0)) for p in self.backend.query(q)] for q in queries]
         fused = fuse_scores(lists, weights, top_k)
         points = {p.id: p for p in self.backend.retrieve([i for i, _ in fused], True, return_embedding)}
-        return [_document(replace(points[i], score=score)) for i, score in fused if i in points]
+        return [_document(points[i], score) for i, score in fused if i in points]
 
     def _query(self, query: PointQuery, filters: dict[str, Any] | None, return_embedding: bool) -> list[Document]:
         query = replace(query, filter=convert_filters(filters), with_vectors=return_embedding)

@@ -15,11 +15,18 @@ Design notes:
 * The engine is safe to call from several threads; a per-shard lock serialises only
   check-then-write sequences (held by the document store).
 * HNSW graphs are built by the optimizer; after a bulk load call ``optimize()``.
+* Payloads read by id are kept per shard (:class:`PayloadCache`) until the next write to
+  it: every ask fetches the payloads of its ~100 fused candidates by id, which was a fifth
+  of an ask's CPU in the shard's read and the conversion to Python. Only this process can
+  write the shard (its WAL is locked), and every write goes through this backend, so a
+  write here is the one moment a kept payload can go stale.
 """
 
 from __future__ import annotations
 
 import threading
+import uuid
+from collections import OrderedDict
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -83,13 +90,61 @@ def _edge_condition(cond: dict[str, Any]) -> ConditionType:
 # --------------------------------------------------------------------------- shard registry
 
 
+# Payloads kept per shard: a legal point's is ~1.3 kB of JSON, ~4.9 kB as Python objects,
+# so ~40 MB at most. Over the 682 court_subset questions asked once each from a cold start
+# 79 % of the payload reads hit (81.5 % unbounded: they touched 12,869 of 19,674 points).
+PAYLOAD_CACHE_POINTS = 8_192
+
+
+class PayloadCache:
+    """point id (as requested) → (the record's id, its whole payload), least recently used
+    dropped first; emptied by every write to the shard.
+
+    A payload handed out is shared by every later reader, so readers must not mutate it
+    (the document store copies ``meta`` into each Document). ``generation`` changes with
+    every write: a read that began before a write does not keep what it read."""
+
+    def __init__(self, size: int = PAYLOAD_CACHE_POINTS) -> None:
+        self.size = size
+        self.generation = 0
+        self._items: OrderedDict[str, tuple[str, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get_many(self, keys: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+        with self._lock:
+            found = {}
+            for key in keys:
+                item = self._items.get(key)
+                if item is not None:
+                    self._items.move_to_end(key)
+                    found[key] = item
+            return found
+
+    def put_many(self, items: dict[str, tuple[str, dict[str, Any]]], generation: int) -> None:
+        with self._lock:
+            if generation != self.generation:
+                return  # the shard was written meanwhile: what was read may be stale
+            self._items.update(items)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._items.clear()
+
+
 class _SharedShard:
-    """An open EdgeShard plus its reference count and write lock."""
+    """An open EdgeShard plus its reference count, write lock and payload cache."""
 
     def __init__(self, shard: qe.EdgeShard) -> None:
         self.shard = shard
         self.refs = 0
         self.write_lock = threading.RLock()
+        self.payloads = PayloadCache()
 
 
 _REGISTRY: dict[str, _SharedShard] = {}
@@ -154,6 +209,14 @@ def _sparse(embedding: SparseEmbedding) -> qe.SparseVector:
     return qe.SparseVector(list(embedding.indices), [float(v) for v in embedding.values])
 
 
+def _canonical(point_id: str) -> str:
+    """The id as the engine returns it (a UUID in its hyphenated form; others as given)."""
+    try:
+        return str(uuid.UUID(point_id))
+    except ValueError:
+        return point_id
+
+
 def _payload(selection: PayloadSelection) -> Any:
     return qe.PayloadSelector.Include(selection) if isinstance(selection, list) else selection
 
@@ -199,15 +262,24 @@ class EdgeBackend:
         return self._s().write_lock
 
     # -- writes ---------------------------------------------------------------------
+    def _update(self, operation: Any) -> None:
+        """Every write goes through here: the payloads kept are dropped before and after."""
+        shared = self._s()
+        shared.payloads.clear()
+        try:
+            shared.shard.update(operation)
+        finally:
+            shared.payloads.clear()
+
     def upsert(self, points: list[StoredPoint]) -> None:
-        self.shard.update(qe.UpdateOperation.upsert_points([self._edge_point(p) for p in points]))
+        self._update(qe.UpdateOperation.upsert_points([self._edge_point(p) for p in points]))
 
     def delete(self, point_ids: list[str]) -> None:
         ids: list[PointId] = list(point_ids)
-        self.shard.update(qe.UpdateOperation.delete_points(ids))
+        self._update(qe.UpdateOperation.delete_points(ids))
 
     def delete_matching(self, flt: QdrantFilter) -> None:
-        self.shard.update(qe.UpdateOperation.delete_points_by_filter(_edge_filter(flt)))
+        self._update(qe.UpdateOperation.delete_points_by_filter(_edge_filter(flt)))
 
     def flush(self) -> None:
         self.shard.flush()
@@ -221,9 +293,32 @@ class EdgeBackend:
 
     # -- reads ----------------------------------------------------------------------
     def retrieve(self, point_ids: list[str], with_payload: PayloadSelection, with_vectors: bool) -> list[StoredPoint]:
-        ids: list[PointId] = list(point_ids)
-        records = self.shard.retrieve(ids, with_payload=_payload(with_payload), with_vector=with_vectors)
-        return [point_from_record(r) for r in records]
+        """Points in the order asked, each once, missing ones left out (the engine's own
+        order). Whole payloads without vectors — what an ask reads — come from the
+        payload cache where it has them."""
+        if with_payload is not True or with_vectors:
+            ids: list[PointId] = list(point_ids)
+            records = self.shard.retrieve(ids, with_payload=_payload(with_payload), with_vector=with_vectors)
+            return [point_from_record(r) for r in records]
+        shared = self._s()
+        cache = shared.payloads
+        found = cache.get_many(point_ids)
+        missing = [i for i in dict.fromkeys(point_ids) if i not in found]
+        if missing:
+            generation = cache.generation
+            wanted: list[PointId] = list(missing)
+            read = {str(r.id): r.payload or {}
+                    for r in shared.shard.retrieve(wanted, with_payload=True, with_vector=False)}
+            fetched = {i: (c, read[c]) for i in missing if (c := _canonical(i)) in read}
+            cache.put_many(fetched, generation)
+            found.update(fetched)
+        out, seen = [], set()
+        for i in point_ids:
+            item = found.get(i)
+            if item is not None and item[0] not in seen:
+                seen.add(item[0])
+                out.append(StoredPoint(id=item[0], payload=item[1]))
+        return out
 
     def scroll(
         self, flt: QdrantFilter | None, limit: int, offset: Any, with_payload: PayloadSelection, with_vectors: bool
@@ -261,6 +356,8 @@ class EdgeBackend:
             with_vector=query.with_vectors,
             params=None if prefetches else params,
         )
+        if not query.with_payload and not query.with_vectors:  # ids and scores, nothing to convert
+            return [StoredPoint(id=str(p.id), payload={}, score=p.score) for p in self.shard.query(request)]
         return [point_from_record(p) for p in self.shard.query(request)]
 
     # -- lifecycle ------------------------------------------------------------------

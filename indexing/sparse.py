@@ -94,9 +94,10 @@ def document_sparse(
 
 def query_sparse(text: str, weights: QueryWeights | None = None) -> SparseEmbedding:
     weights = weights or QueryWeights()
-    table = dict(weights.accented if has_diacritics(text) else weights.folded)
+    accented = has_diacritics(text)
+    table = dict(weights.accented if accented else weights.folded)
     out: dict[int, float] = {}
-    for term in lexical_terms(text, segment=has_diacritics(text)):
+    for term in lexical_terms(text, segment=accented):
         weight = table.get(_family(term), 0.0)
         if weight > 0:
             idx = term_id(term)

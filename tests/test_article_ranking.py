@@ -126,3 +126,21 @@ def test_aggregator_settings_round_trip():
                             act_conflict=0.1)
     again = ArticleAggregator.from_dict(agg.to_dict())
     assert again.to_dict() == agg.to_dict() and again.penalty == agg.penalty
+
+
+def test_article_views_are_kept_per_article_and_its_headings():
+    """The view cache is keyed by the article id *and* the fields the view reads: an
+    article re-indexed with another title or code gets a new view, not the kept one."""
+    from assistant.answer_match.facets import load_vocabulary
+    from assistant.article_facets import ArticleViews, article_view
+
+    views = ArticleViews(load_vocabulary())
+    meta = {"article_id": "a1", "kind": "article", "title": "Thời hạn kháng cáo", "law_key": "BLTTDS",
+            "hierarchy": "Phần thứ ba › Chương XVII", "doc_type": "Bộ luật", "topic": None}
+    first = views.view(Document(id="a1", content="x", meta=meta))
+    assert first == article_view(meta)
+    assert views.view(Document(id="a1#k1", content="y", meta=dict(meta, kind="clause"))) is first
+    changed = views.view(Document(id="a1", content="x", meta=dict(meta, title="Thời hạn kháng nghị",
+                                                                     doc_type="Thông tư")))
+    assert changed == article_view(dict(meta, title="Thời hạn kháng nghị", doc_type="Thông tư"))
+    assert changed.guidance and changed.title_words != first.title_words

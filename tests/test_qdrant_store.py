@@ -30,7 +30,7 @@ from haystack.testing.document_store import (
 
 from indexing.client_backend import ClientBackend
 from indexing.document_store import QdrantDocumentStore, client_document_store, edge_document_store
-from indexing.edge_backend import EdgeBackend
+from indexing.edge_backend import EdgeBackend, PayloadCache
 from indexing.index_backend import open_document_store
 from indexing.qdrant_backend import PointBackend, PointQuery
 from indexing.qdrant_filters import convert_filters
@@ -650,3 +650,64 @@ def test_query_without_payload_returns_ids_and_scores_only(store):
     assert [p.id for p in bare] == [p.id for p in full]
     assert [p.score for p in bare] == pytest.approx([p.score for p in full])
     assert all(p.payload == {} for p in bare) and all(p.payload for p in full)
+
+
+# --------------------------------------------------------------------------- payloads read by id
+
+
+def test_get_by_id_keeps_the_order_asked_missing_left_out(store):
+    """What an ask's fused candidates rely on, on both backends (and on Edge again once its
+    payload cache holds the points: the second read comes from it)."""
+    store.write_documents(make_docs(6))
+    asked = ["doc-4", "doc-1", "nope", "doc-0"]
+    for _ in range(2):
+        docs = store.get_documents_by_id(asked, return_embedding=False)
+        assert ids(docs) == ["doc-4", "doc-1", "doc-0"]
+        assert [d.content for d in docs] == ["Điều 4", "Điều 1", "Điều 0"]
+        assert docs[0].meta == {"kind": "case", "law_key": "L0", "n": 4, "status": "active"}
+
+
+def test_edge_payload_cache_answers_as_the_shard_does(tmp_path):
+    """Ids as the store asks (uuid hex) and as queries return them (hyphenated), the same
+    point under both forms, missing ids: cached reads equal the engine's own."""
+    s = edge_document_store(tmp_path, collection="legal")
+    s.write_documents(make_docs(5))
+    backend = s.backend
+    hyphenated = [p.id for p in backend.query(PointQuery(limit=5, dense=unit(2), with_payload=False))]
+    asked = [point_id("doc-3"), hyphenated[0], point_id("gone"), hyphenated[3], point_id("doc-2"), point_id("doc-3")]
+    engine = [(str(r.id), r.payload) for r in backend.shard.retrieve(asked, with_payload=True, with_vector=False)]
+    for _ in range(2):  # the second read is all from the cache
+        assert [(p.id, p.payload) for p in backend.retrieve(asked, True, False)] == engine
+    assert len(backend._s().payloads) == len(set(asked)) - 1  # each id as asked, but "gone"
+    s.close()
+
+
+def test_edge_payload_cache_is_dropped_by_every_write(tmp_path):
+    """Overwrite, delete and delete-by-filter, through this handle or another on the shard:
+    the next read sees the write."""
+    a = edge_document_store(tmp_path, collection="legal")
+    b = QdrantDocumentStore.from_dict(a.to_dict())  # a second handle, the same shard
+    a.write_documents(make_docs(4))
+    assert [d.content for d in a.get_documents_by_id(["doc-1", "doc-2"])] == ["Điều 1", "Điều 2"]
+    b.write_documents([replace(make_docs(4)[1], content="sửa")], policy=DuplicatePolicy.OVERWRITE)
+    assert [d.content for d in a.get_documents_by_id(["doc-1", "doc-2"])] == ["sửa", "Điều 2"]
+    b.delete_documents(["doc-2"])
+    assert ids(a.get_documents_by_id(["doc-1", "doc-2"])) == ["doc-1"]
+    a.get_documents_by_id(["doc-0", "doc-3"])
+    b.delete_by_filter({"field": "meta.n", "operator": "==", "value": 3})
+    assert ids(a.get_documents_by_id(["doc-0", "doc-3"])) == ["doc-0"]
+    a.close()
+    b.close()
+
+
+def test_payload_cache_keeps_nothing_read_across_a_write_and_stays_bounded():
+    cache = PayloadCache(size=2)
+    before = cache.generation
+    cache.clear()  # a write happened while a read was in flight
+    cache.put_many({"a": ("a", {"x": 1})}, before)
+    assert cache.get_many(["a"]) == {}
+    now = cache.generation
+    cache.put_many({"a": ("a", {}), "b": ("b", {})}, now)
+    cache.get_many(["a"])  # "a" used last: "b" goes first
+    cache.put_many({"c": ("c", {})}, now)
+    assert set(cache.get_many(["a", "b", "c"])) == {"a", "c"}
