@@ -2,6 +2,12 @@
 
 Why: routes stay one-liners over the services; everything they need arrives here,
 from ``app.state`` set up by :func:`api.app.create_app` (so tests inject fakes).
+
+The dependencies that only read ``app.state`` or compare values are ``async def``:
+FastAPI runs a plain ``def`` dependency in its thread pool, and each of those hand-offs
+(a future, a wake-up of a worker thread and of the event loop) cost more CPU than the
+dependency itself (four of the nine hand-offs of an ask). Only what blocks (the database
+session, the token → user lookup) and the routes stay ``def``.
 """
 
 from __future__ import annotations
@@ -25,7 +31,7 @@ from assistant.settings import Settings
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -35,22 +41,22 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_search(request: Request) -> SearchEngine:
+async def get_search(request: Request) -> SearchEngine:
     engine = request.app.state.search_engine
     if engine is None:
         raise ServiceUnavailable("Chức năng tìm kiếm chưa được cấu hình trên máy chủ này.")
     return engine
 
 
-def get_search_optional(request: Request) -> SearchEngine | None:
+async def get_search_optional(request: Request) -> SearchEngine | None:
     return request.app.state.search_engine
 
 
-def get_stats_cache(request: Request) -> StatisticsCache:
+async def get_stats_cache(request: Request) -> StatisticsCache:
     return request.app.state.stats_cache
 
 
-def get_match_thresholds(request: Request) -> Thresholds:
+async def get_match_thresholds(request: Request) -> Thresholds:
     """The answer / related / duplicate thresholds, fixed at start with the match model."""
     return request.app.state.match_thresholds
 
@@ -63,7 +69,7 @@ StatsCacheDep = Annotated[StatisticsCache, Depends(get_stats_cache)]
 ThresholdsDep = Annotated[Thresholds, Depends(get_match_thresholds)]
 
 
-def get_jwt_secret(request: Request) -> str:
+async def get_jwt_secret(request: Request) -> str:
     return request.app.state.jwt_secret
 
 
@@ -80,7 +86,7 @@ def get_current_user(session: SessionDep, secret: JwtSecretDep, settings: Settin
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_client_address(request: Request) -> str:
+async def get_client_address(request: Request) -> str:
     """The client's address: the TCP peer, or what a trusted proxy reports
     (``TROLY_TRUSTED_PROXIES``; nothing is trusted by default)."""
     from assistant.kb.services.auth import client_address
@@ -94,7 +100,7 @@ ClientAddress = Annotated[str, Depends(get_client_address)]
 
 
 def require_roles(*roles: str):
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:
         if user.role not in roles:
             raise Forbidden("Bạn không có quyền thực hiện thao tác này.")
         return user

@@ -19,7 +19,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from assistant.answer_match.thresholds import Thresholds
@@ -90,9 +90,12 @@ def _entries(session: Session, hits: list[QAHit]) -> dict[int, QAEntry]:
     ids = [int(hit.entry_id) for hit in hits if hit.entry_id.isdigit()]
     if not ids:
         return {}
-    rows = session.scalars(select(QAEntry).where(QAEntry.id.in_(ids)).options(
-        joinedload(QAEntry.author), joinedload(QAEntry.court), joinedload(QAEntry.reviewer)))
-    return {e.id: e for e in rows}
+    return {e.id: e for e in session.scalars(_ENTRIES, {"ids": ids})}
+
+
+# built once (its three joined loads): building it was a third of the lookup's CPU
+_ENTRIES = select(QAEntry).where(QAEntry.id.in_(bindparam("ids", expanding=True))).options(
+    joinedload(QAEntry.author), joinedload(QAEntry.court), joinedload(QAEntry.reviewer))
 
 
 def ask(session: Session, search: SearchEngine, actor: User, question: str, *,
