@@ -159,6 +159,27 @@ def test_concurrent_asks_contributions_and_approvals_keep_rollups_exact(pg, tmp_
             select(func.count()).select_from(QAEntry).where(QAEntry.status == "approved")) > 0
 
 
+def _together(threads: int, body) -> None:
+    """Run ``body(n, barrier)`` in ``threads`` threads sharing one barrier and join them; the
+    first error aborts the barrier (no thread waits forever) and fails the test."""
+    barrier = threading.Barrier(threads)
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            body(n, barrier)
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            errors.append(exc)
+            barrier.abort()
+
+    workers = [threading.Thread(target=run, args=(n,)) for n in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    assert not errors, errors
+
+
 GROUP = ["Hoãn phiên tòa khi luật sư ốm thì xử lý ra sao?", "Luật sư bị ốm có được hoãn phiên tòa không?",
          "Luật sư ốm đột xuất thì hoãn phiên tòa được không?", "Thủ tục giám định gen trong vụ án ly hôn?"]
 
@@ -182,27 +203,16 @@ def test_concurrent_repeated_unanswered_asks_keep_queue_counts_exact(pg, tmp_pat
         reviewer = s.scalar(select(User).where(User.username == "duyet0"))
         unanswered.merge(s, reviewer, ids[0], ids[1:3])
     rounds, threads = 12, 8
-    each_round = threading.Barrier(threads)
-    errors: list[BaseException] = []
 
-    def judge(n: int) -> None:
-        try:
-            for r in range(rounds):
-                each_round.wait()
-                with session_scope(pg) as s:
-                    me = s.scalar(select(User).where(User.username == f"tp{n % 6}"))
-                    result = ask_service.ask(s, search, me, GROUP[(n + r) % 4], thresholds=thresholds)
-                    assert result.unanswered_id == ids[(n + r) % 4]
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
-            errors.append(exc)
-            each_round.abort()
+    def judge(n: int, each_round: threading.Barrier) -> None:
+        for r in range(rounds):
+            each_round.wait()
+            with session_scope(pg) as s:
+                me = s.scalar(select(User).where(User.username == f"tp{n % 6}"))
+                result = ask_service.ask(s, search, me, GROUP[(n + r) % 4], thresholds=thresholds)
+                assert result.unanswered_id == ids[(n + r) % 4]
 
-    workers = [threading.Thread(target=judge, args=(n,)) for n in range(threads)]
-    for t in workers:
-        t.start()
-    for t in workers:
-        t.join()
-    assert not errors, errors
+    _together(threads, judge)
     with session_scope(pg) as s:
         assert unanswered.count_mismatches(s) == []
         items = {i.id: i for i in s.scalars(select(UnansweredQuestion))}
@@ -223,26 +233,15 @@ def test_concurrent_first_asks_of_a_new_question_file_one_item(pg):
     the question's statistics row first, which happens to serialise such asks; the queue
     must not rely on that.) Without the unique index this test filed several items."""
     threads = 8
-    start = threading.Barrier(threads)
     ids: list[int] = []
-    errors: list[BaseException] = []
 
-    def judge(n: int) -> None:
-        try:
-            with session_scope(pg) as s:
-                me = s.scalar(select(User).where(User.username == f"tp{n % 6}"))
-                start.wait()
-                ids.append(unanswered.record_ask(s, me, NEW_QUESTION))
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
-            errors.append(exc)
-            start.abort()
+    def judge(n: int, start: threading.Barrier) -> None:
+        with session_scope(pg) as s:
+            me = s.scalar(select(User).where(User.username == f"tp{n % 6}"))
+            start.wait()
+            ids.append(unanswered.record_ask(s, me, NEW_QUESTION))
 
-    workers = [threading.Thread(target=judge, args=(n,)) for n in range(threads)]
-    for t in workers:
-        t.start()
-    for t in workers:
-        t.join()
-    assert not errors, errors
+    _together(threads, judge)
     assert len(ids) == threads and len(set(ids)) == 1
     with session_scope(pg) as s:
         items = list(s.scalars(select(UnansweredQuestion).where(UnansweredQuestion.question == NEW_QUESTION)))
@@ -256,26 +255,15 @@ def test_concurrent_first_asks_through_the_ask_service_file_one_item(pg, tmp_pat
     search = FakeSearchEngine()
     thresholds = Settings(data_dir=tmp_path, _env_file=None).match_thresholds()
     threads = 8
-    start = threading.Barrier(threads)
     ids: list[int | None] = []
-    errors: list[BaseException] = []
 
-    def judge(n: int) -> None:
-        try:
-            with session_scope(pg) as s:
-                me = s.scalar(select(User).where(User.username == f"tp{n % 6}"))
-                start.wait()
-                ids.append(ask_service.ask(s, search, me, NEW_QUESTION, thresholds=thresholds).unanswered_id)
-        except BaseException as exc:  # noqa: BLE001 - reported to the test
-            errors.append(exc)
-            start.abort()
+    def judge(n: int, start: threading.Barrier) -> None:
+        with session_scope(pg) as s:
+            me = s.scalar(select(User).where(User.username == f"tp{n % 6}"))
+            start.wait()
+            ids.append(ask_service.ask(s, search, me, NEW_QUESTION, thresholds=thresholds).unanswered_id)
 
-    workers = [threading.Thread(target=judge, args=(n,)) for n in range(threads)]
-    for t in workers:
-        t.start()
-    for t in workers:
-        t.join()
-    assert not errors, errors
+    _together(threads, judge)
     assert len(ids) == threads and len(set(ids)) == 1 and ids[0] is not None
     with session_scope(pg) as s:
         items = list(s.scalars(select(UnansweredQuestion).where(UnansweredQuestion.question == NEW_QUESTION)))
