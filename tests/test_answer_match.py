@@ -11,8 +11,15 @@ import math
 import numpy as np
 import pytest
 
-from assistant.answer_match.facets import extract_facets
-from assistant.answer_match.features import FEATURES, Idf, QuestionAnalyzer, answer_shortfall, answer_strength
+from assistant.answer_match.facets import extract_facets, load_vocabulary
+from assistant.answer_match.features import (
+    FEATURES,
+    SPECIAL_STAGES,
+    Idf,
+    QuestionAnalyzer,
+    answer_shortfall,
+    answer_strength,
+)
 from assistant.answer_match.model import MatchModel, load_model, next_model_path
 from assistant.answer_match.thresholds import DEFAULT_MODEL, Thresholds, model_thresholds
 from assistant.answer_match.training import (
@@ -137,6 +144,8 @@ def test_an_entry_on_a_special_procedure_the_question_does_not_name_counts_again
     special = an.view("Thời hạn chuẩn bị xét xử phúc thẩm vụ án hình sự theo thủ tục rút gọn là bao lâu?",
                       stand_in_vector("s"))
     col = FEATURES.index("c_only_special_stage")
+    stages = {value for (facet, value) in load_vocabulary().groups if facet == "stage"}
+    assert SPECIAL_STAGES <= stages  # named as the vocabulary names them, or the feature never fires
     plain_q = an.view("toa an phai dua vu an hinh su ra xet xu trong bao lau ke tu ngay thu ly", stand_in_vector("q"))
     x = verifier.features(plain_q, [general, special])
     assert x[0, col] == 0 and x[1, col] == 1
